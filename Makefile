@@ -1,0 +1,49 @@
+# stepstream: `make dev` runs the local stack, `make test` installs what is needed and runs
+# every check. Both work on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8288
+
+.PHONY: dev test lint typecheck pytest bench system-deps node-deps clean help
+
+help:
+	@echo "make dev    - run the whole stack locally on http://127.0.0.1:$(PORT)"
+	@echo "make test   - install everything and run ruff, mypy --strict and pytest"
+	@echo "make bench  - run the benchmarks; results go to bench/results/"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stepstream needs Python 3.11 or later")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+dev: $(STAMP)
+	$(BIN)/stepstream dev --port $(PORT)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+node-deps:
+	@bash scripts/node-deps.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check layers functions tests bench scripts
+	$(BIN)/ruff format --check layers/stepstream
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) system-deps node-deps
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench: $(STAMP) node-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .aws-sam node_modules .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""Settings read from the environment, once, in one place."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+DEV_EVENT_KEY = "dev-event-key"
+DEV_SIGNING_KEY = "signkey-dev-" + "0" * 63 + "1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where stepstream's AWS resources are and which keys it accepts."""
+
+    state_table: str = "StateTable"
+    """DynamoDB table for runs, steps, events and waits."""
+    realtime_table: str = "RealtimeTable"
+    """DynamoDB table for connections, history and sequence numbers."""
+    queue_url: str = ""
+    """SQS queue that feeds the executor."""
+    bucket: str = "stepstream-outputs"
+    """S3 bucket for step outputs over the DynamoDB item limit."""
+    event_key: str = DEV_EVENT_KEY
+    """Key accepted by ``POST /e/{event_key}``."""
+    signing_key: str = DEV_SIGNING_KEY
+    """Inngest-style ``signkey-<env>-<hex>``; authorizes minting subscription tokens."""
+    jwt_secret_arn: str = ""
+    """Secrets Manager ARN of the JWT signing secret."""
+    jwt_secret_param: str = ""
+    """SSM parameter name of the JWT signing secret (alternative to the ARN)."""
+    jwt_secret: str = ""
+    """The JWT secret itself; for local use only."""
+    ws_management_url: str = ""
+    """API Gateway ``@connections`` endpoint (``https://{api}.execute-api.{region}/{stage}``)."""
+    app_ref: str = "app:app"
+    """``module:attribute`` of the user's :class:`Stepstream` app."""
+    handover_ms: int = 15_000
+    """Remaining Lambda time below which the executor hands a run over to a new invocation."""
+    max_timer_hop_seconds: int = 900
+    """Longest single SQS delay used for a timer; SQS allows at most 900."""
+    retry_base_seconds: float = 1.0
+    """Base of the exponential retry backoff."""
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            state_table=env("STEPSTREAM_STATE_TABLE", cls.state_table),
+            realtime_table=env("STEPSTREAM_REALTIME_TABLE", cls.realtime_table),
+            queue_url=env("STEPSTREAM_QUEUE_URL", cls.queue_url),
+            bucket=env("STEPSTREAM_BUCKET", cls.bucket),
+            event_key=env("STEPSTREAM_EVENT_KEY") or cls.event_key,
+            signing_key=env("STEPSTREAM_SIGNING_KEY") or cls.signing_key,
+            jwt_secret_arn=env("STEPSTREAM_JWT_SECRET_ARN", ""),
+            jwt_secret_param=env("STEPSTREAM_JWT_SECRET_PARAM", ""),
+            jwt_secret=env("STEPSTREAM_JWT_SECRET", ""),
+            ws_management_url=env("STEPSTREAM_WS_MANAGEMENT_URL", ""),
+            app_ref=env("STEPSTREAM_APP", cls.app_ref),
+            handover_ms=int(env("STEPSTREAM_HANDOVER_MS", str(cls.handover_ms))),
+            max_timer_hop_seconds=min(
+                900, int(env("STEPSTREAM_MAX_TIMER_HOP_SECONDS", str(cls.max_timer_hop_seconds)))
+            ),
+            retry_base_seconds=float(
+                env("STEPSTREAM_RETRY_BASE_SECONDS", str(cls.retry_base_seconds))
+            ),
+        )
+
+    @property
+    def local_jwt_secret(self) -> str:
+        """The secret used when no Secrets Manager/SSM location is configured."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        return hashlib.sha256(("stepstream-jwt:" + self.signing_key).encode()).hexdigest()
