@@ -1,0 +1,91 @@
+"""``create_api``: the FastAPI app serving the event API, the runs API and the token endpoint."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from ._errors import CatchAllMiddleware, install_error_handlers
+from ._event_routes import event_router
+from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
+from ._models import Health
+from ._run_routes import run_router
+
+if TYPE_CHECKING:
+    from .._app import Stepstream
+
+CORS_ENV = "STEPSTREAM_CORS_ORIGINS"
+
+
+def cors_origins_from_env() -> list[str]:
+    """Origins allowed to call from a browser: ``STEPSTREAM_CORS_ORIGINS`` (comma-separated,
+    ``*`` for any). Unset means any origin locally and none on Lambda."""
+    raw = os.environ.get(CORS_ENV)
+    if raw is None:
+        return [] if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else ["*"]
+    return [origin.strip() for origin in raw.split(",") if origin.strip()]
+
+
+def create_api(
+    app: Stepstream,
+    *,
+    cors_origins: Sequence[str] | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """Build the HTTP API for ``app``.
+
+    ``cors_origins`` overrides :func:`cors_origins_from_env`. Browsers authenticate with keys in
+    the path or the ``Authorization`` header, never cookies, so credentials are not allowed.
+    """
+    api = FastAPI(
+        title="stepstream",
+        version="1",
+        summary="Durable step functions on your own AWS: event API, runs API, realtime tokens.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(api)
+    api.include_router(event_router(app))
+    api.include_router(run_router(app))
+    realtime = _realtime_router()
+    if realtime is not None:
+        api.include_router(realtime)
+
+    @api.get("/health", tags=["health"], response_model=Health)
+    def health() -> Health:
+        """Liveness: the process answers. It reads nothing and needs no key."""
+        return Health()
+
+    origins = list(cors_origins) if cors_origins is not None else cors_origins_from_env()
+    # Added innermost first: the body limit sees the raw stream, CORS answers preflights before
+    # anything else, and the catch-all wraps everything the app does.
+    api.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
+    if origins:
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=["*"],  # the Inngest SDKs send several x-inngest-* headers
+            allow_credentials=False,
+            max_age=600,
+        )
+    api.add_middleware(CatchAllMiddleware)
+    return api
+
+
+def _realtime_router() -> APIRouter | None:
+    """The realtime engineer's ``POST /v1/realtime/token`` router, once their module exists."""
+    name = f"{__package__}._realtime_routes"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return None
+    router: APIRouter = module.router
+    return router

@@ -1,0 +1,134 @@
+"""The shapes this API returns, as pydantic models so the OpenAPI schema is the real contract.
+
+Read responses follow Inngest's REST API v1: a ``data`` envelope with ``metadata.fetched_at``,
+runs with ``run_id``, ``function_id``, ``event_id``, ``status`` in Inngest's vocabulary
+(``Queued``, ``Running``, ``Completed``, ``Failed``, ``Cancelled``), ``run_started_at``,
+``ended_at`` and ``output``. Ours add ``state`` (the engine's finer status: a sleeping or waiting
+run is ``Running`` to Inngest) and ``steps`` with their timings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+InngestStatus = Literal["Queued", "Running", "Completed", "Failed", "Cancelled"]
+EngineState = Literal[
+    "queued", "running", "sleeping", "waiting", "completed", "failed", "cancelled"
+]
+
+INNGEST_STATUS: dict[str, InngestStatus] = {
+    "queued": "Queued",
+    "running": "Running",
+    "sleeping": "Running",
+    "waiting": "Running",
+    "completed": "Completed",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+}
+
+
+class EventIn(BaseModel):
+    """An event as ``POST /e/{event_key}`` accepts it (unknown fields are ignored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=256, examples=["app/user.created"])
+    """Event name; ``stepstream/`` is reserved."""
+    data: dict[str, Any] | None = None
+    """Any JSON object, nested at most 32 levels."""
+    id: str | None = Field(default=None, max_length=256)
+    """Deduplication id: a second event with this id within 24 hours starts no run."""
+    ts: int | None = Field(default=None, ge=0)
+    """When it happened, Unix epoch milliseconds; defaults to when it was received."""
+    user: dict[str, Any] | None = None
+    """Who caused it (Inngest's ``user`` field)."""
+    v: str | None = Field(default=None, max_length=64)
+    """Schema version of the event, as the caller defines it."""
+
+
+class SendResult(BaseModel):
+    """The answer to ``POST /e/{event_key}``, as Inngest's event API gives it."""
+
+    ids: list[str]
+    """One id per event sent, in order."""
+    status: int = 200
+
+
+class Metadata(BaseModel):
+    fetched_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class Envelope(BaseModel, Generic[T]):
+    """Inngest's REST v1 response wrapper."""
+
+    data: T
+    metadata: Metadata = Field(default_factory=Metadata)
+
+
+class StepOut(BaseModel):
+    id: str
+    """The step id the function gave, with its ``:n`` suffix when repeated."""
+    kind: str
+    """``run``, ``sleep``, ``wait_for_event``, ``send_event``, ``invoke``, ``publish`` ..."""
+    status: str
+    """``ok``, ``error``, ``retry``, ``sleeping`` or ``waiting``."""
+    attempt: int = 0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_ms: float | None = None
+    """``ended_at - started_at`` in milliseconds, when both are known."""
+    output: Any = None
+    error: dict[str, Any] | None = None
+
+
+class RunOut(BaseModel):
+    run_id: str
+    function_id: str
+    event_id: str | None = None
+    status: InngestStatus
+    state: EngineState
+    created_at: datetime | None = None
+    run_started_at: datetime | None = None
+    ended_at: datetime | None = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    steps: list[StepOut] = Field(default_factory=list)
+
+
+class EventOut(BaseModel):
+    id: str
+    name: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    ts: int = 0
+    user: dict[str, Any] = Field(default_factory=dict)
+    v: str | None = None
+
+
+class TriggerOut(BaseModel):
+    event: str | None = None
+    if_exp: str | None = None
+    cron: str | None = None
+    tz: str | None = None
+
+
+class CancelOnOut(BaseModel):
+    event: str
+    if_exp: str | None = None
+
+
+class FunctionOut(BaseModel):
+    id: str
+    triggers: list[TriggerOut]
+    retries: int
+    cancel_on: list[CancelOnOut] = Field(default_factory=list)
+    idempotency: str | None = None
+    has_on_failure: bool = False
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
