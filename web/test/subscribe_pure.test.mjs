@@ -1,0 +1,97 @@
+// Pure helpers of web/subscribe.js: backoff, URL building, dedupe, message shape.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { Deduper, backoffDelay, connectUrl, toMessage } from "../subscribe.js";
+
+test("GIVEN attempts 0..10 WHEN computing backoff THEN it doubles, is capped, and jitter stays in [step/2, step]", () => {
+  const steps = [250, 500, 1000, 2000, 4000, 5000, 5000];
+  steps.forEach((step, attempt) => {
+    assert.equal(backoffDelay(attempt, 250, 5000, () => 0), step / 2);
+    assert.equal(backoffDelay(attempt, 250, 5000, () => 0.999999), Math.round(step / 2 + 0.999999 * (step / 2)));
+  });
+  assert.equal(backoffDelay(60, 250, 5000, () => 0.5), 3750, "huge attempts stay capped");
+  assert.equal(backoffDelay(-3, 250, 5000, () => 0), 125, "negative attempts count as the first");
+});
+
+test("GIVEN real randomness WHEN two clients back off THEN their delays differ (jitter spreads them)", () => {
+  const delays = new Set(Array.from({ length: 50 }, () => backoffDelay(4, 250, 5000)));
+  assert.ok(delays.size > 10, `expected spread, got ${[...delays]}`);
+});
+
+test("GIVEN http/https/ws/wss bases WHEN building the connect URL THEN scheme maps and path is kept", () => {
+  assert.equal(connectUrl("http://127.0.0.1:8288", "j"), "ws://127.0.0.1:8288/v1/realtime/connect?token=j");
+  assert.equal(connectUrl("https://x.example/prod/", "j"), "wss://x.example/prod/v1/realtime/connect?token=j");
+  assert.equal(connectUrl("ws://h:1", "j", 0), "ws://h:1/v1/realtime/connect?token=j&since=0");
+  assert.equal(connectUrl("wss://h/a?x=1#f", "j", 7), "wss://h/a/v1/realtime/connect?token=j&since=7");
+});
+
+test("GIVEN a token with URL-special characters WHEN building the URL THEN it is encoded, not injected", () => {
+  const url = new URL(connectUrl("http://h", "a&since=999#x y"));
+  assert.equal(url.searchParams.get("token"), "a&since=999#x y");
+  assert.equal(url.searchParams.get("since"), null);
+});
+
+test("GIVEN a relative, garbage or non-web URL WHEN building THEN a TypeError says what a good one is", () => {
+  for (const bad of ["/relative", "not a url", "", undefined, "ftp://h/", "javascript:alert(1)"]) {
+    assert.throws(() => connectUrl(bad, "j"), (err) => err instanceof TypeError && /url must/.test(err.message), String(bad));
+  }
+});
+
+test("GIVEN seqs on two channels WHEN deduping THEN seq <= last seen on that channel is dropped", () => {
+  const d = new Deduper();
+  assert.equal(d.accept({ channel: "a", seq: 1 }), true);
+  assert.equal(d.accept({ channel: "a", seq: 2 }), true);
+  assert.equal(d.accept({ channel: "a", seq: 2 }), false);
+  assert.equal(d.accept({ channel: "a", seq: 1 }), false);
+  assert.equal(d.accept({ channel: "b", seq: 1 }), true, "channels are independent");
+  assert.equal(d.seqOf("a"), 2);
+  assert.equal(d.seqOf("zzz"), null);
+});
+
+test("GIVEN a repeated id without seq WHEN deduping THEN the repeat is dropped", () => {
+  const d = new Deduper();
+  assert.equal(d.accept({ kind: "run", channel: "a", id: "run-done" }), true);
+  assert.equal(d.accept({ kind: "run", channel: "a", id: "run-done" }), false);
+  assert.equal(d.accept({ kind: "run", channel: "a" }), true, "no id and no seq cannot be deduped");
+});
+
+test("GIVEN a new seq but a repeated id WHEN deduping THEN it is dropped (a re-post after a crash)", () => {
+  const d = new Deduper();
+  assert.equal(d.accept({ channel: "a", seq: 5, id: "x" }), true);
+  assert.equal(d.accept({ channel: "a", seq: 9, id: "x" }), false);
+  assert.equal(d.seqOf("a"), 5, "a dropped frame does not move the resume point");
+});
+
+test("GIVEN more ids than the bound WHEN deduping THEN memory stays bounded, oldest forgotten", () => {
+  const d = new Deduper(3);
+  for (const id of ["a", "b", "c", "d"]) d.accept({ id });
+  assert.equal(d.ids.size, 3);
+  assert.equal(d.accept({ id: "a" }), true, "the oldest id was forgotten");
+  assert.equal(d.accept({ id: "d" }), false);
+});
+
+test("GIVEN hostile seq values WHEN deduping THEN non-numbers are treated as absent", () => {
+  const d = new Deduper();
+  assert.equal(d.accept({ channel: "a", seq: "9" }), true);
+  assert.equal(d.accept({ channel: "a", seq: Number.NaN }), true);
+  assert.equal(d.seqOf("a"), null);
+});
+
+test("GIVEN a wire data frame WHEN converting THEN it has inngest/realtime's message shape plus seq and id", () => {
+  const message = toMessage({
+    kind: "data", channel: "ai:1", topic: "tokens", data: { token: "hi" },
+    created_at: "2026-11-22T03:00:00Z", run_id: "r1", fn_id: "f1", seq: 3, id: "m3",
+  });
+  assert.deepEqual(message, {
+    kind: "data", channel: "ai:1", topic: "tokens", data: { token: "hi" }, runId: "r1", fnId: "f1",
+    createdAt: new Date("2026-11-22T03:00:00Z"), seq: 3, id: "m3",
+  });
+});
+
+test("GIVEN absent or garbage optional fields WHEN converting THEN they are left out and createdAt is a valid Date", () => {
+  const message = toMessage({ kind: "data", channel: "c", topic: "t", data: null, run_id: null, created_at: "nope" });
+  assert.equal("runId" in message, false);
+  assert.equal(message.data, undefined);
+  assert.ok(!Number.isNaN(message.createdAt.getTime()));
+});
