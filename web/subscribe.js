@@ -135,7 +135,8 @@ function describeClose(event) {
  * `reconnect` (default true), `reconnectMinMs` (250), `reconnectMaxMs` (5000),
  * `pauseOnHidden` (default true; closes the socket while `document.visibilityState` is "hidden"
  * and resumes from the last seq when visible), `validate` (default true; runs a topic's Standard
- * Schema when `channel` is an object with `topics[name].schema`), `document`, `random`.
+ * Schema when `channel` is an object with `topics[name].schema`), `keepaliveMs` (default 5 min: a
+ * `{"kind":"ping"}` after that long without traffic), `document`, `random`.
  * Returns `{close(), lastSeq, status}`.
  */
 export function subscribe(options) {
@@ -160,6 +161,7 @@ export function subscribe(options) {
     validate = true,
     document: doc = globalThis.document,
     random = Math.random,
+    keepaliveMs = 5 * 60 * 1000,
   } = options;
   if (typeof token !== "function" && typeof token !== "string" && !token?.key) {
     throw new TypeError("subscribe: token must be a function returning a fresh JWT (or the JWT itself)");
@@ -182,6 +184,7 @@ export function subscribe(options) {
   let status = "idle";
   let attempt = 0;
   let timer = null;
+  let keepaliveTimer = null;
   let closed = false;
   let paused = false;
   let generation = 0; // bumps on every connect/pause/close, so stale callbacks do nothing
@@ -225,8 +228,9 @@ export function subscribe(options) {
     }
     if (mine !== generation) return;
     let ws;
+    const resumingFrom = resumeSeq();
     try {
-      ws = new Socket(connectUrl(url ?? resolved.apiBaseUrl, resolved.key, resumeSeq()));
+      ws = new Socket(connectUrl(url ?? resolved.apiBaseUrl, resolved.key, resumingFrom));
     } catch (err) {
       report(err);
       if (err instanceof TypeError) return finish("error"); // a bad URL will not get better
@@ -239,9 +243,14 @@ export function subscribe(options) {
       opened = true;
       attempt = 0;
       setStatus("open");
+      // With `since`, the server holds the replay until the socket's first frame (on AWS, $connect
+      // cannot post yet), so speak at once; the pong arrives after the replayed messages.
+      if (resumingFrom !== null) sendPing(ws);
+      else armKeepalive(ws);
     };
     ws.onmessage = (event) => {
       if (mine !== generation) return;
+      armKeepalive(ws);
       handleFrame(event.data);
     };
     ws.onerror = () => {
@@ -250,6 +259,7 @@ export function subscribe(options) {
     ws.onclose = (event) => {
       if (mine !== generation) return;
       socket = null;
+      clearTimeout(keepaliveTimer);
       if (!opened) {
         report(new Error(`subscribe: could not connect to ${url ?? resolved.apiBaseUrl}: ${describeClose(event)}; the token may be invalid or expired`));
       }
@@ -269,6 +279,24 @@ export function subscribe(options) {
     }, delay);
   }
 
+  // API Gateway closes a socket after 10 minutes without a message; a ping after `keepaliveMs`
+  // without traffic (and the server's pong) keeps it open.
+  function armKeepalive(ws) {
+    clearTimeout(keepaliveTimer);
+    keepaliveTimer = setTimeout(() => {
+      if (socket === ws) sendPing(ws);
+    }, keepaliveMs);
+  }
+
+  function sendPing(ws) {
+    try {
+      ws.send(JSON.stringify({ kind: "ping" }));
+    } catch (err) {
+      report(err);
+    }
+    armKeepalive(ws);
+  }
+
   function handleFrame(raw) {
     if (typeof raw !== "string") {
       report(new Error("subscribe: ignored a binary frame; stepstream sends JSON text frames"));
@@ -285,7 +313,7 @@ export function subscribe(options) {
     switch (frame.kind) {
       case "ping":
       case "pong":
-        return; // keepalive only; the server expects no answer
+        return; // keepalive only; the server expects no answer to its pings
       case "error": {
         const code = frame.data?.code ?? "error";
         const message = frame.data?.message ?? "the server reported an error";
@@ -348,6 +376,7 @@ export function subscribe(options) {
   function dropSocket(reason) {
     const ws = socket;
     socket = null;
+    clearTimeout(keepaliveTimer);
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     ws.onerror = () => {};

@@ -51,6 +51,8 @@ test("GIVEN messages 1..3 WHEN the socket drops THEN it reconnects with a new to
   assert.equal(sockets[1].url.searchParams.get("token"), "jwt-2", "a fresh token per connect");
   assert.equal(sockets[1].url.searchParams.get("since"), "3");
   sockets[1].open();
+  assert.deepEqual(sockets[0].sent, [], "a live-only socket does not speak first");
+  assert.deepEqual(sockets[1].sent, ['{"kind":"ping"}'], "a resuming socket speaks at once, releasing the server's replay");
   for (const seq of [2, 3, 4, 5]) sockets[1].receive(dataFrame(seq));
   await until(() => got.messages.length === 5, "five messages");
   assert.deepEqual(seqs(got), [1, 2, 3, 4, 5]);
@@ -291,4 +293,16 @@ test("GIVEN an invalid url WHEN connecting THEN it fails once with a clear error
   assert.match(got.errors[0].message, /url must be an absolute/);
   assert.equal(sub.status, "error");
   assert.equal(sockets.length, 0);
+});
+
+test("GIVEN keepaliveMs WHEN the socket is quiet that long THEN it pings, and stops pinging once closed", async () => {
+  const { sub, sockets } = start({ keepaliveMs: 30 });
+  await until(() => sockets.length === 1, "socket");
+  sockets[0].open();
+  await until(() => sockets[0].sent.length === 1, "a keepalive ping");
+  assert.deepEqual(JSON.parse(sockets[0].sent[0]), { kind: "ping" });
+  sub.close();
+  const sentAtClose = sockets[0].sent.length;
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(sockets[0].sent.length, sentAtClose, "no pings after close");
 });
