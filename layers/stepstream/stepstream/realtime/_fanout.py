@@ -1,0 +1,219 @@
+"""Posting frames to subscribers, off the publisher's path.
+
+``submit`` only appends to an inbox and returns. A dispatcher thread takes everything waiting,
+writes the frames to be kept in ``BatchWriteItem``s, looks up each channel's subscribers (one
+``Query``, cached for ``cache_seconds``) and appends each frame to the lane of every connection
+that wants its topic. A pool of workers drains the lanes: connections are posted to
+concurrently, but one lane is drained by one worker at a time, so each connection receives its
+frames in publish order. A connection that answers 410 Gone is forgotten.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..store._connections import Subscription
+from ._frames import dumps
+
+_log = logging.getLogger("stepstream.realtime")
+
+
+class FanoutStore(Protocol):
+    def subscribers(self, channel: str) -> list[Subscription]: ...
+    def remove_connection(self, connection_id: str) -> None: ...
+    def keep(self, channel: str, frames: Sequence[dict[str, Any]], *, ttl: int) -> None: ...
+
+
+class Poster(Protocol):
+    def post(self, connection_id: str, data: bytes) -> bool: ...
+
+
+@dataclass
+class _Item:
+    channel: str
+    frame: dict[str, Any]
+    topic: str | None  # None: every subscriber of the channel (run frames)
+    keep_until: int | None  # epoch seconds to keep it for replay, or None
+
+
+class Fanout:
+    """The background half of publishing; :meth:`flush` waits until it is idle."""
+
+    def __init__(
+        self,
+        store: FanoutStore,
+        poster: Callable[[], Poster],
+        *,
+        cache_seconds: float = 1.0,
+        workers: int = 16,
+    ) -> None:
+        self._store = store
+        self._poster_factory = poster
+        self._poster: Poster | None = None
+        self._cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, list[Subscription]]] = {}
+        self._cond = threading.Condition()
+        self._inbox: deque[_Item] = deque()
+        self._lanes: dict[str, deque[bytes]] = {}
+        self._outstanding = 0  # inbox items + lane items not yet handled
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._dispatcher: threading.Thread | None = None
+        self._closed = False
+        self._errors: list[BaseException] = []
+
+    def submit(
+        self, channel: str, frame: dict[str, Any], *, topic: str | None, keep_until: int | None
+    ) -> None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("this Realtime is closed; create a new one to publish")
+            self._inbox.append(_Item(channel, frame, topic, keep_until))
+            self._outstanding += 1
+            self._start()
+            self._cond.notify_all()
+
+    def _start(self) -> None:
+        if self._dispatcher is None:
+            self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="stepstream-post")
+            self._dispatcher = threading.Thread(
+                target=self._dispatch_forever, name="stepstream-fanout", daemon=True
+            )
+            self._dispatcher.start()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every submitted frame is kept and posted (or found undeliverable).
+
+        Raises the first unexpected error the background work met since the last flush."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._outstanding == 0, timeout):
+                raise TimeoutError(f"{self._outstanding} frames still unsent after {timeout} s")
+            errors, self._errors = self._errors, []
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def forget_subscribers(self, channel: str | None = None) -> None:
+        with self._cond:
+            if channel is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(channel, None)
+
+    # --- the dispatcher thread ---
+
+    def _dispatch_forever(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._inbox or self._closed)
+                if not self._inbox:
+                    return  # closed and drained
+                batch = list(self._inbox)
+                self._inbox.clear()
+            try:
+                self._dispatch(batch)
+            except Exception as exc:  # keep the dispatcher alive; flush() reports it
+                _log.exception("realtime fan-out failed")
+                with self._cond:
+                    self._errors.append(exc)
+            finally:
+                with self._cond:
+                    self._outstanding -= len(batch)
+                    self._cond.notify_all()
+
+    def _dispatch(self, batch: list[_Item]) -> None:
+        # Keep before posting: a client that connects meanwhile and asks for history then
+        # finds every frame it could have missed live.
+        kept: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        for item in batch:
+            if item.keep_until is not None:
+                kept.setdefault((item.channel, item.keep_until), []).append(item.frame)
+        for (channel, ttl), frames in kept.items():
+            self._store.keep(channel, frames, ttl=ttl)
+        for item in batch:
+            subscribers = self._subscribers(item.channel)
+            targets = [
+                s.connection_id for s in subscribers if item.topic is None or item.topic in s.topics
+            ]
+            if targets:
+                self._enqueue(targets, dumps(item.frame).encode("utf-8"))
+
+    def _subscribers(self, channel: str) -> list[Subscription]:
+        now = time.monotonic()
+        with self._cond:
+            cached = self._cache.get(channel)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        found = self._store.subscribers(channel)
+        with self._cond:
+            self._cache[channel] = (now, found)
+        return found
+
+    def _enqueue(self, connection_ids: list[str], data: bytes) -> None:
+        assert self._pool is not None
+        with self._cond:
+            for connection_id in connection_ids:
+                lane = self._lanes.get(connection_id)
+                self._outstanding += 1
+                if lane is None:
+                    self._lanes[connection_id] = deque([data])
+                    self._pool.submit(self._drain, connection_id)
+                else:
+                    lane.append(data)
+
+    # --- worker threads ---
+
+    def _drain(self, connection_id: str) -> None:
+        while True:
+            with self._cond:
+                lane = self._lanes[connection_id]
+                if not lane:
+                    del self._lanes[connection_id]
+                    self._cond.notify_all()
+                    return
+                data = lane[0]
+            handled = 1
+            try:
+                if not self._post(connection_id, data):
+                    handled += self._gone(connection_id)
+            except Exception as exc:
+                # One undeliverable frame must not stop the connection's later frames.
+                _log.warning("posting to connection %s failed: %s", connection_id, exc)
+            with self._cond:
+                lane.popleft()
+                self._outstanding -= handled
+                self._cond.notify_all()
+
+    def _post(self, connection_id: str, data: bytes) -> bool:
+        if self._poster is None:
+            self._poster = self._poster_factory()
+        return self._poster.post(connection_id, data)
+
+    def _gone(self, connection_id: str) -> int:
+        """Forget a connection that answered 410; returns how many queued frames were dropped."""
+        try:
+            self._store.remove_connection(connection_id)
+        except Exception as exc:
+            _log.warning("could not remove gone connection %s: %s", connection_id, exc)
+        with self._cond:
+            lane = self._lanes[connection_id]
+            dropped = len(lane) - 1  # the frame being posted is counted by the caller
+            for _ in range(dropped):
+                lane.pop()
+            self._cache.clear()
+        return dropped
