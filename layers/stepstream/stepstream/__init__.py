@@ -17,6 +17,12 @@ from ._errors import (
 from ._loader import load_app
 
 # --- engine exports (engine/, _app.py) ---
+from ._app import Stepstream
+from ._event import Event
+from ._function import CancelOn, Function, TriggerCron, TriggerEvent
+from .engine._context import Context, SyncContext
+from .engine._step import Step, SyncStep
+from .engine._views import RunView, StepView
 
 # --- realtime exports (realtime/) ---
 
@@ -29,5 +35,17 @@ __all__ = [
     "StepstreamError",
     "load_app",
     # --- engine names ---
+    "CancelOn",
+    "Context",
+    "Event",
+    "Function",
+    "RunView",
+    "Step",
+    "StepView",
+    "Stepstream",
+    "SyncContext",
+    "SyncStep",
+    "TriggerCron",
+    "TriggerEvent",
     # --- realtime names ---
 ]

@@ -1,0 +1,17 @@
+"""Scheduler Lambda: an EventBridge schedule ticks every minute → start the due cron runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from stepstream import load_app
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # EventBridge's "time" is the scheduled minute; use it so a late delivery still starts the
+    # runs of the minute it was meant for.
+    stamp = event.get("time") if isinstance(event, dict) else None
+    now = datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+    started = load_app().tick(now)
+    return {"started": started}

@@ -1,0 +1,52 @@
+"""Cron triggers: each minute's tick starts the runs due that minute, once per function and
+minute however often the tick is delivered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+from .._function import TriggerCron
+from ._backends import Backends
+from ._ids import now_ms
+from ._ingest import DEDUPE_MS, start_run
+
+if TYPE_CHECKING:
+    from .._app import Stepstream
+
+CRON_EVENT = "stepstream/scheduled.timer"
+
+
+def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
+    """Start every cron run due in the minute of ``now`` (default: the current minute); returns
+    the ids of the runs started."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
+    backends = Backends.from_env()
+    started: list[str] = []
+    for fn in app.functions.values():
+        for trigger in fn.triggers:
+            if not isinstance(trigger, TriggerCron):
+                continue
+            local = moment.astimezone(ZoneInfo(trigger.tz))
+            if not croniter.match(trigger.cron, local):
+                continue
+            stamp = moment.strftime("%Y%m%dT%H%M")
+            ms = now_ms()
+            if not backends.state.claim_key(
+                f"CRON#{fn.id}#{trigger.cron}#{stamp}", stamp, ms + DEDUPE_MS, ms
+            ):
+                continue
+            event = {
+                "name": CRON_EVENT,
+                "id": f"cron-{fn.id}-{stamp}",
+                "ts": int(moment.timestamp() * 1000),
+                "data": {"cron": trigger.cron, "tz": trigger.tz, "minute": moment.isoformat()},
+                "user": {},
+            }
+            run = start_run(app, backends, fn, event)
+            if run is not None:
+                started.append(run.run_id)
+    return started

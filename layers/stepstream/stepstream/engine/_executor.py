@@ -1,0 +1,264 @@
+"""The executor: one SQS message about one run → claim the run, replay it, run new steps inline
+until it suspends, fails, finishes or runs low on time, then store the outcome and queue what
+comes next."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from .._errors import NonRetriableError, StepError
+from ..store import TERMINAL, RunRecord, StepRecord
+from . import _serde, _timers
+from ._backends import Backends
+from ._context import Context, SyncContext
+from ._ids import now_ms, ulid
+from ._ingest import start_run
+from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, RetryLater, Stopping, Suspend
+from ._invocation import Invocation
+from ._retry import error_dict, retry_delay
+
+if TYPE_CHECKING:
+    from .._app import Stepstream
+
+LEASE_MARGIN_MS = 2_000
+"""Added to the Lambda's remaining time: covers clock differences between executors."""
+MAX_BOUNCE_SECONDS = 30
+log = logging.getLogger("stepstream.executor")
+
+
+def execute(app: Stepstream, body: dict[str, Any], lambda_context: Any) -> None:
+    """Handle one executor message. Raises only on infrastructure errors (the message is then
+    retried by SQS); every run outcome, including a failed run, returns normally."""
+    run_id = body.get("run_id")
+    if not isinstance(run_id, str) or not run_id:
+        log.error("executor message without run_id dropped: %.200r", body)
+        return
+    backends = Backends.from_env()
+    if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        return
+    owner = ulid()
+    now = now_ms()
+    lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
+    run = backends.state.claim_run(run_id, owner, lease_until, now)
+    if run is None:
+        _refused(app, backends, run_id, body)
+        return
+    fn = app.get_function(run.function_id)
+    if fn is None:
+        error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
+        if backends.state.release(run_id, owner, "failed", error=error, now=now_ms()):
+            run.status, run.error = "failed", error
+            after_terminal(app, backends, run)
+        return
+    steps = backends.state.load_steps(run_id)
+    inv = Invocation(app, fn, run, steps, owner, lambda_context, backends)
+    _run_coroutine(_invoke(inv))
+
+
+def _run_coroutine(coro: Any) -> None:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coro)
+        return
+    # Called from async code (a test, a dev server): run on a loop of our own in a thread.
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coro)
+        except BaseException as exc:
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+
+
+def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, Any]) -> None:
+    """The claim failed: the run is unknown, finished, or leased by a live executor."""
+    current = backends.state.get_run(run_id)
+    if current is None:
+        log.warning("message for unknown run %s dropped", run_id)
+        return
+    if current.status in TERMINAL:
+        # A crash may have fallen between finishing the run and its follow-ups; they are
+        # idempotent, so redo them.
+        after_terminal(app, backends, current)
+        return
+    wait_ms = (current.lease_until or 0) - now_ms()
+    delay = min(MAX_BOUNCE_SECONDS, max(1, math.ceil(wait_ms / 1000)))
+    bounced = {k: v for k, v in body.items() if k != "wake_at"}
+    backends.queue.send(bounced, delay_seconds=delay)
+
+
+async def _invoke(inv: Invocation) -> None:
+    inv.loop = asyncio.get_running_loop()
+    fn = inv.fn
+    if inv.run.attempt == 0 and not inv.memo.records:
+        await _run_status(inv, "running")
+    outcome: Any = None
+    failure: BaseException | None = None
+    try:
+        if fn.is_async:
+            outcome = await fn.handler(Context(inv))
+        else:
+            outcome = await asyncio.to_thread(fn.handler, SyncContext(inv))
+    except Interrupt as exc:
+        if not isinstance(exc, Stopping) and exc not in inv.interrupts:
+            inv.interrupts.append(exc)
+    except Exception as exc:
+        failure = exc
+    await inv.drain()
+    if inv.interrupts:
+        await _suspend(inv)
+    elif failure is not None:
+        await _failed_attempt(inv, failure)
+    else:
+        await _complete(inv, outcome)
+    await _flush_realtime(inv)
+
+
+async def _suspend(inv: Invocation) -> None:
+    backends, run = inv.backends, inv.run
+    kinds = {type(i) for i in inv.interrupts}
+    if Cancelled in kinds:
+        await _run_status(inv, "cancelled")
+        return
+    if LeaseLost in kinds:
+        return
+    suspends = [i for i in inv.interrupts if isinstance(i, Suspend)]
+    retries = [i for i in inv.interrupts if isinstance(i, RetryLater)]
+    if retries or Handover in kinds:
+        status = "queued"
+    elif any(s.status == "waiting" for s in suspends):
+        status = "waiting"
+    else:
+        status = "sleeping"
+    if not backends.state.release(run.run_id, inv.owner, status):
+        return
+    hop = backends.settings.max_timer_hop_seconds
+    for suspend in suspends:
+        body = {"run_id": run.run_id, "kind": "timer", "step": suspend.step_hash}
+        _timers.schedule(backends.queue, body, suspend.wake_at, hop)
+    if retries:
+        delay = min(r.delay for r in retries)
+        _timers.schedule(
+            backends.queue, {"run_id": run.run_id, "kind": "retry"}, time.time() + delay, hop
+        )
+    if Handover in kinds:
+        backends.queue.send({"run_id": run.run_id, "kind": "handover"})
+
+
+async def _failed_attempt(inv: Invocation, exc: BaseException) -> None:
+    run, fn, backends = inv.run, inv.fn, inv.backends
+    # An uncaught StepError replays identically on every attempt, so retrying it cannot help.
+    final = isinstance(exc, NonRetriableError | StepError) or run.attempt >= fn.retries
+    if not final:
+        delay = retry_delay(exc, run.attempt, backends.settings.retry_base_seconds)
+        if backends.state.release(run.run_id, inv.owner, "queued", attempt=run.attempt + 1):
+            _timers.schedule(
+                backends.queue,
+                {"run_id": run.run_id, "kind": "retry"},
+                time.time() + delay,
+                backends.settings.max_timer_hop_seconds,
+            )
+        return
+    error: dict[str, Any] = dict(error_dict(exc))
+    if isinstance(exc, StepError):
+        error = {"name": exc.name, "message": exc.message, "stack": exc.stack, "step": exc.step_id}
+    if backends.state.release(run.run_id, inv.owner, "failed", error=error, now=now_ms()):
+        run.status, run.error = "failed", error
+        await asyncio.to_thread(after_terminal, inv.app, backends, run)
+        await _run_status(inv, "failed", error=error)
+
+
+async def _complete(inv: Invocation, outcome: Any) -> None:
+    run, backends = inv.run, inv.backends
+    try:
+        text, type_ref = _serde.encode(outcome)
+    except NonRetriableError as exc:
+        await _failed_attempt(inv, exc)
+        return
+    if backends.state.release(
+        run.run_id, inv.owner, "completed", output_json=text, output_type=type_ref, now=now_ms()
+    ):
+        run.status, run.output_json, run.output_type = "completed", text, type_ref
+        await asyncio.to_thread(after_terminal, inv.app, backends, run)
+        await _run_status(inv, "completed", output=_serde.decode(text, None))
+
+
+def after_terminal(app: Stepstream, backends: Backends, run: RunRecord) -> None:
+    """Follow-ups of a finished run, each idempotent: resolve the parent's invoke step and start
+    the ``on_failure`` run (its id is derived from the failed run's)."""
+    if run.parent_run_id and run.parent_step_hash and run.status in ("completed", "failed"):
+        record = StepRecord(
+            run.parent_step_hash,
+            run.parent_step_id or "",
+            "invoke",
+            "ok" if run.status == "completed" else "error",
+            ended_at=now_ms(),
+            detail={"child_run_id": run.run_id, "function_id": run.function_id},
+        )
+        if run.status == "completed":
+            record.output_json, record.output_type = run.output_json or "null", run.output_type
+            if len(record.output_json.encode()) > _serde.INLINE_OUTPUT_BYTES:
+                record.blob_key = f"runs/{run.parent_run_id}/{run.parent_step_hash}/{ulid()}"
+        else:
+            error = run.error or {}
+            record.error = {
+                "name": error.get("name", "Error"),
+                "message": f"invoked {run.function_id} failed: {error.get('message', '')}",
+            }
+        if backends.state.resolve_step(run.parent_run_id, record, expect=("waiting",)):
+            backends.queue.send({"run_id": run.parent_run_id, "kind": "resume"})
+    if run.status == "failed":
+        fn = app.get_function(run.function_id)
+        handler = app.get_function(fn.failure_id) if fn is not None else None
+        if fn is not None and handler is not None:
+            event = {
+                "name": "stepstream/function.failed",
+                "id": f"{run.run_id}-failed",
+                "ts": now_ms(),
+                "data": {
+                    "function_id": run.function_id,
+                    "run_id": run.run_id,
+                    "error": run.error,
+                    "event": run.event,
+                },
+            }
+            start_run(app, backends, handler, event, run_id=f"{run.run_id}-failure")
+
+
+async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:
+    """Tell realtime subscribers about a run transition; never fails the run."""
+    realtime = inv.app.realtime_if_available()
+    if realtime is None:
+        return
+    try:
+        await realtime.run_status(
+            run_id=inv.run.run_id,
+            fn_id=inv.fn.id,
+            status=status,
+            channels=sorted(inv.channels),
+            **extra,
+        )
+    except Exception:
+        log.exception("realtime run_status %s for run %s failed", status, inv.run.run_id)
+
+
+async def _flush_realtime(inv: Invocation) -> None:
+    realtime = inv.app.realtime_if_available(create=bool(inv.channels))
+    if realtime is None:
+        return
+    try:
+        await realtime.flush()
+    except Exception:
+        log.exception("realtime flush for run %s failed", inv.run.run_id)

@@ -1,0 +1,126 @@
+"""The state of one executor invocation of one run: the memo, the lease owner, the interrupts
+raised so far and the in-flight step bodies; and the checkpoint that stores a step outcome."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+from ..store import CheckpointRejected, RunRecord, StepRecord, WaitRecord
+from . import _faults
+from ._backends import Backends
+from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, Stopping
+from ._memo import Memo, memoized
+
+if TYPE_CHECKING:
+    from .._app import Stepstream
+    from .._function import Function
+
+T = TypeVar("T")
+
+
+class Invocation:
+    def __init__(
+        self,
+        app: Stepstream,
+        fn: Function,
+        run: RunRecord,
+        steps: list[StepRecord],
+        owner: str,
+        lambda_context: Any,
+        backends: Backends,
+    ) -> None:
+        self.app = app
+        self.fn = fn
+        self.run = run
+        self.owner = owner
+        self.lambda_context = lambda_context
+        self.backends = backends
+        self.memo = Memo(steps, backends.state.load_step_output)
+        self.interrupts: list[Interrupt] = []
+        self.channels: set[str] = set()
+        self.step_attempt: int | None = None
+        self.new_steps = 0
+        self._inflight = 0
+        self._idle: asyncio.Event | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    # --- control flow -----------------------------------------------------------------------
+    def interrupt(self, exc: Interrupt) -> NoReturn:
+        self.interrupts.append(exc)
+        raise exc
+
+    def before_new_step(self) -> None:
+        """Gate in front of every new step: stop if another branch interrupted, hand over if the
+        Lambda is nearly out of time (never before the first new step, so a run always moves)."""
+        if self.interrupts:
+            raise Stopping()
+        remaining = self.lambda_context.get_remaining_time_in_millis()
+        if self.new_steps > 0 and remaining < self.backends.settings.handover_ms:
+            self.interrupt(Handover())
+        self.memo.mark_new()
+        self.new_steps += 1
+
+    def hook(self, point: str, step_hash: str) -> None:
+        hook = self.app.fault_hook
+        if hook is not None:
+            hook(point, self.run.run_id, step_hash)
+
+    async def step(
+        self, hash_: str, run_new: Callable[[StepRecord | None], Awaitable[StepRecord]]
+    ) -> Any:
+        """Run one step call through the memo check, counting its body as in flight."""
+
+        async def tracked(pending: StepRecord | None) -> StepRecord:
+            self._inflight += 1
+            try:
+                return await run_new(pending)
+            finally:
+                self._inflight -= 1
+                if self._inflight == 0 and self._idle is not None:
+                    self._idle.set()
+
+        return await memoized(self.memo, hash_, self.before_new_step, tracked)
+
+    async def drain(self) -> None:
+        """Let parallel step bodies that are still running finish and checkpoint."""
+        while self._inflight > 0:
+            self._idle = asyncio.Event()
+            await self._idle.wait()
+
+    def call_sync(self, awaitable: Awaitable[T]) -> T:
+        """From a sync function's worker thread, run a step coroutine on the invocation's loop."""
+        assert self.loop is not None
+
+        async def wrap() -> T:
+            return await awaitable
+
+        coro: Coroutine[Any, Any, T] = wrap()
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    # --- storage --------------------------------------------------------------------------------
+    def checkpoint(
+        self, record: StepRecord, *, replace: Sequence[str] = (), wait: WaitRecord | None = None
+    ) -> StepRecord:
+        """Store ``record`` with one transaction and return what is stored for the step: ours,
+        or the record another executor (or an event, or a child run) stored first."""
+        self.hook(_faults.BEFORE_CHECKPOINT, record.hash)
+        try:
+            self.backends.state.checkpoint(
+                self.run.run_id, self.owner, record, replace=replace, wait=wait
+            )
+        except CheckpointRejected as rejected:
+            if rejected.reason == "step_exists" and rejected.existing is not None:
+                self.memo.remember(rejected.existing)
+                return rejected.existing
+            if rejected.reason == "cancelled":
+                self.interrupt(Cancelled())
+            self.interrupt(LeaseLost())
+        self.hook(_faults.AFTER_CHECKPOINT, record.hash)
+        self.memo.remember(record)
+        return record
+
+    @property
+    def attempt(self) -> int:
+        return self.step_attempt if self.step_attempt is not None else self.run.attempt

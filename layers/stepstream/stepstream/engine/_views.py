@@ -1,0 +1,146 @@
+"""The read side used by the HTTP API and the dashboard: ``app.runs`` and ``app.events``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel
+
+from .._event import Event
+from ..store import RunRecord, StepRecord
+from ._backends import Backends
+from ._ids import now_ms
+
+_STEP_STATUS = {
+    "ok": "completed",
+    "error": "failed",
+    "retry": "running",
+    "sleeping": "sleeping",
+    "waiting": "waiting",
+}
+
+
+class StepView(BaseModel):
+    """One step of a run as the API shows it."""
+
+    id: str
+    hash: str
+    kind: str
+    status: str
+    """completed, failed, running (retrying), sleeping or waiting."""
+    input: Any = None
+    output: Any = None
+    error: dict[str, Any] | None = None
+    attempt: int = 0
+    started_at: int | None = None
+    ended_at: int | None = None
+    wake_at: float | None = None
+
+
+class RunView(BaseModel):
+    """A run with its steps (ordered by start time)."""
+
+    run_id: str
+    function_id: str
+    status: str
+    """queued, running, sleeping, waiting, completed, failed or cancelled."""
+    event_id: str
+    event: dict[str, Any]
+    attempt: int
+    output: Any = None
+    error: dict[str, Any] | None = None
+    created_at: int
+    started_at: int | None = None
+    ended_at: int | None = None
+    parent_run_id: str | None = None
+    steps: list[StepView] = []
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
+
+
+def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunView:
+    ordered = sorted(steps, key=lambda s: (s.started_at or 0, s.ended_at or 0, s.id))
+    return RunView(
+        run_id=run.run_id,
+        function_id=run.function_id,
+        status=run.status,
+        event_id=run.event_id,
+        event=run.event,
+        attempt=run.attempt,
+        output=_loads(run.output_json),
+        error=run.error,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        parent_run_id=run.parent_run_id,
+        steps=[
+            StepView(
+                id=s.id,
+                hash=s.hash,
+                kind=s.kind,
+                status=_STEP_STATUS.get(s.status, s.status),
+                input=s.detail.get("input"),
+                output=_loads(backends.state.load_step_output(s)) if s.final else None,
+                error=s.error,
+                attempt=s.attempt,
+                started_at=s.started_at,
+                ended_at=s.ended_at,
+                wake_at=s.wake_at,
+            )
+            for s in ordered
+        ],
+    )
+
+
+class Runs:
+    """``app.runs``."""
+
+    def get(self, run_id: str) -> RunView | None:
+        """The run with its steps, or None."""
+        backends = Backends.from_env()
+        run, steps = backends.state.load_run(run_id)
+        return _view(run, steps, backends) if run is not None else None
+
+    def for_event(self, event_id: str) -> list[RunView]:
+        """The runs an event started."""
+        backends = Backends.from_env()
+        views = []
+        for run_id in backends.state.runs_for_event(event_id):
+            run, steps = backends.state.load_run(run_id)
+            if run is not None:
+                views.append(_view(run, steps, backends))
+        return views
+
+    def recent(self, limit: int = 50, function_id: str | None = None) -> list[RunView]:
+        """Newest runs first, without their steps."""
+        backends = Backends.from_env()
+        limit = max(1, min(int(limit), 500))
+        return [_view(r, [], backends) for r in backends.state.recent_runs(limit, function_id)]
+
+    def cancel(self, run_id: str) -> RunView | None:
+        """Cancel a run that has not finished (idempotent); None if there is no such run. A
+        sleeping or waiting run is cancelled at once, a running one at its next step."""
+        backends = Backends.from_env()
+        backends.state.cancel_run(run_id, now_ms())
+        return self.get(run_id)
+
+
+class StoredEvent(Event):
+    received_at: int | None = None
+
+
+class Events:
+    """``app.events``."""
+
+    def get(self, event_id: str) -> StoredEvent | None:
+        data = Backends.from_env().state.get_event(event_id)
+        return StoredEvent.model_validate(data) if data is not None else None
+
+    def recent(self, limit: int = 50) -> list[StoredEvent]:
+        limit = max(1, min(int(limit), 500))
+        return [
+            StoredEvent.model_validate(e) for e in Backends.from_env().state.recent_events(limit)
+        ]

@@ -1,0 +1,36 @@
+"""Storage adapters. All boto3 use lives here (and in ``_aws``/``local``)."""
+
+from __future__ import annotations
+
+from ._base import (
+    TERMINAL,
+    BlobStore,
+    CancelRecord,
+    CheckpointRejected,
+    Queue,
+    RunRecord,
+    StateStore,
+    StepRecord,
+    WaitRecord,
+)
+from ._blobs import S3Blobs
+from ._queue import SqsQueue
+from ._state import DynamoState
+
+# --- engine store (above) ---
+# --- realtime store (store/_connections.py) ---
+
+__all__ = [
+    "TERMINAL",
+    "BlobStore",
+    "CancelRecord",
+    "CheckpointRejected",
+    "DynamoState",
+    "Queue",
+    "RunRecord",
+    "S3Blobs",
+    "SqsQueue",
+    "StateStore",
+    "StepRecord",
+    "WaitRecord",
+]

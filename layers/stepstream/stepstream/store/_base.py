@@ -1,0 +1,236 @@
+"""The engine's store interface and the records it keeps. Adapters implement it with boto3."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TERMINAL = frozenset({"completed", "failed", "cancelled"})
+ACTIVE = ("queued", "running", "sleeping", "waiting")
+FINAL_STEP = frozenset({"ok", "error"})
+
+
+@dataclass
+class RunRecord:
+    """One execution of a function for one event."""
+
+    run_id: str
+    function_id: str
+    event: dict[str, Any]
+    event_id: str = ""
+    status: str = "queued"
+    attempt: int = 0
+    created_at: int = 0
+    started_at: int | None = None
+    ended_at: int | None = None
+    output_json: str | None = None
+    output_type: str | None = None
+    error: dict[str, Any] | None = None
+    parent_run_id: str | None = None
+    parent_step_hash: str | None = None
+    parent_step_id: str | None = None
+    lease_owner: str | None = None
+    lease_until: int | None = None
+
+
+@dataclass
+class StepRecord:
+    """The stored outcome (or pending state) of one step of a run."""
+
+    hash: str
+    id: str
+    kind: str
+    status: str
+    output_json: str | None = None
+    output_type: str | None = None
+    blob_key: str | None = None
+    error: dict[str, Any] | None = None
+    attempt: int = 0
+    started_at: int | None = None
+    ended_at: int | None = None
+    wake_at: float | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL_STEP
+
+
+@dataclass
+class WaitRecord:
+    """A run waiting for an event named ``event_name``."""
+
+    event_name: str
+    run_id: str
+    step_hash: str
+    step_id: str
+    expression: str | None
+    trigger: dict[str, Any]
+    expires_at: float
+
+
+@dataclass
+class CancelRecord:
+    """A run that an event named ``event_name`` matching ``expression`` cancels."""
+
+    event_name: str
+    run_id: str
+    index: int
+    expression: str | None
+    trigger: dict[str, Any]
+    expires_at: float
+
+
+class CheckpointRejected(Exception):
+    """A checkpoint transaction was cancelled. ``reason`` is ``step_exists`` (``existing`` holds
+    the stored record), ``cancelled`` or ``lease_lost``."""
+
+    def __init__(self, reason: str, existing: StepRecord | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.existing = existing
+
+
+class StateStore(abc.ABC):
+    """Runs, steps, events, waits and claims. Every method is one or two requests; the docstring
+    names the DynamoDB request so the cost model in docs/architecture.md stays checkable."""
+
+    # --- runs ---
+    @abc.abstractmethod
+    def create_run(self, run: RunRecord) -> bool:
+        """PutItem if absent (run ids of derived runs are deterministic). True if created."""
+
+    @abc.abstractmethod
+    def link_event_run(self, event_id: str, run: RunRecord) -> None:
+        """PutItem ``EVT#id / RUN#run_id``."""
+
+    @abc.abstractmethod
+    def claim_run(self, run_id: str, owner: str, lease_until: int, now: int) -> RunRecord | None:
+        """One conditional UpdateItem: set running and the lease if the run is active and the
+        lease is free, expired or ours. Returns the run, or None if refused."""
+
+    @abc.abstractmethod
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """Consistent GetItem."""
+
+    @abc.abstractmethod
+    def load_steps(self, run_id: str) -> list[StepRecord]:
+        """Query ``pk=RUN#id, sk begins_with STEP#`` (paged)."""
+
+    @abc.abstractmethod
+    def load_run(self, run_id: str) -> tuple[RunRecord | None, list[StepRecord]]:
+        """Query ``pk=RUN#id``: the run and its steps in one request (paged)."""
+
+    @abc.abstractmethod
+    def checkpoint(
+        self,
+        run_id: str,
+        owner: str,
+        step: StepRecord,
+        *,
+        replace: Sequence[str] = (),
+        wait: WaitRecord | None = None,
+    ) -> None:
+        """One TransactWriteItems: put the step if absent (or if its stored status is in
+        ``replace``), check the run is running and leased by ``owner``, and put ``wait``.
+        Raises ``CheckpointRejected``."""
+
+    @abc.abstractmethod
+    def resolve_step(
+        self, run_id: str, step: StepRecord, *, expect: Sequence[str], allow_missing: bool = False
+    ) -> bool:
+        """Conditional PutItem of a final record over a pending one (status in ``expect``).
+        True if this call won."""
+
+    @abc.abstractmethod
+    def load_step_output(self, step: StepRecord) -> str | None:
+        """The output JSON of a step, fetched from the blob store if it was offloaded."""
+
+    @abc.abstractmethod
+    def release(
+        self,
+        run_id: str,
+        owner: str,
+        status: str,
+        *,
+        attempt: int | None = None,
+        output_json: str | None = None,
+        output_type: str | None = None,
+        error: dict[str, Any] | None = None,
+        now: int = 0,
+    ) -> bool:
+        """UpdateItem: set ``status`` (and output/error/ended_at when terminal) and drop the
+        lease, if we still hold it and the run is running. False if the condition failed."""
+
+    @abc.abstractmethod
+    def cancel_run(self, run_id: str, now: int) -> bool:
+        """Conditional UpdateItem to ``cancelled`` from an active status. True if it changed."""
+
+    @abc.abstractmethod
+    def recent_runs(self, limit: int, function_id: str | None) -> list[RunRecord]:
+        """Query GSI1 ``RUNS``, newest first."""
+
+    @abc.abstractmethod
+    def runs_for_event(self, event_id: str) -> list[str]:
+        """Query ``pk=EVT#id, sk begins_with RUN#``."""
+
+    # --- events ---
+    @abc.abstractmethod
+    def claim_event(self, event: dict[str, Any], received_at: int, expires_at: int) -> bool:
+        """Conditional PutItem ``attribute_not_exists(pk) OR expires_at < now``."""
+
+    @abc.abstractmethod
+    def put_event_by_name(self, event: dict[str, Any], received_at: int) -> None:
+        """PutItem ``EVTNAME#name / received_at#id``."""
+
+    @abc.abstractmethod
+    def events_since(self, name: str, since: int) -> list[dict[str, Any]]:
+        """Consistent Query of ``EVTNAME#name`` from ``since`` (ms)."""
+
+    @abc.abstractmethod
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        """GetItem ``EVT#id``."""
+
+    @abc.abstractmethod
+    def recent_events(self, limit: int) -> list[dict[str, Any]]:
+        """Query GSI1 ``EVENTS``, newest first."""
+
+    # --- waits, cancels, claims ---
+    @abc.abstractmethod
+    def waits_for(self, event_name: str) -> list[WaitRecord]:
+        """Consistent Query ``WAIT#name``."""
+
+    @abc.abstractmethod
+    def delete_wait(self, wait: WaitRecord) -> None:
+        """DeleteItem; best effort cleanup after a wait resolved."""
+
+    @abc.abstractmethod
+    def put_cancels(self, cancels: Sequence[CancelRecord]) -> None:
+        """PutItem per entry (a run has few)."""
+
+    @abc.abstractmethod
+    def cancels_for(self, event_name: str) -> list[CancelRecord]:
+        """Consistent Query ``CANCEL#name``."""
+
+    @abc.abstractmethod
+    def claim_key(self, key: str, value: str, expires_at: int, now: int) -> bool:
+        """Conditional PutItem ``attribute_not_exists(pk) OR expires_at < now`` on ``key``."""
+
+
+class BlobStore(abc.ABC):
+    """Large payloads by key."""
+
+    @abc.abstractmethod
+    def put(self, key: str, body: bytes) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, key: str) -> bytes: ...
+
+
+class Queue(abc.ABC):
+    """The executor queue."""
+
+    @abc.abstractmethod
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None: ...

@@ -1,0 +1,623 @@
+"""The engine's state in one DynamoDB table (keys in docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .._aws import client
+from .._config import Settings
+from ._base import (
+    ACTIVE,
+    BlobStore,
+    CancelRecord,
+    CheckpointRejected,
+    RunRecord,
+    StateStore,
+    StepRecord,
+    WaitRecord,
+)
+
+INLINE_JSON_BYTES = 350 * 1024
+"""JSON attributes above this go to the blob store; DynamoDB items are capped at 400 KB."""
+
+Item = dict[str, dict[str, Any]]
+
+
+def _s(value: str) -> dict[str, Any]:
+    return {"S": value}
+
+
+def _n(value: float) -> dict[str, Any]:
+    return {"N": repr(value) if isinstance(value, float) else str(value)}
+
+
+def _str(item: Item, name: str) -> str | None:
+    cell = item.get(name)
+    return cell["S"] if cell and "S" in cell else None
+
+
+def _int(item: Item, name: str) -> int | None:
+    cell = item.get(name)
+    return int(float(cell["N"])) if cell and "N" in cell else None
+
+
+def _float(item: Item, name: str) -> float | None:
+    cell = item.get(name)
+    return float(cell["N"]) if cell and "N" in cell else None
+
+
+def _is_conditional_failure(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class DynamoState(StateStore):
+    def __init__(self, blobs: BlobStore, settings: Settings | None = None) -> None:
+        self._table = (settings or Settings.from_env()).state_table
+        self._blobs = blobs
+
+    @property
+    def _ddb(self) -> Any:
+        return client("dynamodb")
+
+    # --- JSON attributes that may be offloaded -------------------------------------------------
+    def _put_json(self, item: Item, name: str, text: str | None, blob_key: str) -> None:
+        if text is None:
+            return
+        if len(text.encode()) > INLINE_JSON_BYTES:
+            self._blobs.put(blob_key, text.encode())
+            item[name + "_blob"] = _s(blob_key)
+        else:
+            item[name] = _s(text)
+
+    def _get_json(self, item: Item, name: str) -> str | None:
+        text = _str(item, name)
+        if text is not None:
+            return text
+        key = _str(item, name + "_blob")
+        return self._blobs.get(key).decode() if key else None
+
+    def _loads(self, item: Item, name: str) -> Any:
+        text = self._get_json(item, name)
+        return json.loads(text) if text is not None else None
+
+    def _query(self, **kwargs: Any) -> Iterator[Item]:
+        kwargs["TableName"] = self._table
+        while True:
+            page = self._ddb.query(**kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- runs -------------------------------------------------------------------------------------
+    def _run_item(self, run: RunRecord) -> Item:
+        item: Item = {
+            "pk": _s(f"RUN#{run.run_id}"),
+            "sk": _s("RUN"),
+            "run_id": _s(run.run_id),
+            "function_id": _s(run.function_id),
+            "status": _s(run.status),
+            "event_id": _s(run.event_id),
+            "attempt": _n(run.attempt),
+            "created_at": _n(run.created_at),
+            "gsi1pk": _s("RUNS"),
+            "gsi1sk": _s(f"{run.created_at:013d}#{run.run_id}"),
+        }
+        self._put_json(item, "event", json.dumps(run.event), f"runs/{run.run_id}/event")
+        if run.parent_run_id and run.parent_step_hash:
+            item["parent_run_id"] = _s(run.parent_run_id)
+            item["parent_step_hash"] = _s(run.parent_step_hash)
+            item["parent_step_id"] = _s(run.parent_step_id or "")
+        return item
+
+    def _run_from(self, item: Item) -> RunRecord:
+        error = _str(item, "error")
+        return RunRecord(
+            run_id=_str(item, "run_id") or "",
+            function_id=_str(item, "function_id") or "",
+            event=self._loads(item, "event") or {},
+            event_id=_str(item, "event_id") or "",
+            status=_str(item, "status") or "queued",
+            attempt=_int(item, "attempt") or 0,
+            created_at=_int(item, "created_at") or 0,
+            started_at=_int(item, "started_at"),
+            ended_at=_int(item, "ended_at"),
+            output_json=self._get_json(item, "output"),
+            output_type=_str(item, "output_type"),
+            error=json.loads(error) if error else None,
+            parent_run_id=_str(item, "parent_run_id"),
+            parent_step_hash=_str(item, "parent_step_hash"),
+            parent_step_id=_str(item, "parent_step_id"),
+            lease_owner=_str(item, "lease_owner"),
+            lease_until=_int(item, "lease_until"),
+        )
+
+    def create_run(self, run: RunRecord) -> bool:
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=self._run_item(run),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def link_event_run(self, event_id: str, run: RunRecord) -> None:
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                "pk": _s(f"EVT#{event_id}"),
+                "sk": _s(f"RUN#{run.run_id}"),
+                "run_id": _s(run.run_id),
+                "function_id": _s(run.function_id),
+            },
+        )
+
+    def claim_run(self, run_id: str, owner: str, lease_until: int, now: int) -> RunRecord | None:
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+                UpdateExpression=(
+                    "SET #status = :running, lease_owner = :owner, lease_until = :until, "
+                    "started_at = if_not_exists(started_at, :now)"
+                ),
+                ConditionExpression=(
+                    "#status IN (:a0, :a1, :a2, :a3) AND (attribute_not_exists(lease_owner) "
+                    "OR lease_until < :now OR lease_owner = :owner)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":running": _s("running"),
+                    ":owner": _s(owner),
+                    ":until": _n(lease_until),
+                    ":now": _n(now),
+                    **{f":a{i}": _s(s) for i, s in enumerate(ACTIVE)},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return self._run_from(response["Attributes"])
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        response = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return self._run_from(item) if item else None
+
+    def load_steps(self, run_id: str) -> list[StepRecord]:
+        return [
+            self._step_from(item)
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :step)",
+                ExpressionAttributeValues={":pk": _s(f"RUN#{run_id}"), ":step": _s("STEP#")},
+                ConsistentRead=True,
+            )
+        ]
+
+    def load_run(self, run_id: str) -> tuple[RunRecord | None, list[StepRecord]]:
+        run, steps = None, []
+        for item in self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"RUN#{run_id}")},
+            ConsistentRead=True,
+        ):
+            if _str(item, "sk") == "RUN":
+                run = self._run_from(item)
+            else:
+                steps.append(self._step_from(item))
+        return run, steps
+
+    def release(
+        self,
+        run_id: str,
+        owner: str,
+        status: str,
+        *,
+        attempt: int | None = None,
+        output_json: str | None = None,
+        output_type: str | None = None,
+        error: dict[str, Any] | None = None,
+        now: int = 0,
+    ) -> bool:
+        fields: Item = {"status": _s(status)}
+        if attempt is not None:
+            fields["attempt"] = _n(attempt)
+        if status in ("completed", "failed", "cancelled"):
+            fields["ended_at"] = _n(now)
+        if output_json is not None:
+            self._put_json(fields, "output", output_json, f"runs/{run_id}/output")
+        if output_type:
+            fields["output_type"] = _s(output_type)
+        if error is not None:
+            fields["error"] = _s(json.dumps(error))
+        sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values: dict[str, Any] = {f":f{i}": cell for i, cell in enumerate(fields.values())}
+        names["#status"] = "status"
+        values.update({":owner": _s(owner), ":running": _s("running")})
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE lease_owner, lease_until",
+                ConditionExpression="#status = :running AND lease_owner = :owner",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def cancel_run(self, run_id: str, now: int) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+                UpdateExpression="SET #status = :cancelled, ended_at = :now",
+                ConditionExpression="#status IN (:a0, :a1, :a2, :a3)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":cancelled": _s("cancelled"),
+                    ":now": _n(now),
+                    **{f":a{i}": _s(s) for i, s in enumerate(ACTIVE)},
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def recent_runs(self, limit: int, function_id: str | None) -> list[RunRecord]:
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s("RUNS")},
+            "ScanIndexForward": False,
+            "Limit": max(1, limit),
+        }
+        if function_id:
+            kwargs["FilterExpression"] = "function_id = :f"
+            kwargs["ExpressionAttributeValues"][":f"] = _s(function_id)
+        out: list[RunRecord] = []
+        for item in self._query(**kwargs):
+            out.append(self._run_from(item))
+            if len(out) >= limit:
+                break
+        return out
+
+    def runs_for_event(self, event_id: str) -> list[str]:
+        return [
+            _str(item, "run_id") or ""
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+                ExpressionAttributeValues={":pk": _s(f"EVT#{event_id}"), ":run": _s("RUN#")},
+            )
+        ]
+
+    # --- steps ------------------------------------------------------------------------------------
+    def _step_item(self, run_id: str, step: StepRecord) -> Item:
+        item: Item = {
+            "pk": _s(f"RUN#{run_id}"),
+            "sk": _s(f"STEP#{step.hash}"),
+            "id": _s(step.id),
+            "kind": _s(step.kind),
+            "status": _s(step.status),
+            "attempt": _n(step.attempt),
+        }
+        if step.output_json is not None:
+            if step.blob_key:
+                self._blobs.put(step.blob_key, step.output_json.encode())
+                item["blob"] = _s(step.blob_key)
+            else:
+                item["output"] = _s(step.output_json)
+        if step.output_type:
+            item["output_type"] = _s(step.output_type)
+        if step.error is not None:
+            item["error"] = _s(json.dumps(step.error))
+        for name in ("started_at", "ended_at"):
+            value = getattr(step, name)
+            if value is not None:
+                item[name] = _n(value)
+        if step.wake_at is not None:
+            item["wake_at"] = _n(float(step.wake_at))
+        if step.detail:
+            item["detail"] = _s(json.dumps(step.detail))
+        return item
+
+    def _step_from(self, item: Item) -> StepRecord:
+        error = _str(item, "error")
+        detail = _str(item, "detail")
+        return StepRecord(
+            hash=(_str(item, "sk") or "").removeprefix("STEP#"),
+            id=_str(item, "id") or "",
+            kind=_str(item, "kind") or "run",
+            status=_str(item, "status") or "",
+            output_json=_str(item, "output"),
+            output_type=_str(item, "output_type"),
+            blob_key=_str(item, "blob"),
+            error=json.loads(error) if error else None,
+            attempt=_int(item, "attempt") or 0,
+            started_at=_int(item, "started_at"),
+            ended_at=_int(item, "ended_at"),
+            wake_at=_float(item, "wake_at"),
+            detail=json.loads(detail) if detail else {},
+        )
+
+    def load_step_output(self, step: StepRecord) -> str | None:
+        if step.output_json is None and step.blob_key:
+            step.output_json = self._blobs.get(step.blob_key).decode()
+        return step.output_json
+
+    def _get_step(self, run_id: str, step_hash: str) -> StepRecord | None:
+        response = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": _s(f"RUN#{run_id}"), "sk": _s(f"STEP#{step_hash}")},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return self._step_from(item) if item else None
+
+    def _step_condition(self, replace: Sequence[str]) -> tuple[str, dict[str, Any]]:
+        if not replace:
+            return "attribute_not_exists(sk)", {}
+        names = [f":r{i}" for i in range(len(replace))]
+        return (
+            f"attribute_not_exists(sk) OR #status IN ({', '.join(names)})",
+            {name: _s(s) for name, s in zip(names, replace, strict=True)},
+        )
+
+    def checkpoint(
+        self,
+        run_id: str,
+        owner: str,
+        step: StepRecord,
+        *,
+        replace: Sequence[str] = (),
+        wait: WaitRecord | None = None,
+    ) -> None:
+        condition, values = self._step_condition(replace)
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": self._step_item(run_id, step),
+            "ConditionExpression": condition,
+        }
+        if values:
+            put["ExpressionAttributeNames"] = {"#status": "status"}
+            put["ExpressionAttributeValues"] = values
+        items: list[dict[str, Any]] = [
+            {"Put": put},
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": {"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+                    "ConditionExpression": "#status = :running AND lease_owner = :owner",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":running": _s("running"), ":owner": _s(owner)},
+                }
+            },
+        ]
+        if wait is not None:
+            items.append({"Put": {"TableName": self._table, "Item": self._wait_item(wait)}})
+        try:
+            self._ddb.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            self._explain_rejection(run_id, owner, step, exc)
+
+    def _explain_rejection(
+        self, run_id: str, owner: str, step: StepRecord, exc: ClientError
+    ) -> None:
+        reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        step_failed = bool(reasons) and reasons[0] == "ConditionalCheckFailed"
+        run_failed = len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed"
+        if step_failed or not reasons:
+            existing = self._get_step(run_id, step.hash)
+            if existing is not None and (step_failed or existing.final):
+                raise CheckpointRejected("step_exists", existing) from exc
+        if run_failed or not reasons:
+            run = self.get_run(run_id)
+            if run is None or run.status != "running":
+                raise CheckpointRejected("cancelled") from exc
+            raise CheckpointRejected("lease_lost") from exc
+        raise exc
+
+    def resolve_step(
+        self, run_id: str, step: StepRecord, *, expect: Sequence[str], allow_missing: bool = False
+    ) -> bool:
+        names = [f":e{i}" for i in range(len(expect))]
+        condition = f"#status IN ({', '.join(names)})"
+        if allow_missing:
+            condition = "attribute_not_exists(sk) OR " + condition
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=self._step_item(run_id, step),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={n: _s(s) for n, s in zip(names, expect, strict=True)},
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    # --- events -----------------------------------------------------------------------------------
+    def claim_event(self, event: dict[str, Any], received_at: int, expires_at: int) -> bool:
+        item: Item = {
+            "pk": _s(f"EVT#{event['id']}"),
+            "sk": _s("EVT"),
+            "name": _s(event["name"]),
+            "received_at": _n(received_at),
+            "expires_at": _n(expires_at),
+            "ttl": _n(expires_at // 1000 + 86400),
+            "gsi1pk": _s("EVENTS"),
+            "gsi1sk": _s(f"{received_at:013d}#{event['id']}"),
+        }
+        self._put_json(item, "body", json.dumps(event), f"events/{event['id']}")
+        return self.claim_item(item, received_at)
+
+    def claim_item(self, item: Item, now: int) -> bool:
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+                ExpressionAttributeValues={":now": _n(now)},
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
+    def put_event_by_name(self, event: dict[str, Any], received_at: int) -> None:
+        item: Item = {
+            "pk": _s(f"EVTNAME#{event['name']}"),
+            "sk": _s(f"{received_at:013d}#{event['id']}"),
+            "ttl": _n(received_at // 1000 + 2 * 86400),
+        }
+        self._put_json(item, "body", json.dumps(event), f"events/{event['id']}")
+        self._ddb.put_item(TableName=self._table, Item=item)
+
+    def events_since(self, name: str, since: int) -> list[dict[str, Any]]:
+        return [
+            self._loads(item, "body")
+            for item in self._query(
+                KeyConditionExpression="pk = :pk AND sk >= :since",
+                ExpressionAttributeValues={
+                    ":pk": _s(f"EVTNAME#{name}"),
+                    ":since": _s(f"{max(0, since):013d}"),
+                },
+                ConsistentRead=True,
+            )
+        ]
+
+    def get_event(self, event_id: str) -> dict[str, Any] | None:
+        response = self._ddb.get_item(
+            TableName=self._table, Key={"pk": _s(f"EVT#{event_id}"), "sk": _s("EVT")}
+        )
+        item = response.get("Item")
+        if not item:
+            return None
+        event: dict[str, Any] = self._loads(item, "body")
+        event["received_at"] = _int(item, "received_at")
+        return event
+
+    def recent_events(self, limit: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for item in self._query(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": _s("EVENTS")},
+            ScanIndexForward=False,
+            Limit=max(1, limit),
+        ):
+            event: dict[str, Any] = self._loads(item, "body")
+            event["received_at"] = _int(item, "received_at")
+            out.append(event)
+            if len(out) >= limit:
+                break
+        return out
+
+    # --- waits, cancels, claims ------------------------------------------------------------------
+    def _wait_item(self, wait: WaitRecord) -> Item:
+        item: Item = {
+            "pk": _s(f"WAIT#{wait.event_name}"),
+            "sk": _s(f"{wait.run_id}#{wait.step_hash}"),
+            "run_id": _s(wait.run_id),
+            "step_hash": _s(wait.step_hash),
+            "step_id": _s(wait.step_id),
+            "expires_at": _n(wait.expires_at),
+            "ttl": _n(int(wait.expires_at) + 86400),
+        }
+        if wait.expression:
+            item["expression"] = _s(wait.expression)
+        self._put_json(item, "trigger", json.dumps(wait.trigger), f"runs/{wait.run_id}/event")
+        return item
+
+    def waits_for(self, event_name: str) -> list[WaitRecord]:
+        return [
+            WaitRecord(
+                event_name=event_name,
+                run_id=_str(item, "run_id") or "",
+                step_hash=_str(item, "step_hash") or "",
+                step_id=_str(item, "step_id") or "",
+                expression=_str(item, "expression"),
+                trigger=self._loads(item, "trigger") or {},
+                expires_at=_float(item, "expires_at") or 0.0,
+            )
+            for item in self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _s(f"WAIT#{event_name}")},
+                ConsistentRead=True,
+            )
+        ]
+
+    def delete_wait(self, wait: WaitRecord) -> None:
+        self._ddb.delete_item(
+            TableName=self._table,
+            Key={"pk": _s(f"WAIT#{wait.event_name}"), "sk": _s(f"{wait.run_id}#{wait.step_hash}")},
+        )
+
+    def put_cancels(self, cancels: Sequence[CancelRecord]) -> None:
+        for cancel in cancels:
+            item: Item = {
+                "pk": _s(f"CANCEL#{cancel.event_name}"),
+                "sk": _s(f"{cancel.run_id}#{cancel.index}"),
+                "run_id": _s(cancel.run_id),
+                "index": _n(cancel.index),
+                "expires_at": _n(cancel.expires_at),
+                "ttl": _n(int(cancel.expires_at) + 86400),
+            }
+            if cancel.expression:
+                item["expression"] = _s(cancel.expression)
+            self._put_json(
+                item, "trigger", json.dumps(cancel.trigger), f"runs/{cancel.run_id}/event"
+            )
+            self._ddb.put_item(TableName=self._table, Item=item)
+
+    def cancels_for(self, event_name: str) -> list[CancelRecord]:
+        return [
+            CancelRecord(
+                event_name=event_name,
+                run_id=_str(item, "run_id") or "",
+                index=_int(item, "index") or 0,
+                expression=_str(item, "expression"),
+                trigger=self._loads(item, "trigger") or {},
+                expires_at=_float(item, "expires_at") or 0.0,
+            )
+            for item in self._query(
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": _s(f"CANCEL#{event_name}")},
+                ConsistentRead=True,
+            )
+        ]
+
+    def claim_key(self, key: str, value: str, expires_at: int, now: int) -> bool:
+        item: Item = {
+            "pk": _s(key),
+            "sk": _s("CLAIM"),
+            "value": _s(value),
+            "expires_at": _n(expires_at),
+            "ttl": _n(expires_at // 1000 + 86400),
+        }
+        return self.claim_item(item, now)
