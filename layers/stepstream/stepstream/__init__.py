@@ -25,6 +25,7 @@ from .engine._step import Step, SyncStep
 from .engine._views import RunView, StepView
 
 # --- realtime exports (realtime/) ---
+from .realtime._subscribe import subscribe
 
 __all__ = [
     "EventValidationError",
@@ -48,4 +49,5 @@ __all__ = [
     "TriggerCron",
     "TriggerEvent",
     # --- realtime names ---
+    "subscribe",
 ]

@@ -47,6 +47,7 @@ LambdaHandler = Callable[[Event, Any], Any]
 CONNECT_PATH = "/v1/realtime/connect"
 MESSAGE_TOO_BIG = 1009
 GOING_AWAY = 1001
+MAX_URL_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,12 @@ class Gateway:
         return context
 
     async def _serve(self, websocket: WebSocket) -> None:
+        target = len(websocket.scope.get("raw_path") or b"") + len(
+            websocket.scope.get("query_string") or b""
+        )
+        if target > MAX_URL_LENGTH:  # API Gateway's quota on a WebSocket URL's length
+            await self._deny(websocket, 414, {"message": "Request-URI Too Long"})
+            return
         info = ConnectionInfo.from_scope(websocket.scope, api_id=self.api_id, stage=self.stage)
         authorizer = await self._authorize(websocket, info)
         if authorizer is None:

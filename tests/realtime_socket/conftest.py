@@ -1,0 +1,57 @@
+"""The local gateway, serving the real ``functions/ws_*.py`` handlers over real sockets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+import ws_authorizer
+import ws_connect
+import ws_default
+import ws_disconnect
+
+from stepstream.local._gateway import (
+    Gateway,
+    GatewayLimits,
+    RunningGateway,
+    WebSocketHandlers,
+    serve_in_thread,
+)
+from stepstream.local._provision import Provisioned
+
+GatewayFactory = Callable[..., RunningGateway]
+
+
+def lambda_handlers() -> WebSocketHandlers:
+    """The handlers the template deploys, exactly."""
+    return WebSocketHandlers(
+        authorizer=ws_authorizer.handler,
+        connect=ws_connect.handler,
+        disconnect=ws_disconnect.handler,
+        default=ws_default.handler,
+    )
+
+
+@pytest.fixture
+def gateway_factory(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayFactory]:
+    """Start gateways (limits and handlers overridable); each is stopped after the test and the
+    last one started is where ``STEPSTREAM_WS_MANAGEMENT_URL`` points."""
+    started: list[RunningGateway] = []
+
+    def start(
+        limits: GatewayLimits | None = None, handlers: WebSocketHandlers | None = None
+    ) -> RunningGateway:
+        running = serve_in_thread(Gateway(handlers or lambda_handlers(), limits=limits))
+        monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def gateway(gateway_factory: GatewayFactory) -> RunningGateway:
+    """A gateway with API Gateway's own limits; ``.ws_url``, ``.management_url``."""
+    return gateway_factory()
