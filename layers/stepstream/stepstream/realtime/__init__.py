@@ -13,6 +13,7 @@ from ._topic import PublishValidationError, Topic, TopicRef, topic
 
 # --- publish side (above) ---
 # --- socket side: subscribe, encode_sse ---
+from ._subscribe import Message, SubscriptionRefused, encode_sse, subscribe
 
 __all__ = [
     "Authorize",
@@ -32,4 +33,8 @@ __all__ = [
     "topic",
     "verify_token",
     # --- socket side names ---
+    "Message",
+    "SubscriptionRefused",
+    "encode_sse",
+    "subscribe",
 ]
