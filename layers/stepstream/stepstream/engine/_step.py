@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
@@ -34,7 +35,7 @@ def _cheap_input(args: tuple[Any, ...]) -> dict[str, Any]:
     if not args:
         return {}
     try:
-        text = _serde.dumps(list(args))
+        text = json.dumps(list(args))
     except (TypeError, ValueError):
         return {}
     return {"input": list(args)} if len(text) <= _CHEAP_INPUT_BYTES else {}
@@ -340,6 +341,7 @@ def _done(pending: StepRecord, output_json: str, output_type: str | None = None)
         output_type=output_type,
         started_at=pending.started_at,
         ended_at=now_ms(),
+        wake_at=pending.wake_at,
         detail=pending.detail,
     )
 
