@@ -23,9 +23,9 @@ Event = dict[str, Any]
 
 
 def new_connection_id() -> str:
-    """An id shaped like API Gateway's (16 characters of base64, ending ``=``), so callers
+    """An id shaped like API Gateway's (16 characters of URL-safe base64, ending ``=``), so callers
     exercise the URL-encoding of ``=`` in ``/@connections/{id}`` exactly as on AWS."""
-    return base64.b64encode(secrets.token_bytes(11)).decode()
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode()
 
 
 def _request_time(epoch_ms: int) -> str:
