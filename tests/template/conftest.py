@@ -23,7 +23,7 @@ CFN_LINT = VENV_BIN / "cfn-lint"
 # Logical id -> handler, as the template declares them.
 HANDLERS = {
     "ApiFunction": "api.handler",
-    "TokenFunction": "token.handler",
+    "TokenFunction": "realtime_token.handler",
     "ExecutorFunction": "executor.handler",
     "SchedulerFunction": "scheduler.handler",
     "WsAuthorizerFunction": "ws_authorizer.handler",

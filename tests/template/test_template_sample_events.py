@@ -40,7 +40,7 @@ class WebSocketAuthorizerRequest(BaseModel):
 MODELS: dict[str, type[BaseModel]] = {
     "api.json": APIGatewayProxyEventV2Model,
     "api_send_event.json": APIGatewayProxyEventV2Model,
-    "token.json": APIGatewayProxyEventV2Model,
+    "realtime_token.json": APIGatewayProxyEventV2Model,
     "executor.json": SqsModel,
     "scheduler.json": EventBridgeModel,
     "ws_authorizer.json": WebSocketAuthorizerRequest,
@@ -76,7 +76,7 @@ def test_models_refuse_a_sample_of_another_kind() -> None:
 def test_http_samples_address_the_routes_the_template_sends_there() -> None:
     assert load("api.json")["requestContext"]["http"]["path"] == "/health"
     assert load("api_send_event.json")["rawPath"].startswith("/e/")
-    assert load("token.json")["routeKey"] == "POST /v1/realtime/token"
+    assert load("realtime_token.json")["routeKey"] == "POST /v1/realtime/token"
 
 
 def test_sqs_sample_carries_an_executor_message() -> None:
