@@ -1,6 +1,8 @@
 """Realtime: typed channels and topics, publishing, subscription tokens and the wire protocol.
 
 No boto3 here: the realtime table and ``@connections`` are reached through ``stepstream.store``.
+Publish side: channels, topics, ``Realtime``, tokens. Socket side: ``subscribe``, ``encode_sse``,
+``Message``, ``SubscriptionRefused`` (from ``_subscribe``).
 """
 
 from __future__ import annotations
@@ -8,33 +10,29 @@ from __future__ import annotations
 from ._authorize import Authorize, TokenRequest, require_signing_key
 from ._channel import Channel, ChannelDefinition, channel
 from ._realtime import Realtime
+from ._subscribe import Message, SubscriptionRefused, encode_sse, subscribe
 from ._tokens import TokenClaims, TokenError, get_subscription_token, mint_token, verify_token
 from ._topic import PublishValidationError, Topic, TopicRef, topic
 
-# --- publish side (above) ---
-# --- socket side: subscribe, encode_sse ---
-from ._subscribe import Message, SubscriptionRefused, encode_sse, subscribe
-
-__all__ = [
+__all__ = [  # one sorted list: publish-side and socket-side names together
     "Authorize",
     "Channel",
     "ChannelDefinition",
+    "Message",
     "PublishValidationError",
     "Realtime",
+    "SubscriptionRefused",
     "TokenClaims",
     "TokenError",
     "TokenRequest",
     "Topic",
     "TopicRef",
     "channel",
+    "encode_sse",
     "get_subscription_token",
     "mint_token",
     "require_signing_key",
+    "subscribe",
     "topic",
     "verify_token",
-    # --- socket side names ---
-    "Message",
-    "SubscriptionRefused",
-    "encode_sse",
-    "subscribe",
 ]

@@ -43,6 +43,15 @@ class _Item:
     keep_until: int | None  # epoch seconds to keep it for replay, or None
 
 
+def _wants(subscription: Subscription, item: _Item) -> bool:
+    if item.topic is not None and item.topic not in subscription.topics:
+        return False
+    # A history replay hands over at live_after: it has delivered every kept frame up to there,
+    # and while it runs (live_after = HOLD) nothing may be posted in between.
+    seq = item.frame.get("seq")
+    return subscription.live_after is None or seq is None or seq > subscription.live_after
+
+
 class Fanout:
     """The background half of publishing; :meth:`flush` waits until it is idle."""
 
@@ -147,9 +156,7 @@ class Fanout:
             self._store.keep(channel, frames, ttl=ttl)
         for item in batch:
             subscribers = self._subscribers(item.channel)
-            targets = [
-                s.connection_id for s in subscribers if item.topic is None or item.topic in s.topics
-            ]
+            targets = [s.connection_id for s in subscribers if _wants(s, item)]
             if targets:
                 self._enqueue(targets, dumps(item.frame).encode("utf-8"))
 

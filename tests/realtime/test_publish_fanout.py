@@ -1,0 +1,144 @@
+"""Publishing through boto3's apigatewaymanagementapi client to the local gateway's sockets."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from stepstream._errors import PayloadTooLargeError
+from stepstream.local._gateway import RunningGateway
+from stepstream.realtime import PublishValidationError, Realtime, channel, topic
+from stepstream.realtime._socket import HOLD
+from stepstream.store._connections import ConnectionsApi, ConnectionStore
+
+from ._clients import nothing_more, receive, subscriber
+
+chat = channel(lambda room: f"chat:{room}").add_topic(topic("tokens").type(str))
+chat = chat.add_topic(topic("status").type(dict)).add_topic(topic("kept", history=True))
+
+
+async def test_each_subscriber_gets_its_topics_in_order(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    ch = chat("r1")
+    async with (
+        subscriber(gateway, "chat:r1", ["tokens"]) as tokens_only,
+        subscriber(gateway, "chat:r1", ["tokens", "status"]) as both,
+    ):
+        # WHEN tokens and a status are published
+        sent = [await realtime.publish(ch.tokens, f"t{i}", run_id="run1") for i in range(30)]
+        sent.append(await realtime.publish(ch.status, {"done": True}))
+        await realtime.flush()
+        # THEN each socket gets exactly its topics, in publish order, as sent
+        assert await receive(tokens_only, 30) == sent[:30]
+        assert await receive(both, 31) == sent
+        assert await nothing_more(tokens_only)
+    seqs = [frame["seq"] for frame in sent]
+    assert seqs == sorted(set(seqs))
+    assert sent[0]["run_id"] == "run1"
+    assert "fn_id" not in sent[0]
+
+
+async def test_bad_or_oversized_data_sends_nothing(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    ch = chat("r2")
+    async with subscriber(gateway, "chat:r2", ["tokens"]) as ws:
+        with pytest.raises(PublishValidationError, match=r"'chat:r2'.*'tokens'"):
+            await realtime.publish(ch.tokens, {"not": "a string"})
+        with pytest.raises(PayloadTooLargeError, match="131072 bytes"):
+            await realtime.publish(ch.tokens, "x" * (128 * 1024))
+        good = await realtime.publish(ch.tokens, "ok")
+        await realtime.flush()
+        assert await receive(ws, 1) == [good]
+        assert await nothing_more(ws)
+
+
+async def test_a_gone_connection_is_forgotten(gateway: RunningGateway, realtime: Realtime) -> None:
+    # GIVEN a subscription whose socket no longer exists ($disconnect never ran)
+    store = ConnectionStore()
+    store.add("ghost-connection", "chat:r3", ["tokens"], expires_at=2**31)
+    async with subscriber(gateway, "chat:r3", ["tokens"]) as ws:
+        # WHEN a message is published
+        frame = await realtime.publish(chat("r3").tokens, "hello")
+        await realtime.flush()
+        # THEN the live socket gets it and the 410 Gone removed the ghost
+        assert await receive(ws, 1) == [frame]
+    assert "ghost-connection" not in {s.connection_id for s in store.subscribers("chat:r3")}
+    assert store.channels_of("ghost-connection") == []
+
+
+async def test_run_frames_reach_every_subscriber_and_a_held_one_gets_no_data(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    store = ConnectionStore()
+    async with subscriber(gateway, "chat:r4", ["status"]) as ws:
+        await realtime.run_status(
+            run_id="run9", fn_id="fn", status="completed", channels=["chat:r4"], output={"a": 1}
+        )
+        await realtime.flush()
+        (run,) = await receive(ws, 1)
+        assert run["kind"] == "run"
+        assert run["data"] == {"status": "completed", "output": {"a": 1}}
+        # a replay in progress holds the subscription: data frames wait for the replayer
+        (sub,) = store.subscribers("chat:r4")
+        store.set_live_after(sub.connection_id, "chat:r4", HOLD)
+        await realtime.publish(chat("r4").status, {"x": 1})
+        await realtime.flush()
+        assert await nothing_more(ws)
+        store.set_live_after(sub.connection_id, "chat:r4", None)
+        after = await realtime.publish(chat("r4").status, {"x": 2})
+        await realtime.flush()
+        assert await receive(ws, 1) == [after]
+
+
+async def test_history_topics_and_durable_publishes_are_kept(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    store = ConnectionStore()
+    ch = chat("r5")
+    kept = [await realtime.publish(ch.kept, {"n": n}) for n in range(3)]
+    await realtime.publish(ch.tokens, "not kept")
+    durable = await realtime.publish(ch.status, {"final": 1}, durable=True, message_id="run:s1")
+    again = await realtime.publish(ch.status, {"final": 1}, durable=True, message_id="run:s1")
+    await realtime.flush()
+    assert again == durable  # a retried durable publish re-sends the same message
+    assert store.history("chat:r5", after_seq=0) == [*kept, durable]
+    assert store.history("chat:r5", after_seq=kept[-1]["seq"]) == [durable]
+
+
+class _HeldPoster:
+    """The real ``@connections`` client, held back until the test releases it."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.posted = 0
+        self._api = ConnectionsApi()
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        self.release.wait(30)
+        self.posted += 1
+        return self._api.post(connection_id, data)
+
+
+async def test_publish_returns_before_anything_is_posted(gateway: RunningGateway) -> None:
+    # GIVEN a posting path that does not complete until released
+    poster = _HeldPoster()
+    realtime = Realtime("publish-tests", poster=poster, cache_seconds=0)
+    try:
+        async with subscriber(gateway, "chat:r6", ["tokens"]) as ws:
+            # WHEN 200 tokens are published
+            sent: list[dict[str, Any]] = [
+                await realtime.publish(chat("r6").tokens, f"t{i}") for i in range(200)
+            ]
+            # THEN every publish returned while no post had completed
+            assert poster.posted == 0
+            poster.release.set()
+            await realtime.flush()
+            assert poster.posted == 200
+            assert await receive(ws, 200) == sent
+    finally:
+        poster.release.set()
+        realtime.close()
