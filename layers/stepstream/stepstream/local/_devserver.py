@@ -1,0 +1,98 @@
+"""The dev stack's one ASGI app and the uvicorn server that runs it on one port.
+
+Routes, first match wins: the WebSocket gateway (``/v1/realtime/connect`` and ``@connections``),
+the dashboard and static pages (``/``, ``/dashboard/``, ``/web/``), then everything else to the
+HTTP API, the same FastAPI app the API Lambda serves.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from ._dashboard import DashboardConfig, dashboard_routes
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from ._gateway import Gateway
+
+
+def build_asgi(api: FastAPI, gateway: Gateway, dashboard: DashboardConfig) -> Starlette:
+    return Starlette(
+        routes=[*gateway.routes, *dashboard_routes(dashboard), Mount("", app=api)],
+    )
+
+
+class PortInUseError(Exception):
+    pass
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before starting anything slow, so a busy port fails at once with a clear message."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise PortInUseError(
+            f"cannot listen on {host}:{port} ({exc.strerror}); is another `make dev` running? "
+            "Stop it, or choose another port with --port N or PORT=N"
+        ) from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+class DevServer(uvicorn.Server):
+    """uvicorn, with Ctrl-C meaning "stop cleanly": the signal is not re-raised after the
+    graceful shutdown (uvicorn does that by default, which would end in a KeyboardInterrupt
+    traceback), and a second Ctrl-C forces the exit."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+        self.stop_signal: int | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_started()
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        def stop(sig: int, frame: FrameType | None) -> None:
+            if self.should_exit:
+                self.force_exit = True
+            self.should_exit = True
+            self.stop_signal = sig
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def server_config(app: Starlette, *, max_message_bytes: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        ws="websockets-sansio",
+        ws_max_size=max_message_bytes,
+        ws_ping_interval=None,  # API Gateway sends no ping frames; the gateway counts idleness
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=3,
+    )

@@ -1,0 +1,354 @@
+"""``stepstream dev``: everything template.yaml deploys, in one process, on one port.
+
+1. AWS: an embedded moto server on a free loopback port, unless ``AWS_ENDPOINT_URL*`` already
+   points somewhere (DynamoDB Local, LocalStack, a real account through a proxy).
+2. The template's tables, queues and buckets, created from template.yaml; the functions'
+   environment exported into this process, as Lambda would set it.
+3. One uvicorn server: the HTTP API, the WebSocket gateway emulator and its ``@connections``
+   API, the dashboard and the demo pages.
+4. The handlers the template wires to triggers, imported from ``CodeUri`` + ``Handler``: an SQS
+   poller per event source mapping (the executor) and a per-minute tick per schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+
+if TYPE_CHECKING:
+    from ._provision import Provisioned
+
+log = logging.getLogger("stepstream.dev")
+
+
+class DevStackError(Exception):
+    """Startup cannot continue; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    host: str = "127.0.0.1"
+    port: int = 8288
+    template: str | None = None
+    event_key: str | None = None
+    signing_key: str | None = None
+
+
+def find_template(explicit: str | None, start: Path | None = None) -> Path:
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise DevStackError(f"--template {explicit}: no such file")
+        return path.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "template.yaml"
+        if candidate.is_file():
+            return candidate
+    raise DevStackError(
+        f"no template.yaml in {here} or above; run from the project folder or pass --template"
+    )
+
+
+def external_endpoint() -> str | None:
+    """The ``AWS_ENDPOINT_URL*`` variable already set, if any (we then use it, not moto)."""
+    for key, value in sorted(os.environ.items()):
+        if key.startswith("AWS_ENDPOINT_URL") and value:
+            return f"{key}={value}"
+    return None
+
+
+class _Printer:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        print(f"  {text}", file=self.out, flush=True)
+
+    def done(self, text: str) -> None:
+        print(f"  {text} ({time.monotonic() - self.started:.1f} s)", file=self.out, flush=True)
+
+    def line(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+
+class _Stack:
+    """What has been started, so a stop (clean or not) undoes exactly that."""
+
+    def __init__(self) -> None:
+        self.stoppers: list[Callable[[], None]] = []
+
+    def on_stop(self, stopper: Callable[[], None]) -> None:
+        self.stoppers.append(stopper)
+
+    def stop(self) -> None:
+        while self.stoppers:
+            stopper = self.stoppers.pop()
+            try:
+                stopper()
+            except Exception:
+                log.debug("error while stopping", exc_info=True)
+
+
+def run_dev(options: DevOptions, out: TextIO = sys.stdout) -> int:
+    """Run until Ctrl-C/SIGTERM; 0 after a clean stop, 1 if startup failed."""
+    _configure_logging()
+    printer = _Printer(out)
+    stack = _Stack()
+    try:
+        server, sock = _start(options, printer, stack)
+        server.run(sockets=[sock])
+        printer.line("\nstopping...")
+    except KeyboardInterrupt:
+        printer.line("\nstopping...")
+    except DevStackError as exc:
+        stack.stop()
+        print(f"stepstream dev: error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    stack.stop()
+    printer.line("stopped")
+    return 0
+
+
+def _start(options: DevOptions, printer: _Printer, stack: _Stack) -> tuple[Any, socket.socket]:
+    from ._devserver import DevServer, PortInUseError, bind, build_asgi, server_config
+
+    template = find_template(options.template)
+    printer.line(f"stepstream dev: {template.parent}")
+    try:
+        sock = bind(options.host, options.port)
+    except PortInUseError as exc:
+        raise DevStackError(str(exc)) from exc
+    stack.on_stop(sock.close)
+    port = sock.getsockname()[1]
+    loopback = "127.0.0.1" if options.host in ("0.0.0.0", "", "::") else options.host
+    base_url = f"http://{_host_for_url(loopback)}:{port}"
+
+    if options.event_key:
+        os.environ["STEPSTREAM_EVENT_KEY"] = options.event_key
+    if options.signing_key:
+        os.environ["STEPSTREAM_SIGNING_KEY"] = options.signing_key
+    aws_line = _start_aws(printer, stack)
+    provisioned = _provision(template, printer)
+    os.environ.update(provisioned.environment)
+    os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = base_url
+
+    printer.step("loading the handlers named in template.yaml...")
+    api, gateway, pollers, ticker = _load(template, provisioned.queues, stack)
+    for poller in pollers:
+        poller.start()
+        stack.on_stop(poller.stop)
+    ticker.start()
+    stack.on_stop(ticker.stop)
+
+    from ._dashboard import DashboardConfig, is_loopback
+
+    web_dir = template.parent / "web"
+    dashboard = DashboardConfig(
+        web_dir=web_dir if web_dir.is_dir() else None,
+        loopback_only=is_loopback(options.host),
+    )
+    asgi = build_asgi(api, gateway, dashboard)
+
+    def ready() -> None:
+        _print_banner(printer, base_url, aws_line, options.host)
+        printer.done(f"ready on {base_url}")
+
+    config = server_config(asgi, max_message_bytes=gateway.limits.max_message_bytes)
+    return DevServer(config, ready), sock
+
+
+def _start_aws(printer: _Printer, stack: _Stack) -> str:
+    external = external_endpoint()
+    if external:
+        printer.step(f"AWS: using {external} (state lives there)")
+        return f"{external} (state lives there)"
+    printer.step("AWS: starting embedded moto (DynamoDB, SQS, S3)...")
+    from moto.server import ThreadedMotoServer
+
+    from .._aws import reset_clients
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    stack.on_stop(moto.stop)
+    # moto's werkzeug logs every request at INFO; the dev stack's output is for the user's runs.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    host, moto_port = moto.get_host_and_port()
+    endpoint = f"http://{host}:{moto_port}"
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    # moto accepts any credentials; fixed ones keep a developer's real profile out of it.
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    reset_clients()
+    return f"AWS_ENDPOINT_URL={endpoint} (embedded moto; state is in memory)"
+
+
+def _provision(template: Path, printer: _Printer) -> Provisioned:
+    from ._provision import provision
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    printer.step(f"provisioning tables, queues and buckets from {template.name}...")
+    try:
+        provisioned = provision(template)
+    except Exception as exc:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL", "AWS")
+        raise DevStackError(
+            f"could not create the template's resources on {endpoint}: {exc}. "
+            "Check that the endpoint is running and the credentials are valid."
+        ) from exc
+    counts = (
+        f"{len(provisioned.tables)} tables, {len(provisioned.queues)} queues, "
+        f"{len(provisioned.buckets)} buckets"
+    )
+    printer.done(counts)
+    return provisioned
+
+
+def _load(
+    template: Path, queue_urls: dict[str, str], stack: _Stack
+) -> tuple[Any, Any, list[Any], _MinuteTicker]:
+    from .. import load_app
+    from ..http import create_api
+    from ._gateway import Gateway, WebSocketHandlers
+    from ._poller import SqsPoller
+    from ._wiring import WiringError, read_wiring
+
+    try:
+        wiring = read_wiring(template)
+        handlers = WebSocketHandlers(
+            authorizer=_required(wiring.websocket_authorizer, "a WebSocket authorizer").load(),
+            connect=wiring.route("$connect").load(),
+            disconnect=wiring.route("$disconnect").load(),
+            default=wiring.route("$default").load(),
+        )
+        pollers = [
+            SqsPoller(
+                trigger.handler.load(),
+                queue_urls[trigger.queue],
+                batch_size=trigger.batch_size,
+                wait_seconds=1,
+                timeout_ms=trigger.handler.timeout_seconds * 1000,
+                region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            )
+            for trigger in wiring.queues
+        ]
+        ticker = _MinuteTicker([(ref.logical_id, ref.load()) for ref in wiring.schedules])
+        app = load_app()
+    except WiringError as exc:
+        raise DevStackError(str(exc)) from exc
+    except ImportError as exc:
+        raise DevStackError(
+            f"importing the handlers or the app failed: {exc}. Fix the import, or run "
+            "`make dev` once so .venv has every dependency."
+        ) from exc
+    gateway = Gateway(handlers)
+    stack.on_stop(gateway.shutdown)
+    return create_api(app), gateway, pollers, ticker
+
+
+def _required(value: Any, what: str) -> Any:
+    if value is None:
+        from ._wiring import WiringError
+
+        raise WiringError(f"template.yaml declares no {what}")
+    return value
+
+
+class _MinuteTicker:
+    """Calls each schedule's handler at the start of every minute with EventBridge's scheduled
+    event, as ``rate(1 minute)`` does on AWS."""
+
+    def __init__(self, handlers: list[tuple[str, Callable[[Any, Any], Any]]]) -> None:
+        self.handlers = handlers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="scheduler-tick", daemon=True)
+
+    def start(self) -> None:
+        if self.handlers:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        from ._lambda_context import LambdaContext
+
+        while not self._stop.wait(60 - time.time() % 60):
+            minute = datetime.now(UTC).replace(second=0, microsecond=0)
+            for logical_id, handler in self.handlers:
+                try:
+                    handler(scheduled_event(minute, logical_id), LambdaContext(timeout_ms=30_000))
+                except Exception:
+                    log.exception("scheduled handler %s failed", logical_id)
+
+
+def scheduled_event(minute: datetime, rule: str) -> dict[str, Any]:
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": minute.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:000000000000:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def _print_banner(printer: _Printer, base_url: str, aws_line: str, host: str) -> None:
+    event_key = os.environ.get("STEPSTREAM_EVENT_KEY") or DEV_EVENT_KEY
+    signing_key = os.environ.get("STEPSTREAM_SIGNING_KEY") or DEV_SIGNING_KEY
+    ws_url = "ws" + base_url.removeprefix("http") + "/v1/realtime/connect"
+    printer.line()
+    printer.line(f"  Dashboard    {base_url}/")
+    printer.line(f"  Event API    POST {base_url}/e/{event_key}")
+    printer.line(f"  Runs API     {base_url}/v1/runs   (API docs: {base_url}/docs)")
+    printer.line(f"  WebSocket    {ws_url}")
+    printer.line(f"  AWS          {aws_line}")
+    printer.line(f"  Event key    {event_key}" + _dev_note(event_key, DEV_EVENT_KEY))
+    printer.line(f"  Signing key  {signing_key}" + _dev_note(signing_key, DEV_SIGNING_KEY))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        printer.line(f"  Listening on {host}: the dashboard will not embed the signing key")
+    printer.line()
+    printer.line('  Try: .venv/bin/stepstream send app/hello --data \'{"name": "you"}\'')
+    printer.line("  Ctrl-C stops everything.")
+    printer.line()
+
+
+def _dev_note(value: str, default: str) -> str:
+    return "  (development default)" if value == default else ""
+
+
+def _host_for_url(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    from ._gateway import _DenialLogFilter
+
+    logging.getLogger("uvicorn.error").addFilter(_DenialLogFilter())
