@@ -47,6 +47,16 @@ def test_signing_key_gets_a_token_for_exactly_what_was_asked(client: httpx.Clien
     assert claims.channel == "ai:1"
     assert claims.topics == frozenset({"tokens", "status"})
     assert claims.app_id == "token-tests"
+    assert answer.json()["key"] == answer.json()["jwt"]
+    assert answer.json()["topics"] == ["tokens", "status"]
+
+
+def test_the_short_object_shape_is_accepted(client: httpx.Client) -> None:
+    body = {"channel": "demo", "topics": ["messages"]}
+    answer = client.post("/v1/realtime/token", json=body, headers=AUTH)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["channel"] == "demo"
+    assert verify_token(answer.json()["key"]).topics == frozenset({"messages"})
 
 
 @pytest.mark.parametrize("keep_prefix", [True, False])
@@ -79,7 +89,9 @@ def test_no_or_wrong_key_is_401(client: httpx.Client, headers: dict[str, str]) -
         (b"{not json", 400, "not valid JSON"),
         (b"\xff\xfe", 400, "not valid JSON"),
         (b"[]", 400, "non-empty"),
-        (b'{"channel":"a","name":"b"}', 400, "non-empty JSON list"),
+        (b'{"channel":"a","name":"b"}', 400, "list 'topics'"),
+        (b'{"channel":"a","topics":[]}', 400, "non-empty"),
+        (b'"text"', 400, "non-empty JSON list"),
         (b"[5]", 400, "must be an object"),
         (b'[{"channel":"a"}]', 400, "'name'"),
         (b'[{"channel":"a","name":"t","kind":"step"}]', 400, "only 'run'"),

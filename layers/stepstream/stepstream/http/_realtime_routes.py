@@ -2,8 +2,10 @@
 
 The official SDKs' ``getSubscriptionToken`` sends ``[{"channel", "name", "kind": "run"}, ...]``
 (one entry per topic, all for one channel) with ``Authorization: Bearer <signing key>`` (raw or
-hashed) and reads ``{"jwt": ...}`` from a 201. Who gets a token is the app's authorize hook
-(``app.realtime.authorize``); by default only holders of the signing key.
+hashed) and reads ``{"jwt": ...}`` from a 201. The shorter ``{"channel": ..., "topics": [...]}``
+is accepted too, and the answer also carries ``key``, ``channel`` and ``topics`` (the shape of
+``get_subscription_token``, which stepstream's browser client takes). Who gets a token is the
+app's authorize hook (``app.realtime.authorize``); by default only holders of the signing key.
 """
 
 from __future__ import annotations
@@ -29,7 +31,10 @@ if TYPE_CHECKING:
 
 MAX_TOKEN_REQUEST_BYTES = 16 * 1024
 """A channel and 64 topic names fit many times over; anything bigger is not a token request."""
-_SHAPE = 'send [{"channel": "<channel>", "name": "<topic>", "kind": "run"}, ...]'
+_SHAPE = (
+    'send [{"channel": "<channel>", "name": "<topic>", "kind": "run"}, ...] '
+    'or {"channel": "<channel>", "topics": ["<topic>", ...]}'
+)
 
 
 class TokenResponse(BaseModel):
@@ -37,6 +42,12 @@ class TokenResponse(BaseModel):
 
     jwt: str
     """An HS256 JWT for ``/v1/realtime/connect?token=...``, valid for 60 s."""
+    key: str
+    """The same token, under the name ``get_subscription_token`` uses."""
+    channel: str
+    """The one channel it grants."""
+    topics: list[str]
+    """The topics of that channel it grants."""
 
 
 def _has_signing_key(authorization: str | None) -> bool:
@@ -57,6 +68,8 @@ def _parse(body: bytes) -> tuple[str, list[str]]:
         document = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ApiError(400, f"the body is not valid JSON ({exc}); {_SHAPE}") from exc
+    if isinstance(document, dict):
+        document = _entries(document)
     if not isinstance(document, list) or not document:
         raise ApiError(400, f"the body must be a non-empty JSON list; {_SHAPE}")
     if len(document) > MAX_TOPICS:
@@ -86,6 +99,14 @@ def _parse(body: bytes) -> tuple[str, list[str]]:
         return check_channel_name(channel), check_topics(topics)
     except ValueError as exc:
         raise ApiError(400, str(exc)) from exc
+
+
+def _entries(document: dict[str, Any]) -> list[Any]:
+    """``{"channel", "topics"}`` as the list of entries Inngest's shape would have."""
+    channel, topics = document.get("channel"), document.get("topics")
+    if not isinstance(channel, str) or not isinstance(topics, list):
+        raise ApiError(400, f"an object body needs string 'channel' and list 'topics'; {_SHAPE}")
+    return [{"channel": channel, "name": t} for t in topics]
 
 
 def realtime_router(app: Stepstream | None = None) -> APIRouter:
@@ -134,7 +155,8 @@ def realtime_router(app: Stepstream | None = None) -> APIRouter:
             jwt = mint_token(app_id=the_app.id, channel=channel, topics=topics)
         except SecretConfigError as exc:
             raise ApiError(500, f"the realtime JWT secret is misconfigured: {exc}") from exc
-        return JSONResponse(TokenResponse(jwt=jwt).model_dump(), status_code=201)
+        answer = TokenResponse(jwt=jwt, key=jwt, channel=channel, topics=topics)
+        return JSONResponse(answer.model_dump(), status_code=201)
 
     return router
 
