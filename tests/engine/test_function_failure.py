@@ -51,14 +51,16 @@ def test_function_retries_then_fails_and_on_failure_runs_once(engine_env: Provis
     h.drive(lambda: h.poller.poll_once(0) == 0)
 
     assert run.status == "failed"
-    assert run.error is not None and run.error["name"] == "ValueError"
+    assert run.error is not None
+    assert run.error["name"] == "ValueError"
     assert run.error["message"] == "boom"
     assert seen["attempts"] == [0, 1, 2]
     assert seen["once"] == [1]  # the memoized step did not re-run on function retries
     assert failure.status == "completed"
     assert failure.event["name"] == "stepstream/function.failed"
     [data] = seen["failures"]
-    assert data["run_id"] == run_id and data["function_id"] == "crashy"
+    assert data["run_id"] == run_id
+    assert data["function_id"] == "crashy"
     assert data["error"]["message"] == "boom"
     assert data["event"]["data"] == {"x": 1}
 

@@ -62,4 +62,5 @@ def test_gather_runs_bodies_concurrently_and_keeps_in_flight_work(
     assert run.output == ["A", "B", "C"]
     assert runs == {"a": 1, "b": 1, "c": 1}
     outputs = {s.id: s.output for s in run.steps}
-    assert outputs["item"] == "A" and outputs["item:1"] == "B"
+    assert outputs["item"] == "A"
+    assert outputs["item:1"] == "B"

@@ -73,7 +73,8 @@ def test_step_retries_and_step_errors(engine_env: Provisioned) -> None:
     steps = {s.id: s for s in run.steps}
     assert steps["always"].status == "failed"
     assert steps["always"].error is not None
-    assert steps["later"].ended_at is not None and steps["later"].started_at is not None
+    assert steps["later"].ended_at is not None
+    assert steps["later"].started_at is not None
 
 
 def test_retry_after_error_delays_the_retry(engine_env: Provisioned) -> None:

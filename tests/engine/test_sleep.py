@@ -52,7 +52,8 @@ def test_sleep_suspends_then_resumes_from_a_timer(engine_env: Provisioned, event
     assert bodies == ["before", "after"]
     nap = next(s for s in run.steps if s.id == "nap")
     assert nap.status == "completed"
-    assert nap.ended_at is not None and nap.wake_at is not None
+    assert nap.ended_at is not None
+    assert nap.wake_at is not None
     assert nap.ended_at / 1000 >= nap.wake_at
     assert h.poller.invocations == 2
 
@@ -74,7 +75,8 @@ def test_a_sleep_longer_than_one_hop_is_re_delayed_until_due(
     assert bodies == ["before", "after"]
     assert h.poller.invocations >= 3
     nap = next(s for s in run.steps if s.id == "nap")
-    assert nap.ended_at is not None and nap.wake_at is not None
+    assert nap.ended_at is not None
+    assert nap.wake_at is not None
     assert nap.ended_at / 1000 >= nap.wake_at
 
 

@@ -87,7 +87,8 @@ def test_event_after_timeout_changes_nothing(engine_env: Provisioned) -> None:
     h.drive(lambda: h.poller.poll_once(0) == 0)
 
     run = app.runs.get(run_id)
-    assert run is not None and run.output == {"approved_by": None}
+    assert run is not None
+    assert run.output == {"approved_by": None}
 
 
 def test_invalid_cel_is_reported_when_the_step_is_called(engine_env: Provisioned) -> None:
@@ -101,7 +102,8 @@ def test_invalid_cel_is_reported_when_the_step_is_called(engine_env: Provisioned
     run = h.finish(h.run_of(h.send("test/bad")))
 
     assert run.status == "failed"
-    assert run.error is not None and "invalid CEL expression" in run.error["message"]
+    assert run.error is not None
+    assert "invalid CEL expression" in run.error["message"]
 
 
 def test_if_exp_and_match_together_are_rejected(engine_env: Provisioned) -> None:
@@ -113,7 +115,8 @@ def test_if_exp_and_match_together_are_rejected(engine_env: Provisioned) -> None
 
     h = Harness(bad, engine_env)
     run = h.finish(h.run_of(h.send("test/both")))
-    assert run.error is not None and "either if_exp or match" in run.error["message"]
+    assert run.error is not None
+    assert "either if_exp or match" in run.error["message"]
 
 
 @pytest.mark.parametrize("timeout", ["-1s", "2y"])

@@ -102,8 +102,7 @@ def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, A
 async def _invoke(inv: Invocation) -> None:
     inv.loop = asyncio.get_running_loop()
     fn = inv.fn
-    if inv.run.attempt == 0 and not inv.memo.records:
-        await _run_status(inv, "running")
+    started_here = inv.run.attempt == 0 and not inv.memo.records
     outcome: Any = None
     failure: BaseException | None = None
     try:
@@ -123,6 +122,8 @@ async def _invoke(inv: Invocation) -> None:
         await _failed_attempt(inv, failure)
     else:
         await _complete(inv, outcome)
+    if started_here and inv.run.status not in TERMINAL:
+        await _run_status(inv, "running")
     await _flush_realtime(inv)
 
 
@@ -130,6 +131,7 @@ async def _suspend(inv: Invocation) -> None:
     backends, run = inv.backends, inv.run
     kinds = {type(i) for i in inv.interrupts}
     if Cancelled in kinds:
+        inv.run.status = "cancelled"
         await _run_status(inv, "cancelled")
         return
     if LeaseLost in kinds:
@@ -238,9 +240,10 @@ def after_terminal(app: Stepstream, backends: Backends, run: RunRecord) -> None:
 
 
 async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:
-    """Tell realtime subscribers about a run transition; never fails the run."""
-    realtime = inv.app.realtime_if_available()
-    if realtime is None:
+    """Tell subscribers of the channels this invocation published to about a run transition;
+    never fails the run. Without channels there is nobody to tell."""
+    realtime = inv.app.realtime_if_available(create=bool(inv.channels))
+    if realtime is None or not inv.channels:
         return
     try:
         await realtime.run_status(

@@ -22,7 +22,9 @@ class Memo:
         self._records = {r.hash: r for r in records}
         self._load_output = load_output
         self._seen: dict[str, int] = {}
-        self._unvisited = {r.hash for r in records if r.final}
+        # Every stored record, final or pending: until the run reaches them all (or a new step),
+        # what it does was done before.
+        self._unvisited = {r.hash for r in records}
         self._reached_new = False
 
     def identify(self, step_id: str) -> tuple[str, str]:
@@ -40,7 +42,8 @@ class Memo:
 
     @property
     def replaying(self) -> bool:
-        """True until the function reaches a new step or has consumed every final record."""
+        """True until the function reaches a step that is not final in the memo, or has
+        consumed every stored record."""
         return not self._reached_new and bool(self._unvisited)
 
     def mark_new(self) -> None:

@@ -1,0 +1,140 @@
+"""GIVEN events sent with app.send WHEN they repeat, carry idempotency keys, fail a trigger's
+if_exp or are malformed THEN duplicates start nothing, keys start one run per 24 h, filtered
+events start nothing, and bad events are refused with the field named."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stepstream import (
+    Context,
+    EventValidationError,
+    PayloadTooLargeError,
+    Stepstream,
+    TriggerEvent,
+)
+from stepstream.local._provision import Provisioned
+from stepstream.store import DynamoState, S3Blobs
+
+from .harness import Harness
+
+app = Stepstream(id="test-events")
+
+
+@app.function(id="plain", trigger="test/ev")
+async def plain(ctx: Context) -> str:
+    return str(ctx.event.data.get("n"))
+
+
+@app.function(id="once-per-user", trigger="test/signup", idempotency="event.data.user")
+async def once_per_user(ctx: Context) -> str:
+    return str(ctx.event.data["user"])
+
+
+@app.function(
+    id="big-orders",
+    trigger=[TriggerEvent(event="test/order", if_exp="event.data.total > 100"), "test/vip"],
+)
+async def big_orders(ctx: Context) -> str:
+    return ctx.event.name
+
+
+def test_repeated_event_id_starts_no_second_run(engine_env: Provisioned) -> None:
+    h = Harness(app, engine_env)
+    first = app.send({"name": "test/ev", "data": {"n": 1}, "id": "evt-1"})
+    second = app.send({"name": "test/ev", "data": {"n": 2}, "id": "evt-1"})
+
+    assert first == second == ["evt-1"]
+    runs = app.runs.for_event("evt-1")
+    assert len(runs) == 1
+    assert h.finish(runs[0].run_id).output == "1"
+
+
+def test_dedupe_claim_is_taken_over_after_expiry_without_ttl_deletion(
+    engine_env: Provisioned,
+) -> None:
+    # GIVEN a dedupe record whose 24 h window has passed but which TTL has not deleted
+    state = DynamoState(S3Blobs())
+    now = int(time.time() * 1000)
+    event = {"name": "test/ev", "data": {}, "id": "old", "ts": now, "user": {}}
+    assert state.claim_event(event, now - 2, now - 1)
+    # WHEN the same id arrives again THEN the conditional put takes the claim over
+    assert state.claim_event(event, now, now + 1000)
+    assert not state.claim_event(event, now, now + 1000)
+
+
+def test_idempotency_key_starts_one_run_per_value(engine_env: Provisioned) -> None:
+    a = app.send({"name": "test/signup", "data": {"user": "u1"}})
+    b = app.send({"name": "test/signup", "data": {"user": "u1"}})
+    c = app.send({"name": "test/signup", "data": {"user": "u2"}})
+
+    assert len(app.runs.for_event(a[0])) == 1
+    assert app.runs.for_event(b[0]) == []
+    assert len(app.runs.for_event(c[0])) == 1
+
+
+def test_trigger_if_exp_filters_and_lists_of_triggers_work(engine_env: Provisioned) -> None:
+    small, big, vip = app.send(
+        [
+            {"name": "test/order", "data": {"total": 5}},
+            {"name": "test/order", "data": {"total": 500}},
+            {"name": "test/vip", "data": {}},
+        ]
+    )
+    assert app.runs.for_event(small) == []
+    assert len(app.runs.for_event(big)) == 1
+    assert len(app.runs.for_event(vip)) == 1
+
+
+def test_events_are_readable(engine_env: Provisioned) -> None:
+    [event_id] = app.send({"name": "test/ev", "data": {"n": 3}, "user": {"id": "u"}})
+    stored = app.events.get(event_id)
+    assert stored is not None
+    assert stored.data == {"n": 3}
+    assert stored.user == {"id": "u"}
+    assert stored.received_at is not None
+    assert [e.id for e in app.events.recent(limit=1)] == [event_id]
+    assert app.events.get("missing") is None
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"data": {}}, "event.name is required"),
+        ({"name": ""}, "event.name is required"),
+        ({"name": 3}, "event.name is required"),
+        ({"name": "x", "data": [1]}, "event.data must be a JSON object"),
+        ({"name": "x", "user": "bob"}, "event.user must be a JSON object"),
+        ({"name": "x", "id": 5}, "event.id must be a string"),
+        ({"name": "x", "ts": -1}, "event.ts must be a non-negative integer"),
+        ({"name": "x", "ts": "today"}, "event.ts must be a non-negative integer"),
+        ({"name": "x" * 300}, "longer than 256"),
+        ("not an object", "must be a JSON object"),
+    ],
+)
+def test_malformed_events_name_the_bad_field(
+    engine_env: Provisioned, event: object, message: str
+) -> None:
+    with pytest.raises(EventValidationError, match=message):
+        app.send(event)  # type: ignore[arg-type]
+
+
+def test_one_bad_event_in_a_list_stores_nothing(engine_env: Provisioned) -> None:
+    with pytest.raises(EventValidationError, match=r"event\[1\]\.name"):
+        app.send([{"name": "test/ev", "id": "good-one"}, {"data": {}}])
+    assert app.events.get("good-one") is None
+
+
+def test_oversized_event_is_refused_with_sizes(engine_env: Provisioned) -> None:
+    with pytest.raises(PayloadTooLargeError, match="limit is 524288 bytes"):
+        app.send({"name": "test/ev", "data": {"blob": "x" * 600_000}})
+
+
+def test_large_event_within_limit_is_stored(engine_env: Provisioned) -> None:
+    # 450 KB does not fit in a DynamoDB item; it is kept in S3 and read back
+    h = Harness(app, engine_env)
+    [event_id] = app.send({"name": "test/ev", "data": {"n": "y" * 450_000}})
+    run = h.finish(h.run_of(event_id))
+    assert run.output == "y" * 450_000
