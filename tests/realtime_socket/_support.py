@@ -7,6 +7,7 @@ import base64
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -98,3 +99,12 @@ async def round_trip(ws: ClientConnection) -> None:
     await ws.send('{"kind":"ping"}')
     while (await recv_json(ws))["kind"] != "pong":
         pass
+
+
+async def eventually(check: Callable[[], bool], what: str, wait: float = 10.0) -> None:
+    """Poll ``check`` until it holds (other threads and processes do the work)."""
+    for _ in range(int(wait / 0.01)):
+        if check():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"timed out waiting until {what}")

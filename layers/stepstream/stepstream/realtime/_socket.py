@@ -182,16 +182,29 @@ class _Session:
             self.replay(channel, frozenset(topics), since)
 
     def replay(self, channel: str, topics: frozenset[str], since: int) -> None:
-        """Post the kept frames after ``since`` in order, then release the hold at the last one."""
-        last = since
+        """Post the kept frames after ``since`` in order, then release the hold at the last one.
+
+        A publisher keeps a frame before it looks up subscribers, so a frame whose publisher
+        saw the hold is already in history when the hold is released: one more read after the
+        release posts those (a publisher that saw the release may post one too; clients dedupe
+        by ``id``)."""
+        last = self._post_history(channel, topics, since)
+        if last is None:
+            return
+        self.store.set_live_after(self.connection_id, channel, last)
+        self._post_history(channel, topics, last)
+
+    def _post_history(self, channel: str, topics: frozenset[str], after: int) -> int | None:
+        """Post kept frames with ``seq > after`` in order; the last seq seen, None if gone."""
+        last = after
         while frames := self.store.history(channel, after_seq=last, limit=REPLAY_PAGE):
             for frame in frames:
                 last = max(last, int(frame["seq"]))
                 if frame.get("kind") == "data" and frame.get("topic") not in topics:
                     continue
                 if not self.send(frame):
-                    return  # gone: $disconnect (or the TTL) cleans up
-        self.store.set_live_after(self.connection_id, channel, last)
+                    return None  # gone: $disconnect (or the TTL) cleans up
+        return last
 
     def resume_pending_connect_replay(self) -> None:
         """Run the replay a ``?since=`` connect asked for, if it is still held."""
