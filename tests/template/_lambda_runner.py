@@ -51,11 +51,11 @@ def main() -> None:
         }
     allowed = [os.getcwd(), *os.environ["PYTHONPATH"].split(os.pathsep)]
     allowed += [sysconfig.get_path("stdlib"), sysconfig.get_path("platstdlib")]
+    files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
     output["foreign"] = sorted(
         name
-        for name, module in list(sys.modules.items())
-        if getattr(module, "__file__", None)
-        and not any(os.path.abspath(module.__file__).startswith(root) for root in allowed)
+        for name, file in files.items()
+        if isinstance(file, str) and not any(os.path.abspath(file).startswith(r) for r in allowed)
     )
     print(json.dumps(output, default=str))
 

@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,14 +110,14 @@ def x86_64_build() -> Build:
 
 
 @pytest.fixture(scope="session")
-def transformed() -> Iterator[dict[str, Any]]:
+def transformed() -> dict[str, Any]:
     """template.yaml as CloudFormation sees it after the SAM transform."""
     return transform_template()
 
 
 def transform_template(parameter_values: dict[str, Any] | None = None) -> dict[str, Any]:
-    from samtranslator.translator.transform import transform
-    from samtranslator.yaml_helper import yaml_parse
+    from samtranslator.translator.transform import transform  # type: ignore[import-untyped]
+    from samtranslator.yaml_helper import yaml_parse  # type: ignore[import-untyped]
 
     document = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
     # The transform wants S3 locations where `sam package` would put them.

@@ -1,0 +1,264 @@
+"""Cold start: how long each built handler takes to import, against ``import boto3`` measured in
+the same run, and how big the built layer is.
+
+Both come from real ``sam build`` output. Import times use an x86_64 build for this machine's
+Python (arm64 wheels cannot load here) and run each import in a fresh ``python -S -P -X
+importtime`` process whose sys.path holds only the function's build dir, the built layer and
+boto3 with its dependencies (what the Lambda runtime adds), so nothing from the dev venv leaks in.
+The total is the sum of every module's own import time. One warm-up import per module writes
+bytecode first, because a deployed layer should ship it (see layers/stepstream/Makefile); the
+cost without it is reported too. The layer size is the arm64 build that ``sam deploy`` ships.
+
+Run: ``python -m bench.cold_start`` (or ``make bench``). Writes bench/results/cold_start.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "cold_start.json"
+BIN = Path(sys.executable).parent
+ROUNDS = 7
+TARGET_EXECUTOR_RATIO = 3.0
+LAMBDA_LAYER_LIMIT = 250 * 1024 * 1024
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "urllib3", "jmespath", "dateutil", "six")
+_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+
+
+def _build(name: str, **layer_env: str) -> tuple[Path, float]:
+    build_dir = ROOT / ".aws-sam" / name
+    shutil.rmtree(build_dir, ignore_errors=True)
+    env = dict(os.environ)
+    env.update(
+        SAM_CLI_TELEMETRY="0",
+        AWS_DEFAULT_REGION=env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        PIP_CACHE_DIR=str(ROOT / ".aws-sam" / "pip-cache"),
+        PIP=f"{sys.executable} -m pip",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        **layer_env,
+    )
+    command = [str(BIN / "sam"), "build", "--build-dir", str(build_dir)]
+    command += ["--cache-dir", str(ROOT / ".aws-sam" / f"cache-{name}")]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    return build_dir, time.perf_counter() - started
+
+
+def _handlers() -> dict[str, str]:
+    """Logical id -> handler module, from template.yaml."""
+    sys.path.insert(0, str(ROOT / "layers" / "stepstream"))
+    from stepstream.local._provision import load_template
+
+    resources = load_template(ROOT / "template.yaml")["Resources"]
+    return {
+        logical_id: resource["Properties"]["Handler"].split(".")[0]
+        for logical_id, resource in resources.items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def _runtime_dir() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="lambda-runtime-"))
+    for name in RUNTIME_PACKAGES:
+        source = Path(__import__(name).__file__ or "")
+        source = source.parent if source.name == "__init__.py" else source
+        (root / source.name).symlink_to(source)
+    return root
+
+
+def _import_once(module: str, cwd: Path, pythonpath: str) -> tuple[int, list[tuple[int, str]]]:
+    """Total microseconds and (cumulative us, name) of top-level packages, or raise."""
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": pythonpath,
+        "PYTHONNOUSERSITE": "1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        # Importing must not touch AWS; anything that tries fails fast here.
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+    code = f"import os, sys; sys.path.insert(0, os.getcwd()); import {module}"
+    result = subprocess.run(
+        [sys.executable, "-S", "-P", "-X", "importtime", "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        last = [line for line in result.stderr.splitlines() if not line.startswith("import time")]
+        raise RuntimeError(last[-1] if last else f"exit {result.returncode}")
+    total = 0
+    packages: dict[str, int] = {}
+    for line in result.stderr.splitlines():
+        match = _LINE.match(line)
+        if not match:
+            continue
+        total += int(match.group(1))
+        name = match.group(4)
+        if "." not in name:
+            packages[name] = max(packages.get(name, 0), int(match.group(2)))
+    heaviest = sorted(((us, name) for name, us in packages.items()), reverse=True)
+    return total, heaviest
+
+
+def _stepstream_modules(module: str, cwd: Path, pythonpath: str) -> list[tuple[int, str]]:
+    """The stepstream modules that cost most (cumulative), to say where laziness would pay."""
+    env = {"PYTHONPATH": pythonpath, "AWS_DEFAULT_REGION": "us-east-1", "PATH": ""}
+    code = f"import os, sys; sys.path.insert(0, os.getcwd()); import {module}"
+    result = subprocess.run(
+        [sys.executable, "-S", "-P", "-X", "importtime", "-c", code],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    rows = []
+    for line in result.stderr.splitlines():
+        match = _LINE.match(line)
+        if match and match.group(4).startswith("stepstream."):
+            rows.append((int(match.group(2)), match.group(4)))
+    return sorted(rows, reverse=True)[:8]
+
+
+def _layer_size(site: Path) -> dict[str, Any]:
+    files = [p for p in site.rglob("*") if p.is_file()]
+    unzipped = sum(p.stat().st_size for p in files)
+    by_package: dict[str, int] = {}
+    for p in files:
+        top = p.relative_to(site).parts[0].split("-")[0]
+        by_package[top] = by_package.get(top, 0) + p.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "layer.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in files:
+                zf.write(p, Path("python") / p.relative_to(site))
+        zipped = archive.stat().st_size
+    largest = sorted(by_package.items(), key=lambda item: -item[1])[:8]
+    return {
+        "unzipped_bytes": unzipped,
+        "unzipped_mb": round(unzipped / 2**20, 1),
+        "zipped_mb": round(zipped / 2**20, 1),
+        "files": len(files),
+        "share_of_lambda_limit": round(unzipped / LAMBDA_LAYER_LIMIT, 3),
+        "largest_mb": {name: round(size / 2**20, 1) for name, size in largest},
+    }
+
+
+def run() -> dict[str, Any]:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    x86_dir, x86_seconds = _build("bench-x86_64", LAYER_ARCH="x86_64", LAYER_PYTHON_VERSION=version)
+    arm_dir, arm_seconds = _build("bench-arm64")
+    runtime = _runtime_dir()
+    layer = x86_dir / "StepstreamLayer" / "python"
+    pythonpath = os.pathsep.join([str(layer), str(runtime)])
+    handlers = _handlers()
+    anchor = x86_dir / next(iter(handlers))
+
+    subjects: dict[str, tuple[str, Path]] = {"boto3": ("boto3", anchor)}
+    subjects.update({m: (m, x86_dir / lid) for lid, m in handlers.items()})
+    errors: dict[str, str] = {}
+    cold: dict[str, int] = {}
+    for name, (module, cwd) in subjects.items():  # first import: compiles, writes bytecode
+        try:
+            cold[name] = _import_once(module, cwd, pythonpath)[0]
+        except RuntimeError as exc:
+            errors[name] = str(exc)
+    samples: dict[str, list[int]] = {name: [] for name in subjects if name not in errors}
+    heaviest: dict[str, list[tuple[int, str]]] = {}
+    for _ in range(ROUNDS):  # interleaved, so drift on a shared machine hits all alike
+        for name in samples:
+            module, cwd = subjects[name]
+            total, heaviest[name] = _import_once(module, cwd, pythonpath)
+            samples[name].append(total)
+
+    baseline = statistics.median(samples["boto3"])
+    handler_rows: dict[str, Any] = {}
+    for name in subjects:
+        if name == "boto3":
+            continue
+        if name in errors:
+            handler_rows[name] = {"error": errors[name]}
+            continue
+        median = statistics.median(samples[name])
+        handler_rows[name] = {
+            "import_ms": round(median / 1000, 1),
+            "ratio_to_boto3": round(median / baseline, 2),
+            "first_import_ms_without_bytecode": round(cold[name] / 1000, 1),
+            "heaviest_packages_ms": {n: round(us / 1000, 1) for us, n in heaviest[name][:8]},
+        }
+    executor = handler_rows.get("executor", {})
+    if "import_ms" in executor:
+        executor["heaviest_stepstream_modules_ms"] = {
+            n: round(us / 1000, 1)
+            for us, n in _stepstream_modules("executor", subjects["executor"][1], pythonpath)
+        }
+    shutil.rmtree(runtime, ignore_errors=True)
+
+    result: dict[str, Any] = {
+        "bench": "cold_start",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+        },
+        "command": "python -m bench.cold_start",
+        "method": (
+            f"median of {ROUNDS} fresh `python -S -P -X importtime` processes per module, "
+            "interleaved; total = sum of self times; bytecode written by a warm-up import"
+        ),
+        "baseline": {
+            "import_boto3_ms": round(baseline / 1000, 1),
+            "first_import_ms_without_bytecode": round(cold["boto3"] / 1000, 1),
+        },
+        "handlers": handler_rows,
+        "target": {
+            "executor_ratio_below": TARGET_EXECUTOR_RATIO,
+            "met": executor.get("ratio_to_boto3", float("inf")) < TARGET_EXECUTOR_RATIO,
+        },
+        "layer_arm64": _layer_size(arm_dir / "StepstreamLayer" / "python"),
+        "sam_build_seconds": {"arm64": round(arm_seconds, 1), "x86_64": round(x86_seconds, 1)},
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return result
+
+
+def _print(result: dict[str, Any]) -> None:
+    print(f"import boto3: {result['baseline']['import_boto3_ms']} ms (baseline)")
+    print(f"{'handler':<16}{'import ms':>10}{'x boto3':>9}{'no .pyc ms':>12}")
+    for name, row in result["handlers"].items():
+        if "error" in row:
+            print(f"{name:<16}  import failed: {row['error']}")
+        else:
+            print(
+                f"{name:<16}{row['import_ms']:>10}{row['ratio_to_boto3']:>9}"
+                f"{row['first_import_ms_without_bytecode']:>12}"
+            )
+    layer = result["layer_arm64"]
+    print(f"layer (arm64): {layer['unzipped_mb']} MB unzipped, {layer['zipped_mb']} MB zipped")
+
+
+if __name__ == "__main__":
+    _print(run())
