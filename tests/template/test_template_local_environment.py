@@ -28,6 +28,14 @@ def test_local_environment_points_at_the_provisioned_resources(aws: Provisioned)
     assert env["STEPSTREAM_BUCKET"] == aws.buckets["OutputsBucket"]
     assert env["STEPSTREAM_APP"] == "app:app"
     # Deploy-only settings are left to the library's local defaults.
-    for name in ("STEPSTREAM_EVENT_KEY", "STEPSTREAM_SIGNING_KEY", "STEPSTREAM_WS_MANAGEMENT_URL"):
+    for name in (
+        "STEPSTREAM_EVENT_KEY",
+        "STEPSTREAM_SIGNING_KEY",
+        "STEPSTREAM_WS_MANAGEMENT_URL",
+        "STEPSTREAM_REALTIME_URL",
+        "STEPSTREAM_CORS_ORIGINS",
+        "STEPSTREAM_BEDROCK_MODEL_ID",
+        "POWERTOOLS_LOG_LEVEL",
+    ):
         assert name not in env
     assert env.get("STEPSTREAM_JWT_SECRET_ARN", "") == ""

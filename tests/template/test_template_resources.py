@@ -4,6 +4,7 @@ issue 5 asks for: durable tables, a private encrypted bucket, a safe queue, scop
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -171,9 +172,32 @@ def test_functions_read_powertools_and_stepstream_settings(transformed: dict[str
         "STEPSTREAM_SIGNING_KEY",
         "STEPSTREAM_JWT_SECRET_ARN",
         "STEPSTREAM_WS_MANAGEMENT_URL",
+        "STEPSTREAM_REALTIME_URL",
+        "STEPSTREAM_CORS_ORIGINS",
         "STEPSTREAM_APP",
         "STEPSTREAM_BEDROCK_MODEL_ID",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_LOG_LEVEL",
         "POWERTOOLS_METRICS_NAMESPACE",
     } == set(variables)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "good", "bad"),
+    [
+        ("SigningKey", "signkey-prod-" + "ab12" * 16, "signkey-prod-XYZ"),
+        ("EventKey", "a" * 32, "short"),
+        ("CorsAllowedOrigins", "https://a.example.com,http://localhost:5173", "example.com"),
+        ("CorsAllowedOrigins", "*", "https://a.example.com, https://b.example.com"),
+        ("BedrockModelId", "anthropic.claude-3-haiku-20240307-v1:0", "model id with spaces"),
+        ("Stage", "prod", "Prod"),
+    ],
+)
+def test_parameters_accept_real_values_and_refuse_mistakes(
+    transformed: dict[str, Any], parameter: str, good: str, bad: str
+) -> None:
+    spec = transformed["Parameters"][parameter]
+    pattern = spec["AllowedPattern"]
+    assert re.fullmatch(pattern, str(spec["Default"]))
+    assert re.fullmatch(pattern, good)
+    assert not re.fullmatch(pattern, bad)
