@@ -23,6 +23,8 @@ from ..store._connections import Subscription
 from ._frames import dumps
 
 _log = logging.getLogger("stepstream.realtime")
+_TURN = 16
+"""Frames a worker posts to one connection before letting other connections have a turn."""
 
 
 class FanoutStore(Protocol):
@@ -114,6 +116,8 @@ class Fanout:
             self._cond.notify_all()
         if self._dispatcher is not None:
             self._dispatcher.join()
+        with self._cond:  # lanes re-queue themselves, so the pool must stay open until idle
+            self._cond.wait_for(lambda: self._outstanding == 0)
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
@@ -186,7 +190,7 @@ class Fanout:
     # --- worker threads ---
 
     def _drain(self, connection_id: str) -> None:
-        while True:
+        for _ in range(_TURN):
             with self._cond:
                 lane = self._lanes[connection_id]
                 if not lane:
@@ -205,6 +209,10 @@ class Fanout:
                 lane.popleft()
                 self._outstanding -= handled
                 self._cond.notify_all()
+        # Turn over: the lane goes to the back of the pool's queue so one busy connection cannot
+        # keep a worker while other connections wait. It stays in _lanes, so order still holds.
+        assert self._pool is not None
+        self._pool.submit(self._drain, connection_id)
 
     def _post(self, connection_id: str, data: bytes) -> bool:
         if self._poster is None:

@@ -1,0 +1,255 @@
+"""Publishing: DynamoDB requests per publish, and whether posting slows the publisher.
+
+Everything is real and local: moto's server over HTTP for DynamoDB (tables from template.yaml),
+the local API Gateway WebSocket emulator running the real ``functions/ws_*.py`` handlers, real
+sockets for the subscribers, and boto3's ``apigatewaymanagementapi`` client for the posts.
+
+1. **DynamoDB requests per publish.** A 500-token stream (``publish`` in a loop, then ``flush``)
+   to 1, 10 and 100 subscribers, plus the same stream on a ``history=True`` topic. Requests are
+   counted as botocore sends them (``before-send.dynamodb``, retries included), by operation,
+   from the first publish to the end of ``flush``; every subscriber must have received all 500
+   frames in order or the run fails.
+2. **Posting off the caller's path.** 200 publishes to one subscriber whose ``@connections``
+   posts each take an extra ``SLOW_POST_SECONDS`` (added before the real post, standing in for a
+   slow network to API Gateway), against the baseline of the same 200 publishes with no
+   subscriber, measured in the same run. Reported: the ratio of the two publish loops (target
+   about 1) and, for scale, what posting inline would have cost (the flush time) as a ratio to
+   the baseline.
+
+Run: ``python -m bench.publish`` (or ``make bench``). Writes bench/results/publish.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import platform
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "publish.json"
+TOKENS = 500
+SUBSCRIBER_COUNTS = (1, 10, 100)
+SLOW_PUBLISHES = 200
+SLOW_POST_SECONDS = 0.01
+TARGET_REQUESTS_PER_PUBLISH = 0.1
+
+sys.path.insert(0, str(ROOT / "functions"))
+
+
+@contextmanager
+def local_stack() -> Iterator[None]:
+    """moto + tables from template.yaml + the local gateway, with the environment pointing there."""
+    from moto.server import ThreadedMotoServer
+
+    from stepstream._aws import reset_clients
+    from stepstream.local._provision import provision
+
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    moto.start()
+    host, port = moto.get_host_and_port()
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+    )
+    reset_clients()
+    provisioned = provision(ROOT / "template.yaml", prefix=f"b{uuid.uuid4().hex[:8]}-")
+    os.environ.update(provisioned.environment)
+
+    import ws_authorizer
+    import ws_connect
+    import ws_default
+    import ws_disconnect
+
+    from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
+
+    handlers = WebSocketHandlers(
+        ws_authorizer.handler, ws_connect.handler, ws_disconnect.handler, ws_default.handler
+    )
+    gateway = serve_in_thread(Gateway(handlers))
+    os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = gateway.management_url
+    os.environ["BENCH_WS_URL"] = gateway.ws_url
+    try:
+        yield
+    finally:
+        gateway.stop()
+        moto.stop()
+
+
+class RequestCounter:
+    """Counts DynamoDB HTTP requests, by operation, as botocore sends them."""
+
+    def __init__(self) -> None:
+        from stepstream import _aws
+
+        self.counts: Counter[str] = Counter()
+        _aws.client("dynamodb").meta.events.register("before-send.dynamodb", self._count)
+
+    def _count(self, event_name: str, **_: Any) -> None:
+        self.counts[event_name.rsplit(".", 1)[-1]] += 1
+
+    def reset(self) -> None:
+        self.counts.clear()
+
+
+async def _connect(channel: str, count: int) -> list[Any]:
+    from websockets.asyncio.client import connect
+
+    from stepstream.realtime._tokens import mint_token
+
+    sockets = []
+    for _ in range(count):
+        token = mint_token(app_id="bench", channel=channel, topics=["tokens"], expires_in=600)
+        url = f"{os.environ['BENCH_WS_URL']}?token={token}"
+        # Read everything as it comes (no backpressure onto the gateway) and no client pings:
+        # a loaded single-process run may answer them late, which says nothing about publishing.
+        sockets.append(await connect(url, max_queue=None, ping_interval=None))
+    return sockets
+
+
+async def _received(ws: Any, count: int) -> list[int]:
+    return [json.loads(await asyncio.wait_for(ws.recv(), 180))["seq"] for _ in range(count)]
+
+
+async def requests_per_publish(
+    counter: RequestCounter, subscribers: int, history: bool
+) -> dict[str, Any]:
+    from stepstream.realtime import Realtime, channel, topic
+
+    name = f"bench-{subscribers}-{'kept' if history else 'live'}-{uuid.uuid4().hex[:6]}"
+    ch = channel(name).add_topic(topic("tokens", history=history).type(dict))()
+    sockets = await _connect(name, subscribers)
+    receivers = [asyncio.create_task(_received(ws, TOKENS)) for ws in sockets]
+    realtime = Realtime("bench")
+    try:
+        counter.reset()
+        started = time.perf_counter()
+        sent = [await realtime.publish(ch.tokens, {"token": f"t{i} "}) for i in range(TOKENS)]
+        published = time.perf_counter()
+        await realtime.flush()
+        flushed = time.perf_counter()
+        requests = dict(counter.counts)
+        expected = [frame["seq"] for frame in sent]
+        for receiver in receivers:
+            if await receiver != expected:
+                raise RuntimeError(f"{name}: a subscriber got frames out of order or missing")
+    finally:
+        realtime.close()
+        for ws in sockets:
+            await ws.close()
+    total = sum(requests.values())
+    print(f"{name}: {total} DynamoDB requests, {flushed - started:.1f} s", file=sys.stderr)
+    return {
+        "subscribers": subscribers,
+        "history": history,
+        "publishes": TOKENS,
+        "dynamodb_requests": total,
+        "dynamodb_requests_by_operation": requests,
+        "dynamodb_requests_per_publish": round(total / TOKENS, 4),
+        "posts": TOKENS * subscribers,
+        "publish_loop_seconds": round(published - started, 4),
+        "publish_to_flushed_seconds": round(flushed - started, 4),
+    }
+
+
+class SlowPoster:
+    """The real ``@connections`` client behind an extra fixed delay per post."""
+
+    def __init__(self) -> None:
+        from stepstream.store._connections import ConnectionsApi
+
+        self._api = ConnectionsApi()
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        time.sleep(SLOW_POST_SECONDS)
+        return self._api.post(connection_id, data)
+
+
+async def _publish_loop(realtime: Any, ref: Any) -> tuple[float, float]:
+    started = time.perf_counter()
+    for i in range(SLOW_PUBLISHES):
+        await realtime.publish(ref, {"token": f"t{i}"})
+    published = time.perf_counter()
+    await realtime.flush()
+    return published - started, time.perf_counter() - published
+
+
+async def not_slowed() -> dict[str, Any]:
+    from stepstream.realtime import Realtime, channel, topic
+
+    name = f"bench-slow-{uuid.uuid4().hex[:6]}"
+    definition = channel(lambda n: f"{name}-{n}").add_topic(topic("tokens").type(dict))
+    # Warm the seq blocks' first requests and the clients out of both measurements.
+    baseline_rt = Realtime("bench", poster=SlowPoster())
+    slow_rt = Realtime("bench", poster=SlowPoster())
+    (ws,) = await _connect(f"{name}-slow", 1)
+    receiver = asyncio.create_task(_received(ws, SLOW_PUBLISHES))
+    try:
+        await _publish_loop(baseline_rt, definition("warm").tokens)
+        await _publish_loop(slow_rt, definition("warm").tokens)
+        baseline_publish, _ = await _publish_loop(baseline_rt, definition("none").tokens)
+        slow_publish, slow_flush = await _publish_loop(slow_rt, definition("slow").tokens)
+        await receiver
+    finally:
+        baseline_rt.close()
+        slow_rt.close()
+        await ws.close()
+    return {
+        "publishes": SLOW_PUBLISHES,
+        "extra_seconds_per_post": SLOW_POST_SECONDS,
+        "baseline_publish_loop_seconds": round(baseline_publish, 4),
+        "slow_endpoint_publish_loop_seconds": round(slow_publish, 4),
+        "slow_endpoint_posting_after_loop_seconds": round(slow_flush, 4),
+        "publish_loop_ratio_slow_vs_baseline": round(slow_publish / baseline_publish, 3),
+        "inline_posting_ratio_vs_baseline": round(
+            (slow_publish + slow_flush) / baseline_publish, 3
+        ),
+        "publishes_per_second_with_slow_endpoint": round(SLOW_PUBLISHES / slow_publish, 1),
+    }
+
+
+async def run() -> dict[str, Any]:
+    counter = RequestCounter()
+    streams = [await requests_per_publish(counter, n, False) for n in SUBSCRIBER_COUNTS]
+    streams.append(await requests_per_publish(counter, 10, True))
+    return {"token_streams": streams, "posting_off_the_callers_path": await not_slowed()}
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
+    with local_stack():
+        results = asyncio.run(run())
+    worst = max(s["dynamodb_requests_per_publish"] for s in results["token_streams"])
+    report = {
+        "benchmark": "publish",
+        "command": "python -m bench.publish",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "target_dynamodb_requests_per_publish": TARGET_REQUESTS_PER_PUBLISH,
+        "worst_dynamodb_requests_per_publish": worst,
+        "meets_target": worst <= TARGET_REQUESTS_PER_PUBLISH,
+        **results,
+    }
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
