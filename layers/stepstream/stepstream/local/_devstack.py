@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._provision import Provisioned
 
 log = logging.getLogger("stepstream.dev")
+_CONNECT_PATH = "/v1/realtime/connect"
 
 
 class DevStackError(Exception):
@@ -143,8 +144,9 @@ def _start(options: DevOptions, printer: _Printer, stack: _Stack) -> tuple[Any, 
         os.environ["STEPSTREAM_SIGNING_KEY"] = options.signing_key
     aws_line = _start_aws(printer, stack)
     provisioned = _provision(template, printer)
-    os.environ.update(provisioned.environment)
+    _export_environment(template, provisioned.environment)
     os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = base_url
+    os.environ["STEPSTREAM_REALTIME_URL"] = "ws" + base_url.removeprefix("http") + _CONNECT_PATH
 
     printer.step("loading the handlers named in template.yaml...")
     api, gateway, pollers, ticker = _load(template, provisioned.queues, stack)
@@ -197,6 +199,25 @@ def _start_aws(printer: _Printer, stack: _Stack) -> str:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     reset_clients()
     return f"AWS_ENDPOINT_URL={endpoint} (embedded moto; state is in memory)"
+
+
+def _export_environment(template: Path, environment: dict[str, str]) -> None:
+    """Set the functions' environment as Lambda would. Values that name the resources just
+    created always win; plain settings from the template (``STEPSTREAM_APP``,
+    ``POWERTOOLS_*``) are defaults the developer's shell may override."""
+    from ._provision import load_template
+
+    declared = (
+        (load_template(template).get("Globals") or {})
+        .get("Function", {})
+        .get("Environment", {})
+        .get("Variables", {})
+    )
+    for key, value in environment.items():
+        if isinstance(declared.get(key), str):
+            os.environ.setdefault(key, value)
+        else:
+            os.environ[key] = value
 
 
 def _provision(template: Path, printer: _Printer) -> Provisioned:
