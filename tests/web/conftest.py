@@ -1,0 +1,104 @@
+"""Fixtures for the browser-client tests: the realtime stack of ``_stack.py`` in a subprocess,
+and Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STACK = Path(__file__).with_name("_stack.py")
+
+
+@dataclass
+class Stack:
+    """The running stack: the gateway's and the control server's base URLs."""
+
+    gateway: str
+    control: str
+    http: httpx.Client
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, self.control + path, json=body)
+        response.raise_for_status()
+        return None if response.status_code == 204 else response.json()
+
+    def publish(self, channel: str, topic: str, data: Any) -> dict[str, Any]:
+        frame: dict[str, Any] = self.call(
+            "POST", "/publish", {"channel": channel, "topic": topic, "data": data}
+        )
+        return frame
+
+    def connections(self) -> list[str]:
+        ids: list[str] = self.call("GET", "/connections")["ids"]
+        return ids
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """moto + template.yaml + the local WebSocket gateway + the control server, one per module."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    log_path = tmp_path_factory.mktemp("stack") / "stderr.log"
+    log = log_path.open("w")  # a file, not a pipe nobody drains, so the stack never blocks
+    process = subprocess.Popen(
+        [sys.executable, str(STACK)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stdin is not None
+    line = process.stdout.readline()
+    if not line:
+        process.wait(timeout=10)
+        log.close()
+        pytest.fail(f"tests/web/_stack.py did not start:\n{log_path.read_text()}")
+    urls = json.loads(line)
+    with httpx.Client(timeout=10) as http:
+        yield Stack(urls["gateway"], urls["control"], http)
+    process.stdin.close()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium (installed by scripts/system-deps.sh with apt) through Playwright."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium); "
+            "the tests never download a browser"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
