@@ -52,7 +52,7 @@ def _build(name: str, **layer_env: str) -> tuple[Path, float]:
         **layer_env,
     )
     command = [str(BIN / "sam"), "build", "--build-dir", str(build_dir)]
-    command += ["--cache-dir", str(ROOT / ".aws-sam" / f"cache-{name}")]
+    command.append("--no-cached")  # SAM's cache is keyed on the sources, not on LAYER_ARCH
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
     return build_dir, time.perf_counter() - started

@@ -80,8 +80,8 @@ def sam_build(name: str, **layer_env: str) -> Build:
             str(TEMPLATE),
             "--build-dir",
             str(build_dir),
-            "--cache-dir",
-            str(ROOT / ".aws-sam" / f"cache-{name}"),
+            # SAM's build cache is keyed on the sources, not on LAYER_ARCH: never reuse it.
+            "--no-cached",
         ],
         cwd=ROOT,
         env=tool_env(**layer_env),
