@@ -24,7 +24,7 @@ from ._authorize import Authorize, require_signing_key
 from ._fanout import Fanout, Poster
 from ._frames import MAX_SERVER_FRAME_BYTES, data_frame, frame_size, run_frame
 from ._seq import SeqAllocator
-from ._topic import TopicRef
+from ._topic import PublishValidationError, TopicRef
 
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
 DEFAULT_CACHE_SECONDS = 1.0
@@ -136,7 +136,10 @@ class Realtime:
             "fn_id": fn_id,
             "id": message_id or uuid.uuid4().hex,
         }
-        size = frame_size(data_frame(seq=_SEQ_PLACEHOLDER, **fields))
+        try:
+            size = frame_size(data_frame(seq=_SEQ_PLACEHOLDER, **fields))
+        except ValueError as exc:  # NaN or infinity: JSON has no such numbers
+            raise PublishValidationError(ref.channel, ref.topic, str(exc)) from exc
         if size > MAX_SERVER_FRAME_BYTES:
             raise PayloadTooLargeError(
                 f"the message for channel {ref.channel!r} topic {ref.topic!r} is {size} bytes "

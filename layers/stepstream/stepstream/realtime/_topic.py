@@ -7,11 +7,12 @@ subscriber never sees a message its topic does not allow.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._errors import StepstreamError
 
@@ -75,6 +76,12 @@ class Topic:
 
     def validate(self, channel: str, data: Any) -> Any:
         """``data`` checked and converted to JSON values; :class:`PublishValidationError` if bad."""
+        where = _non_finite(data)
+        if where is not None:
+            # pydantic would quietly send null in its place
+            raise PublishValidationError(
+                channel, self.name, f"{where} is not a finite number (JSON has no NaN/Infinity)"
+            )
         try:
             value = self._adapter.validate_python(data)
             return self._adapter.dump_python(value, mode="json")
@@ -82,6 +89,22 @@ class Topic:
             raise PublishValidationError(channel, self.name, exc) from exc
         except (TypeError, ValueError) as exc:  # e.g. a value with no JSON form
             raise PublishValidationError(channel, self.name, str(exc)) from exc
+
+
+def _non_finite(data: Any) -> str | None:
+    """Where in ``data`` a NaN or infinity sits, if anywhere."""
+    stack: list[tuple[Any, str]] = [(data, "data")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return path
+        if isinstance(node, BaseModel):
+            node = node.model_dump()
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in node.items())
+        elif isinstance(node, list | tuple):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+    return None
 
 
 def topic(name: str, *, history: bool = False) -> Topic:
