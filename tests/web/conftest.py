@@ -102,3 +102,24 @@ def chromium() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def web_build() -> Path:
+    """``npm run build`` (vite) once per session: web/pages/* → web/dist/."""
+    root = Path(__file__).resolve().parents[2]
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.fail("npm is not installed: run `make system-deps` (apt-get install nodejs npm)")
+    if not (root / "node_modules" / "vite").is_dir():
+        pytest.fail("node_modules/vite is missing: run `make node-deps` (npm ci)")
+    completed = subprocess.run(
+        [npm, "run", "--silent", "build"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    return root / "web" / "dist"
