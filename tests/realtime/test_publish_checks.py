@@ -66,6 +66,21 @@ def test_seq_blocks_grow_and_stay_unique_across_threads(aws: Provisioned) -> Non
     assert max(taken) < 1800 + 2 * MAX_BLOCK  # unused block tails are the only gaps
 
 
+def test_a_thawed_publisher_never_goes_back_below_another_one(aws: Provisioned) -> None:
+    # GIVEN container A that published a little and then froze (its invocation flushed)
+    store = ConnectionStore()
+    a, b = SeqAllocator(store.allocate_seq), SeqAllocator(store.allocate_seq)
+    first = [a.take("run-channel") for _ in range(3)]
+    a.release()
+    # WHEN container B serves the next invocation, then A serves the one after
+    middle = [b.take("run-channel") for _ in range(3)]
+    b.release()
+    last = [a.take("run-channel") for _ in range(3)]
+    # THEN the channel's seqs only go up
+    seqs = first + middle + last
+    assert seqs == sorted(set(seqs))
+
+
 def test_seqs_of_one_allocator_strictly_increase(aws: Provisioned) -> None:
     allocator = SeqAllocator(ConnectionStore().allocate_seq)
     seqs = [allocator.take("c") for _ in range(100)]

@@ -175,11 +175,13 @@ class Realtime:
             self._fanout.submit(channel, frame, topic=None, keep_until=None)
 
     async def flush(self) -> None:
-        """Wait until everything published so far is kept and posted."""
-        await asyncio.to_thread(self._fanout.flush)
+        """Wait until everything published so far is kept and posted. Call it before a Lambda
+        invocation ends (the executor does); it also retires this process's seq blocks."""
+        await asyncio.to_thread(self.flush_sync)
 
     def flush_sync(self, timeout: float | None = None) -> None:
         """:meth:`flush` for synchronous code."""
+        self._seq.release()
         self._fanout.flush(timeout)
 
     def forget_subscribers(self, channel: str | None = None) -> None:
