@@ -16,9 +16,11 @@ help:
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stepstream needs Python 3.11 or later")'
+	@echo "==> first run: creating $(VENV) and installing stepstream with its dependencies (a few minutes; later runs skip this)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "==> installed into $(VENV)"
 	@touch $@
 
 dev: $(STAMP)

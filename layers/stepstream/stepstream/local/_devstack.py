@@ -150,6 +150,7 @@ def _start(options: DevOptions, printer: _Printer, stack: _Stack) -> tuple[Any, 
 
     printer.step("loading the handlers named in template.yaml...")
     api, gateway, pollers, ticker = _load(template, provisioned.queues, stack)
+    example = _example_event()
     for poller in pollers:
         poller.start()
         stack.on_stop(poller.stop)
@@ -166,7 +167,7 @@ def _start(options: DevOptions, printer: _Printer, stack: _Stack) -> tuple[Any, 
     asgi = build_asgi(api, gateway, dashboard)
 
     def ready() -> None:
-        _print_banner(printer, base_url, aws_line, options.host)
+        _print_banner(printer, base_url, aws_line, options.host, example)
         printer.done(f"ready on {base_url}")
 
     config = server_config(asgi, max_message_bytes=gateway.limits.max_message_bytes)
@@ -336,7 +337,21 @@ def scheduled_event(minute: datetime, rule: str) -> dict[str, Any]:
     }
 
 
-def _print_banner(printer: _Printer, base_url: str, aws_line: str, host: str) -> None:
+def _example_event() -> str | None:
+    """An event name one of the app's functions is triggered by, for the banner's hint."""
+    from .. import load_app
+    from .._function import TriggerEvent
+
+    for function in load_app().functions.values():
+        for trigger in function.triggers:
+            if isinstance(trigger, TriggerEvent):
+                return str(trigger.event)
+    return None
+
+
+def _print_banner(
+    printer: _Printer, base_url: str, aws_line: str, host: str, example: str | None
+) -> None:
     event_key = os.environ.get("STEPSTREAM_EVENT_KEY") or DEV_EVENT_KEY
     signing_key = os.environ.get("STEPSTREAM_SIGNING_KEY") or DEV_SIGNING_KEY
     ws_url = "ws" + base_url.removeprefix("http") + "/v1/realtime/connect"
@@ -351,7 +366,9 @@ def _print_banner(printer: _Printer, base_url: str, aws_line: str, host: str) ->
     if host not in ("127.0.0.1", "localhost", "::1"):
         printer.line(f"  Listening on {host}: the dashboard will not embed the signing key")
     printer.line()
-    printer.line('  Try: .venv/bin/stepstream send app/hello --data \'{"name": "you"}\'')
+    if example:
+        url = "" if base_url == "http://127.0.0.1:8288" else f" --url {base_url}"
+        printer.line(f"  Try: .venv/bin/stepstream send {example} --data '{{}}'{url}")
     printer.line("  Ctrl-C stops everything.")
     printer.line()
 
