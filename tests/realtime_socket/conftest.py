@@ -9,7 +9,11 @@ import ws_authorizer
 import ws_connect
 import ws_default
 import ws_disconnect
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
+from stepstream import Stepstream
+from stepstream.http._realtime_routes import token_api
 from stepstream.local._gateway import (
     Gateway,
     GatewayLimits,
@@ -34,14 +38,23 @@ def lambda_handlers() -> WebSocketHandlers:
 
 @pytest.fixture
 def gateway_factory(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayFactory]:
-    """Start gateways (limits and handlers overridable); each is stopped after the test and the
-    last one started is where ``STEPSTREAM_WS_MANAGEMENT_URL`` points."""
+    """Start gateways (limits and handlers overridable; ``token_app_id``: also serve
+    ``POST /v1/realtime/token`` for that app on the same port); each is stopped after the test
+    and the last one started is where ``STEPSTREAM_WS_MANAGEMENT_URL`` points."""
     started: list[RunningGateway] = []
 
     def start(
-        limits: GatewayLimits | None = None, handlers: WebSocketHandlers | None = None
+        limits: GatewayLimits | None = None,
+        handlers: WebSocketHandlers | None = None,
+        token_app_id: str | None = None,
     ) -> RunningGateway:
-        running = serve_in_thread(Gateway(handlers or lambda_handlers(), limits=limits))
+        gateway = Gateway(handlers or lambda_handlers(), limits=limits)
+        asgi = None
+        if token_app_id is not None:  # one port for the token endpoint and the gateway
+            asgi = Starlette(
+                routes=[*gateway.routes, Mount("", app=token_api(Stepstream(token_app_id)))]
+            )
+        running = serve_in_thread(gateway, asgi=asgi)
         monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
         started.append(running)
         return running

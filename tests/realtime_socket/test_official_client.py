@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,10 +15,11 @@ from typing import Any
 import pytest
 
 from stepstream import subscribe
-from stepstream.local._gateway import RunningGateway
+from stepstream._config import Settings
 from stepstream.realtime import Message, Realtime, channel, topic
 
 from ._support import APP_ID, eventually, token
+from .conftest import GatewayFactory
 
 SCRIPT = Path(__file__).parent / "node" / "official_subscribe.mjs"
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,7 +29,13 @@ pytestmark = pytest.mark.node
 ai = channel(lambda run_id: f"ai:{run_id}").add_topic(topic("tokens")).add_topic(topic("status"))
 
 
-async def test_official_client_receives_what_python_receives(gateway: RunningGateway) -> None:
+@pytest.mark.parametrize("token_source", ["minted", "token endpoint"])
+async def test_official_client_receives_what_python_receives(
+    gateway_factory: GatewayFactory, token_source: str
+) -> None:
+    # GIVEN one port serving the gateway and POST /v1/realtime/token; the official client gets its
+    # token either minted here or from that endpoint through its own getSubscriptionToken
+    gateway = gateway_factory(token_app_id=APP_ID)
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "inngest").is_dir():
         pytest.skip("node and the npm packages are needed: run `make node-deps`")
@@ -40,14 +48,22 @@ async def test_official_client_receives_what_python_receives(gateway: RunningGat
         gateway.base_url,
         ch.name,
         ",".join(topics),
-        token(ch.name, topics),
+        token(ch.name, topics) if token_source == "minted" else "--fetch",
         str(expected),
         cwd=ROOT,
+        env={
+            **os.environ,
+            "APP_ID": APP_ID,
+            "INNGEST_SIGNING_KEY": Settings.from_env().signing_key,
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     assert official.stdout is not None
     ready = await asyncio.wait_for(official.stdout.readline(), 30)
+    if not ready:
+        assert official.stderr is not None
+        raise AssertionError((await official.stderr.read()).decode())
     assert json.loads(ready) == {"ready": True}, ready
 
     ours: list[Message] = []

@@ -303,13 +303,16 @@ class _DenialLogFilter(logging.Filter):
         return "without completing handshake" not in record.getMessage()
 
 
-def serve_in_thread(gateway: Gateway, host: str = "127.0.0.1", port: int = 0) -> RunningGateway:
-    """Serve ``gateway`` on ``host:port`` (0: a free port) until :meth:`RunningGateway.stop`."""
+def serve_in_thread(
+    gateway: Gateway, host: str = "127.0.0.1", port: int = 0, *, asgi: Any = None
+) -> RunningGateway:
+    """Serve ``gateway`` on ``host:port`` (0: a free port) until :meth:`RunningGateway.stop`;
+    ``asgi``: serve this app instead, one that includes ``gateway.routes`` (with an HTTP API)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     config = uvicorn.Config(
-        gateway.app,
+        asgi if asgi is not None else gateway.app,
         ws="websockets-sansio",
         ws_max_size=gateway.limits.max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; idleness is counted honestly
