@@ -209,8 +209,17 @@ export function subscribe(options) {
 
   const isHidden = () => pauseOnHidden && doc?.visibilityState === "hidden";
 
+  // The resume point counts only messages that were settled (delivered, or rejected by their
+  // schema), not ones still waiting in `delivery`: a subscription closed in between must get
+  // those again from whoever resumes at `lastSeq`.
+  let settledSeq = channelId !== null && since !== undefined && since !== null ? since : null;
+  function settle(message) {
+    if (message.channel !== channelId || typeof message.seq !== "number") return;
+    if (settledSeq === null || message.seq > settledSeq) settledSeq = message.seq;
+  }
+
   function resumeSeq() {
-    return channelId === null ? null : deduper.seqOf(channelId);
+    return settledSeq;
   }
 
   async function connect() {
@@ -341,9 +350,17 @@ export function subscribe(options) {
       return;
     }
     delivery = delivery.then(async () => {
-      const result = await schema["~standard"].validate(message.data);
-      if (result.issues) {
-        report(new Error(`subscribe: message on "${message.channel}" topic "${message.topic}" failed schema validation`));
+      if (closed) return;
+      let result;
+      try {
+        result = await schema["~standard"].validate(message.data);
+      } catch (err) {
+        result = { issues: [{ message: String(err?.message ?? err) }] };
+      }
+      if (result?.issues) {
+        const first = result.issues[0]?.message ? `: ${result.issues[0].message}` : "";
+        report(new Error(`subscribe: message on "${message.channel}" topic "${message.topic}" failed schema validation${first}`));
+        if (!closed) settle(message); // replaying it would fail the same way
         return;
       }
       message.data = result.value;
@@ -353,6 +370,7 @@ export function subscribe(options) {
 
   function deliver(message) {
     if (closed) return;
+    settle(message);
     safely(onMessage, message);
   }
 

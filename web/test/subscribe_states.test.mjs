@@ -306,3 +306,54 @@ test("GIVEN keepaliveMs WHEN the socket is quiet that long THEN it pings, and st
   await new Promise((resolve) => setTimeout(resolve, 60));
   assert.equal(sockets[0].sent.length, sentAtClose, "no pings after close");
 });
+
+test("GIVEN a schema whose validate throws WHEN a message arrives THEN it is reported as invalid and later messages still flow", async () => {
+  const schema = {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: (value) => {
+        if (value.token === "t1") throw new Error("validator crashed");
+        return { value };
+      },
+    },
+  };
+  const { sub, sockets, got } = start({ channel: { name: "ai:run-1", topics: { tokens: { schema } } } });
+  await until(() => sockets.length === 1, "socket");
+  sockets[0].open();
+  sockets[0].receive(dataFrame(1));
+  sockets[0].receive(dataFrame(2));
+  await until(() => got.messages.length === 1, "the second message");
+  assert.deepEqual(seqs(got), [2]);
+  assert.match(got.errors[0].message, /failed schema validation: validator crashed/);
+  sub.close();
+});
+
+test("GIVEN a message still being validated WHEN the subscription closes THEN lastSeq does not count it, so a resume gets it again", async () => {
+  let release;
+  const gate = new Promise((resolve) => {
+    release = resolve;
+  });
+  const schema = {
+    "~standard": {
+      version: 1,
+      vendor: "test",
+      validate: async (value) => {
+        if (value.token === "t2") await gate;
+        return { value };
+      },
+    },
+  };
+  const { sub, sockets, got } = start({ channel: { name: "ai:run-1", topics: { tokens: { schema } } } });
+  await until(() => sockets.length === 1, "socket");
+  sockets[0].open();
+  sockets[0].receive(dataFrame(1));
+  sockets[0].receive(dataFrame(2));
+  await until(() => got.messages.length === 1, "the first message");
+  assert.equal(sub.lastSeq, 1, "seq 2 is received but not yet delivered");
+  sub.close();
+  release();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(sub.lastSeq, 1);
+  assert.deepEqual(seqs(got), [1], "nothing is delivered after close");
+});
