@@ -357,3 +357,31 @@ test("GIVEN a message still being validated WHEN the subscription closes THEN la
   assert.equal(sub.lastSeq, 1);
   assert.deepEqual(seqs(got), [1], "nothing is delivered after close");
 });
+
+test("GIVEN oversized frames WHEN received THEN a big valid one is delivered intact and big garbage is reported briefly", async () => {
+  const { sub, sockets, got } = start();
+  await until(() => sockets.length === 1, "socket");
+  sockets[0].open();
+  const big = "x".repeat(1 << 20);
+  sockets[0].receive(dataFrame(1, "tokens", { data: { token: big } }));
+  sockets[0].receive(`{${big}`);
+  await until(() => got.messages.length === 1, "the big message");
+  assert.equal(got.messages[0].data.token.length, 1 << 20);
+  assert.ok(got.errors[0].message.length < 200, "the report quotes only the start of the frame");
+  sub.close();
+});
+
+test("GIVEN hostile field values WHEN received THEN nothing reaches the prototype and odd types are dropped", async () => {
+  const { sub, sockets, got } = start({ topics: undefined });
+  await until(() => sockets.length === 1, "socket");
+  sockets[0].open();
+  sockets[0].receive('{"kind":"data","channel":"ai:run-1","topic":"__proto__","data":{"polluted":true},"seq":1}');
+  sockets[0].receive({ kind: "data", channel: "ai:run-1", topic: ["tokens"], data: 1, seq: 2 });
+  sockets[0].receive({ kind: ["data"], channel: "ai:run-1", topic: "tokens", data: 1, seq: 3 });
+  await until(() => got.messages.length === 1, "the __proto__ topic message");
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(got.messages.length, 1);
+  assert.equal({}.polluted, undefined);
+  assert.equal(got.messages[0].topic, "__proto__");
+  sub.close();
+});
