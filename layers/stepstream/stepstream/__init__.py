@@ -25,6 +25,14 @@ from .engine._step import Step, SyncStep
 from .engine._views import RunView, StepView
 
 # --- realtime exports (realtime/) ---
+from .realtime import (
+    PublishValidationError,
+    Realtime,
+    TokenRequest,
+    channel,
+    get_subscription_token,
+    topic,
+)
 from .realtime._subscribe import subscribe
 
 __all__ = [
@@ -49,5 +57,11 @@ __all__ = [
     "TriggerCron",
     "TriggerEvent",
     # --- realtime names ---
+    "PublishValidationError",
+    "Realtime",
+    "TokenRequest",
+    "channel",
+    "get_subscription_token",
     "subscribe",
+    "topic",
 ]

@@ -14,17 +14,20 @@ from ._base import (
     WaitRecord,
 )
 from ._blobs import S3Blobs
+from ._connections import ConnectionsApi, ConnectionStore, Subscription
 from ._queue import SqsQueue
 from ._state import DynamoState
 
 # --- engine store (above) ---
-# --- realtime store (store/_connections.py) ---
+# --- realtime store (store/_connections.py): ConnectionStore, ConnectionsApi, Subscription ---
 
 __all__ = [
     "TERMINAL",
     "BlobStore",
     "CancelRecord",
     "CheckpointRejected",
+    "ConnectionStore",
+    "ConnectionsApi",
     "DynamoState",
     "Queue",
     "RunRecord",
@@ -32,5 +35,6 @@ __all__ = [
     "SqsQueue",
     "StateStore",
     "StepRecord",
+    "Subscription",
     "WaitRecord",
 ]
