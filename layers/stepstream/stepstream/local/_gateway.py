@@ -178,7 +178,7 @@ class Gateway:
                 await self._deny(websocket, 500, {"message": "Internal server error"})
             return None
         try:
-            effect = policy_effect(policy)
+            effect = policy_effect(policy, info.method_arn())
         except ValueError:
             log.exception("authorizer returned a malformed policy")
             await self._deny(websocket, 500, {"message": "Internal server error"})

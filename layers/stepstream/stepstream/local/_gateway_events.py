@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -172,9 +173,13 @@ class LambdaContext:
         return max(0, self.timeout_ms - int((time.monotonic() - self._started) * 1000))
 
 
-def policy_effect(policy: Mapping[str, Any]) -> str:
-    """``Allow`` only if the IAM policy allows ``execute-api:Invoke`` on ``$connect`` and denies
-    nothing: an explicit Deny wins, as in IAM."""
+def _as_list(value: Any) -> list[Any]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def policy_effect(policy: Mapping[str, Any], method_arn: str) -> str:
+    """``Allow`` only if a statement allows ``execute-api:Invoke`` on ``method_arn`` (IAM
+    wildcards) and none denies it: an explicit Deny wins, as in IAM."""
     document = policy.get("policyDocument")
     if not isinstance(document, Mapping):
         raise ValueError("authorizer response has no policyDocument")
@@ -185,9 +190,15 @@ def policy_effect(policy: Mapping[str, Any]) -> str:
     for statement in statements:
         if not isinstance(statement, Mapping):
             raise ValueError("authorizer policy statement is not an object")
-        effect = statement.get("Effect")
-        if effect == "Deny":
+        actions = _as_list(statement.get("Action"))
+        resources = _as_list(statement.get("Resource"))
+        applies = any(fnmatchcase("execute-api:Invoke", str(action)) for action in actions) and any(
+            fnmatchcase(method_arn, str(resource)) for resource in resources
+        )
+        if not applies:
+            continue
+        if statement.get("Effect") == "Deny":
             return "Deny"
-        if effect == "Allow":
+        if statement.get("Effect") == "Allow":
             allowed = True
     return "Allow" if allowed else "Deny"
