@@ -60,3 +60,41 @@ def test_killed_socket_reconnects_with_fresh_token_and_misses_nothing(
     [survivor] = stack.connections()
     assert survivor != victim
     page.close()
+
+
+HIDE = """(state) => {
+    Object.defineProperty(document, "visibilityState", { get: () => state, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_hidden_tab_drops_its_socket_and_catches_up_when_shown(stack: Stack, chromium: Any) -> None:
+    # GIVEN the test page streaming on a fresh channel
+    channel = f"ai:hidden-{uuid.uuid4().hex[:8]}"
+    page = chromium.new_page()
+    page.goto(f"{stack.control}/pages/subscribe.html?gateway={stack.gateway}&channel={channel}")
+    page.wait_for_selector("body[data-status=open]", timeout=10_000)
+    before = set(stack.connections())
+    stack.publish(channel, "tokens", {"token": "seen "})
+    page.wait_for_function("document.getElementById('text').textContent === 'seen '")
+
+    # WHEN the tab is hidden (headless Chromium is never really hidden, so the page's
+    # visibilityState is overridden and the standard event dispatched)
+    page.evaluate(HIDE, "hidden")
+    page.wait_for_selector("body[data-status=paused]")
+
+    # THEN its socket is gone from the gateway, and what is published meanwhile is not lost
+    deadline = 50
+    while set(stack.connections()) & before and deadline:
+        page.wait_for_timeout(100)
+        deadline -= 1
+    assert not set(stack.connections()) & before, "the hidden tab still holds its socket"
+    stack.publish(channel, "tokens", {"token": "while hidden"})
+    page.evaluate(HIDE, "visible")
+    page.wait_for_function(
+        "document.getElementById('text').textContent === 'seen while hidden'", timeout=10_000
+    )
+    seen = _seen(page)
+    assert seen["statuses"] == ["connecting", "open", "paused", "connecting", "open"]
+    assert seen["tokens"] == 2
+    page.close()
