@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from stepstream.realtime import channel, topic
+from stepstream import channel, topic
 
 
 class Status(BaseModel):

@@ -142,3 +142,26 @@ async def test_publish_returns_before_anything_is_posted(gateway: RunningGateway
     finally:
         poster.release.set()
         realtime.close()
+
+
+async def test_publishers_on_many_threads_deliver_in_seq_order(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    # GIVEN one subscriber and four threads publishing to the same channel at once
+    ch = chat("r7")
+    async with subscriber(gateway, "chat:r7", ["tokens"]) as ws:
+
+        def publish_many(worker: int) -> None:
+            for i in range(50):
+                realtime.publish_sync(ch.tokens, f"w{worker}-{i}")
+
+        threads = [threading.Thread(target=publish_many, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        await realtime.flush()
+        # THEN the socket sees every message once, in strictly increasing seq order
+        seqs = [frame["seq"] for frame in await receive(ws, 200)]
+        assert seqs == sorted(set(seqs))
+        assert len(seqs) == 200

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -72,6 +73,7 @@ class Realtime:
         self.authorize: Authorize = require_signing_key
         """Decides who gets tokens from the token endpoint (see ``_authorize``)."""
         self._seq = SeqAllocator(self.store.allocate_seq)
+        self._order = threading.Lock()
         self._fanout = Fanout(
             self.store,
             (lambda: poster) if poster is not None else ConnectionsApi,
@@ -146,12 +148,18 @@ class Realtime:
                 f"as a frame; API Gateway delivers at most {MAX_SERVER_FRAME_BYTES} bytes per "
                 "WebSocket message, so publish a smaller payload (e.g. a link to the data in S3)"
             )
-        frame = data_frame(seq=self._seq.take(ref.channel), **fields)
         keep_until = int(time.time()) + self.retention_seconds
         if durable:
+            frame = data_frame(seq=self._seq.take(ref.channel), **fields)
             frame = self.store.keep_once(ref.channel, frame, ttl=keep_until)
-        keep = keep_until if ref.history and not durable else None
-        self._fanout.submit(ref.channel, frame, topic=ref.topic, keep_until=keep)
+            self._fanout.submit(ref.channel, frame, topic=ref.topic, keep_until=None)
+            return frame
+        keep = keep_until if ref.history else None
+        # Seq order must be queue order, or a connection would see 6 before 5 when two threads
+        # publish at once; the lock is held across I/O only while a new block is reserved.
+        with self._order:
+            frame = data_frame(seq=self._seq.take(ref.channel), **fields)
+            self._fanout.submit(ref.channel, frame, topic=ref.topic, keep_until=keep)
         return frame
 
     async def run_status(
