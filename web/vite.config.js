@@ -23,7 +23,5 @@ export default defineConfig({
     rollupOptions: { input: pages },
     sourcemap: true,
   },
-  // inngest's browser entry points read process.env for optional settings.
-  define: { "process.env": "{}" },
   logLevel: "warn",
 });
