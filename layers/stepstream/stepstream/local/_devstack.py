@@ -63,12 +63,21 @@ def find_template(explicit: str | None, start: Path | None = None) -> Path:
     )
 
 
-def external_endpoint() -> str | None:
-    """The ``AWS_ENDPOINT_URL*`` variable already set, if any (we then use it, not moto)."""
-    for key, value in sorted(os.environ.items()):
-        if key.startswith("AWS_ENDPOINT_URL") and value:
-            return f"{key}={value}"
-    return None
+SERVICES = ("dynamodb", "sqs", "s3")
+"""What the template's resources need; moto serves any of them no variable points elsewhere."""
+
+
+def external_endpoints() -> dict[str, str]:
+    """Service → endpoint for the services an ``AWS_ENDPOINT_URL*`` variable already points at.
+    The generic ``AWS_ENDPOINT_URL`` covers every service, as botocore reads it."""
+    env = os.environ
+    generic = env.get("AWS_ENDPOINT_URL", "")
+    found = {}
+    for service in SERVICES:
+        specific = env.get(f"AWS_ENDPOINT_URL_{service.upper()}", "")
+        if specific or generic:
+            found[service] = specific or generic
+    return found
 
 
 class _Printer:
@@ -175,11 +184,14 @@ def _start(options: DevOptions, printer: _Printer, stack: _Stack) -> tuple[Any, 
 
 
 def _start_aws(printer: _Printer, stack: _Stack) -> str:
-    external = external_endpoint()
-    if external:
-        printer.step(f"AWS: using {external} (state lives there)")
-        return f"{external} (state lives there)"
-    printer.step("AWS: starting embedded moto (DynamoDB, SQS, S3)...")
+    external = external_endpoints()
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if len(external) == len(SERVICES):
+        where = ", ".join(f"{service} at {url}" for service, url in external.items())
+        printer.step(f"AWS: using {where} (state lives there)")
+        return f"{where} (state lives there)"
+    missing = [service for service in SERVICES if service not in external]
+    printer.step(f"AWS: starting embedded moto for {', '.join(missing)}...")
     from moto.server import ThreadedMotoServer
 
     from .._aws import reset_clients
@@ -191,15 +203,29 @@ def _start_aws(printer: _Printer, stack: _Stack) -> str:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     host, moto_port = moto.get_host_and_port()
     endpoint = f"http://{host}:{moto_port}"
+    # The generic variable reaches every service without its own AWS_ENDPOINT_URL_<SERVICE>.
     os.environ["AWS_ENDPOINT_URL"] = endpoint
-    # moto accepts any credentials; fixed ones keep a developer's real profile out of it.
-    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
-    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if not external:
+        # Everything is moto, which accepts any credentials; fixed ones keep a developer's real
+        # profile (and its SSO prompts) out of it.
+        os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.pop("AWS_PROFILE", None)
+    elif _no_credentials():
+        os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
     reset_clients()
-    return f"AWS_ENDPOINT_URL={endpoint} (embedded moto; state is in memory)"
+    line = f"AWS_ENDPOINT_URL={endpoint} (embedded moto; its state is in memory)"
+    for service, url in external.items():
+        line += f"; {service} at {url}"
+    return line
+
+
+def _no_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is None
 
 
 def _export_environment(template: Path, environment: dict[str, str]) -> None:
