@@ -21,6 +21,7 @@ import re
 from typing import Annotated
 
 from fastapi import Depends, Header
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY, Settings
 from ._errors import ApiError
@@ -72,7 +73,16 @@ def _matches(presented: str, tokens: list[str]) -> bool:
     return found
 
 
+# Declares the scheme in the OpenAPI schema; the checks below read the header themselves so each
+# refusal can say exactly what was wrong.
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="The signing key, raw or hashed as the Inngest SDKs send it.",
+)
+
+
 def require_signing_key(
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """FastAPI dependency guarding the ``/v1`` routes."""

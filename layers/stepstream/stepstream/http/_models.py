@@ -76,12 +76,14 @@ class StepOut(BaseModel):
     kind: str
     """``run``, ``sleep``, ``wait_for_event``, ``send_event``, ``invoke``, ``publish`` ..."""
     status: str
-    """``ok``, ``error``, ``retry``, ``sleeping`` or ``waiting``."""
+    """``completed``, ``failed``, ``running`` (being retried), ``sleeping`` or ``waiting``."""
     attempt: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    duration_ms: float | None = None
+    duration_ms: int | None = None
     """``ended_at - started_at`` in milliseconds, when both are known."""
+    wake_at: datetime | None = None
+    """When a sleeping step (or a wait's timeout) fires."""
     output: Any = None
     error: dict[str, Any] | None = None
 
@@ -92,6 +94,10 @@ class RunOut(BaseModel):
     event_id: str | None = None
     status: InngestStatus
     state: EngineState
+    attempt: int = 0
+    """The function attempt (0-based) the run is on."""
+    parent_run_id: str | None = None
+    """The run that started this one with ``step.invoke``."""
     created_at: datetime | None = None
     run_started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -107,6 +113,8 @@ class EventOut(BaseModel):
     ts: int = 0
     user: dict[str, Any] = Field(default_factory=dict)
     v: str | None = None
+    received_at: int | None = None
+    """When the API stored it, Unix epoch milliseconds."""
 
 
 class TriggerOut(BaseModel):

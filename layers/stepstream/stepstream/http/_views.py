@@ -1,71 +1,70 @@
-"""Turn the engine's read models (``RunView``, ``StepView``, ``Event``, ``Function``) into this
-API's response models. The engine's names are its own; Inngest's names are decided here."""
+"""Turn the engine's read models (``RunView``, ``StepView``, stored events, ``Function``) into
+this API's response models. The engine's names are its own; Inngest's names are decided here."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._function import TriggerCron, TriggerEvent, match_expression
-from ._models import INNGEST_STATUS, CancelOnOut, EventOut, FunctionOut, RunOut, StepOut, TriggerOut
+from ._models import (
+    INNGEST_STATUS,
+    CancelOnOut,
+    EventOut,
+    FunctionOut,
+    RunOut,
+    StepOut,
+    TriggerOut,
+)
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
+    from .._event import Event
     from .._function import Function
+    from ..engine._views import RunView, StepView
 
 
-def _time(value: Any) -> datetime | None:
-    """Engine timestamps are epoch milliseconds; ISO strings and datetimes pass through."""
-    if value is None or value == 0:
-        return None
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value / 1000, tz=UTC)
-    return datetime.fromisoformat(str(value))
+def _time(epoch_ms: float | None) -> datetime | None:
+    """Engine timestamps are epoch milliseconds; 0 and None mean "not yet"."""
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC) if epoch_ms else None
 
 
-def _duration_ms(started: datetime | None, ended: datetime | None) -> float | None:
-    if started is None or ended is None:
-        return None
-    return round((ended - started).total_seconds() * 1000, 3)
-
-
-def step_out(step: dict[str, Any]) -> StepOut:
-    started, ended = _time(step.get("started_at")), _time(step.get("ended_at"))
+def step_out(step: StepView) -> StepOut:
+    duration = None
+    if step.started_at is not None and step.ended_at is not None:
+        duration = step.ended_at - step.started_at
     return StepOut(
-        id=step["id"],
-        kind=step["kind"],
-        status=step["status"],
-        attempt=step.get("attempt") or 0,
-        started_at=started,
-        ended_at=ended,
-        duration_ms=_duration_ms(started, ended),
-        output=step.get("output"),
-        error=step.get("error"),
+        id=step.id,
+        kind=step.kind,
+        status=step.status,
+        attempt=step.attempt,
+        started_at=_time(step.started_at),
+        ended_at=_time(step.ended_at),
+        duration_ms=duration,
+        wake_at=_time(step.wake_at * 1000) if step.wake_at else None,
+        output=step.output,
+        error=step.error,
     )
 
 
-def run_out(view: BaseModel) -> RunOut:
-    run = view.model_dump(mode="json")
-    state = run["status"]
+def run_out(run: RunView) -> RunOut:
     return RunOut(
-        run_id=run["run_id"],
-        function_id=run["function_id"],
-        event_id=run.get("event_id") or None,
-        status=INNGEST_STATUS[state],
-        state=state,
-        created_at=_time(run.get("created_at")),
-        run_started_at=_time(run.get("started_at")),
-        ended_at=_time(run.get("ended_at")),
-        output=run.get("output"),
-        error=run.get("error"),
-        steps=[step_out(s) for s in run.get("steps") or ()],
+        run_id=run.run_id,
+        function_id=run.function_id,
+        event_id=run.event_id or None,
+        status=INNGEST_STATUS[run.status],
+        state=run.status,  # type: ignore[arg-type]  # validated against the Literal by pydantic
+        attempt=run.attempt,
+        parent_run_id=run.parent_run_id,
+        created_at=_time(run.created_at),
+        run_started_at=_time(run.started_at),
+        ended_at=_time(run.ended_at),
+        output=run.output,
+        error=run.error,
+        steps=[step_out(s) for s in run.steps],
     )
 
 
-def event_out(event: BaseModel) -> EventOut:
+def event_out(event: Event) -> EventOut:
     return EventOut.model_validate(event.model_dump(mode="json"))
 
 

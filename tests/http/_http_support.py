@@ -1,0 +1,75 @@
+"""Helpers for the HTTP API tests: a real uvicorn on a loopback port, keys, a sample app."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from stepstream import Stepstream
+from stepstream._config import DEV_SIGNING_KEY
+from stepstream.local._poller import SqsPoller
+
+AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}
+EVENT_KEY = "dev-event-key"
+
+
+def make_app() -> Stepstream:
+    """An app with one two-step function triggered by ``test/greet``."""
+    app = Stepstream(id="http-tests")
+
+    @app.function(id="greet", trigger="test/greet", retries=2)
+    async def greet(ctx: Any) -> dict[str, str]:
+        name = ctx.event.data.get("who", "world")
+        hello = await ctx.step.run("hello", lambda: f"hello {name}")
+        shout = await ctx.step.run("shout", lambda: hello.upper())
+        return {"text": shout}
+
+    return app
+
+
+@contextmanager
+def serve(app: ASGIApp) -> Iterator[str]:
+    """Yield the base URL (``http://127.0.0.1:<port>``) while uvicorn serves ``app``."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("uvicorn exited before it started serving")
+            thread.join(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def run_until_settled(app: Stepstream, timeout: float = 20.0) -> None:
+    """Play the executor Lambda: feed queued messages to ``app.execute`` until the queue is
+    empty (no sleeps or waits in these tests' functions, so an empty queue means done)."""
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            app.execute(json.loads(record["body"]), context)
+        return {"batchItemFailures": []}
+
+    poller = SqsPoller(handler, os.environ["STEPSTREAM_QUEUE_URL"], wait_seconds=0)
+    deadline = time.monotonic() + timeout
+    while poller.poll_once(wait_seconds=0):
+        assert time.monotonic() < deadline, "runs did not settle in time"
+
+
+LAMBDA_APP = make_app()
+"""The app ``functions/api.py`` loads in the Lambda handler tests (``STEPSTREAM_APP``)."""
