@@ -68,7 +68,7 @@ def local_answer(prompt: str) -> str:
 
 def split_tokens(text: str) -> list[str]:
     """Word-sized tokens that join back into ``text`` exactly (each keeps its leading space)."""
-    return re.findall(r"\s*\S+", text) or ([text] if text else [])
+    return re.findall(r"\s*\S+|\s+$", text)
 
 
 @dataclass
