@@ -1,7 +1,8 @@
 // Types for web/subscribe.js and web/useRealtime.js.
 
-/** What `token()` may resolve to: the JWT itself, or the token endpoint's / Inngest's key object. */
-export type TokenValue = string | { key: string; apiBaseUrl?: string };
+/** What `token()` may resolve to: the JWT itself, Inngest's `{key}` object, or the `{jwt}` body of
+ * `POST /v1/realtime/token`. */
+export type TokenValue = string | { key: string; apiBaseUrl?: string } | { jwt: string; apiBaseUrl?: string };
 
 /** A channel by name, or an object with a name and (optionally) Standard Schema topic schemas. */
 export type ChannelInput =

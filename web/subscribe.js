@@ -3,7 +3,7 @@
 //   const sub = subscribe({
 //     url: "http://127.0.0.1:8288",          // http(s) base of the stack, or ws(s)://
 //     channel: "ai:run-1", topics: ["tokens", "result"],
-//     token: () => fetch("/token").then((r) => r.json()).then((t) => t.jwt),
+//     token: () => fetch("/token", {...}).then((r) => r.json()),  // {jwt}, {key} or the JWT itself
 //     onMessage: (m) => render(m),           // same message shape as inngest/realtime
 //     onStatus: (s) => show(s),              // "connecting" | "open" | "paused" | "closed" | "error"
 //     onError: (e) => console.warn(e),       // error frames, failed connects, token failures
@@ -115,11 +115,13 @@ function topicSchema(channel, topic) {
 async function resolveToken(token) {
   const value = typeof token === "function" ? await token() : token;
   if (typeof value === "string" && value !== "") return { key: value };
-  if (value && typeof value === "object" && typeof value.key === "string" && value.key !== "") {
-    return { key: value.key, apiBaseUrl: value.apiBaseUrl };
+  if (value && typeof value === "object") {
+    // {key} is Inngest's token object; {jwt} is the body POST /v1/realtime/token answers.
+    const key = typeof value.key === "string" ? value.key : value.jwt;
+    if (typeof key === "string" && key !== "") return { key, apiBaseUrl: value.apiBaseUrl };
   }
   throw new TypeError(
-    "subscribe: token() must resolve to a JWT string or an object with a string `key` (the answer of POST /v1/realtime/token)",
+    "subscribe: token() must resolve to a JWT string, an object with a string `key`, or the {jwt} answer of POST /v1/realtime/token",
   );
 }
 
@@ -163,7 +165,7 @@ export function subscribe(options) {
     random = Math.random,
     keepaliveMs = 5 * 60 * 1000,
   } = options;
-  if (typeof token !== "function" && typeof token !== "string" && !token?.key) {
+  if (typeof token !== "function" && typeof token !== "string" && !token?.key && !token?.jwt) {
     throw new TypeError("subscribe: token must be a function returning a fresh JWT (or the JWT itself)");
   }
   if (typeof onMessage !== "function") throw new TypeError("subscribe: onMessage must be a function");

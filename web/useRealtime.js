@@ -204,11 +204,13 @@ export function useRealtime({
         }
         return { key: value, apiBaseUrl: defaultBaseUrl() };
       }
-      if (value && typeof value === "object" && typeof value.key === "string") {
+      // {key} as in Inngest; {jwt} is the body POST /v1/realtime/token answers.
+      const jwt = value && typeof value === "object" ? (typeof value.key === "string" ? value.key : value.jwt) : undefined;
+      if (typeof jwt === "string") {
         if (!isSubscriptionToken(value) && (!channel || !topics)) {
           throw new Error("useRealtime token did not include channel/topics and channel/topics were not provided");
         }
-        return { key: value.key, apiBaseUrl: value.apiBaseUrl ?? defaultBaseUrl() };
+        return { key: jwt, apiBaseUrl: value.apiBaseUrl ?? defaultBaseUrl() };
       }
       throw new Error("useRealtime: no token: pass `token` as a {key} object, a JWT-returning function, or a subscription token");
     };

@@ -99,10 +99,10 @@ test("GIVEN a token() that throws WHEN connecting THEN the error is reported and
 });
 
 test("GIVEN token() resolving to junk WHEN connecting THEN the error says what token() must return", async () => {
-  for (const junk of [undefined, "", 42, { jwt: "x" }]) {
+  for (const junk of [undefined, "", 42, { jwt: 7 }, { token: "x" }, { key: "" }]) {
     const { sub, got } = start({ token: async () => junk, reconnect: false });
     await until(() => got.errors.length === 1, "error");
-    assert.match(got.errors[0].message, /JWT string or an object with a string `key`/);
+    assert.match(got.errors[0].message, /JWT string, an object with a string `key`, or the \{jwt\} answer/);
     assert.equal(sub.status, "error");
   }
 });
@@ -383,5 +383,12 @@ test("GIVEN hostile field values WHEN received THEN nothing reaches the prototyp
   assert.equal(got.messages.length, 1);
   assert.equal({}.polluted, undefined);
   assert.equal(got.messages[0].topic, "__proto__");
+  sub.close();
+});
+
+test("GIVEN token() resolving to the token endpoint's {jwt} body WHEN connecting THEN that JWT is used", async () => {
+  const { sub, sockets } = start({ token: async () => ({ jwt: "from-endpoint" }) });
+  await until(() => sockets.length === 1, "socket");
+  assert.equal(sockets[0].url.searchParams.get("token"), "from-endpoint");
   sub.close();
 });

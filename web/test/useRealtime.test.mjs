@@ -261,3 +261,9 @@ test("GIVEN no apiBaseUrl anywhere WHEN connecting THEN the page's origin is use
   assert.equal(sockets[0].url.origin, "ws://127.0.0.1:8288");
   await hook.unmount();
 });
+
+test("GIVEN a token() returning the token endpoint's {jwt} body WHEN connecting THEN that JWT is used", async () => {
+  const { hook, sockets } = await openHook({ token: async () => ({ jwt: "endpoint-jwt" }) });
+  assert.equal(sockets[0].url.searchParams.get("token"), "endpoint-jwt");
+  await hook.unmount();
+});
