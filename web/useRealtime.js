@@ -148,7 +148,6 @@ export function useRealtime({
     isFirstSubscriptionRef.current = false;
     clearState();
     // `since` only seeds a new subscription; changing it alone does not restart one.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [channelKey, topicsKey, key]);
 
   useEffect(() => {
@@ -177,7 +176,6 @@ export function useRealtime({
     }
     const interval = setInterval(flushBuffered, bufferInterval);
     return () => clearInterval(interval);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [bufferInterval]);
 
   useEffect(() => {
@@ -290,7 +288,7 @@ export function useRealtime({
       sub.close();
       setConnectionStatus((prev) => (prev === "open" ? "closed" : prev));
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // The values that restart the connection: v4's list. `since` and `WebSocket` only seed one.
   }, [
     apiBaseUrl,
     autoCloseOnTerminal,
