@@ -66,7 +66,7 @@ def test_bad_topic_names_are_refused(name: str) -> None:
         topic(name)
 
 
-@pytest.mark.parametrize("name", ["", "x" * 257, "a\nb", 42])
+@pytest.mark.parametrize("name", ["", "x" * 257, "a\nb", 42, "lone\ud800"])
 def test_bad_channel_names_are_refused(name: object) -> None:
     with pytest.raises(ValueError, match="channel name"):
         channel(lambda: name)()  # type: ignore[arg-type, return-value]
@@ -76,3 +76,15 @@ def test_data_without_a_json_form_is_refused() -> None:
     ch = channel("c").add_topic(topic("any"))()
     with pytest.raises(PublishValidationError):
         ch.any.validate({"x": object()})
+
+
+def test_absurdly_deep_data_is_refused_not_a_crash() -> None:
+    ch = channel("c").add_topic(topic("any"))()
+    deep: list[object] = []
+    node = deep
+    for _ in range(100_000):
+        child: list[object] = []
+        node.append(child)
+        node = child
+    with pytest.raises(PublishValidationError, match=r"depth|deep"):
+        ch.any.validate(deep)

@@ -25,8 +25,11 @@ def check_channel_name(name: Any) -> str:
             f"channel name {name!r} is not allowed; use a string of 1-{MAX_CHANNEL_LENGTH} "
             "characters"
         )
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
-        raise ValueError(f"channel name {name!r} contains a control character; use printable text")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise ValueError(
+            f"channel name {name!r} contains a control character or a lone surrogate; "
+            "use printable text"
+        )
     return name
 
 

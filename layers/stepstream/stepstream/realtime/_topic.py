@@ -89,6 +89,8 @@ class Topic:
             raise PublishValidationError(channel, self.name, exc) from exc
         except (TypeError, ValueError) as exc:  # e.g. a value with no JSON form
             raise PublishValidationError(channel, self.name, str(exc)) from exc
+        except RecursionError as exc:
+            raise PublishValidationError(channel, self.name, "data nests too deeply") from exc
 
 
 def _non_finite(data: Any) -> str | None:
