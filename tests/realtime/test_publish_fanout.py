@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from stepstream._errors import PayloadTooLargeError
 from stepstream.local._gateway import RunningGateway
@@ -165,3 +166,25 @@ async def test_publishers_on_many_threads_deliver_in_seq_order(
         seqs = [frame["seq"] for frame in await receive(ws, 200)]
         assert seqs == sorted(set(seqs))
         assert len(seqs) == 200
+
+
+class _HistoryTableMissing(ConnectionStore):
+    """Subscriptions in the real table; history written to a table that does not exist."""
+
+    def keep(self, channel: str, frames: Any, *, ttl: int) -> None:
+        ConnectionStore("no-such-table").keep(channel, frames, ttl=ttl)
+
+
+async def test_a_failed_history_write_still_delivers_live_and_flush_reports_it(
+    gateway: RunningGateway,
+) -> None:
+    realtime = Realtime("publish-tests", store=_HistoryTableMissing(), cache_seconds=0)
+    try:
+        async with subscriber(gateway, "chat:r8", ["kept"]) as ws:
+            frame = await realtime.publish(chat("r8").kept, {"n": 1})
+            with pytest.raises(ClientError, match="ResourceNotFound"):
+                await realtime.flush()
+            assert await receive(ws, 1) == [frame]
+            await realtime.flush()  # reported once
+    finally:
+        realtime.close()

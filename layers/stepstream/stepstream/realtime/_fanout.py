@@ -140,26 +140,41 @@ class Fanout:
                 self._inbox.clear()
             try:
                 self._dispatch(batch)
-            except Exception as exc:  # keep the dispatcher alive; flush() reports it
-                _log.exception("realtime fan-out failed")
-                with self._cond:
-                    self._errors.append(exc)
+            except Exception as exc:  # keep the dispatcher alive whatever happens
+                self._failed("realtime fan-out failed", exc)
             finally:
                 with self._cond:
                     self._outstanding -= len(batch)
                     self._cond.notify_all()
 
+    def _failed(self, what: str, exc: Exception) -> None:
+        """Log a background failure; the next :meth:`flush` raises it."""
+        _log.error("%s: %s", what, exc, exc_info=exc)
+        with self._cond:
+            self._errors.append(exc)
+
     def _dispatch(self, batch: list[_Item]) -> None:
-        # Keep before posting: a client that connects meanwhile and asks for history then
-        # finds every frame it could have missed live.
+        # Keep before posting: a replay that releases its hold after this point finds these
+        # frames in history (docs/realtime.md, "History and resume").
         kept: dict[tuple[str, int], list[dict[str, Any]]] = {}
         for item in batch:
             if item.keep_until is not None:
                 kept.setdefault((item.channel, item.keep_until), []).append(item.frame)
         for (channel, ttl), frames in kept.items():
-            self._store.keep(channel, frames, ttl=ttl)
+            try:
+                self._store.keep(channel, frames, ttl=ttl)
+            except Exception as exc:  # live subscribers still get them
+                self._failed(f"keeping {len(frames)} frames of {channel!r} failed", exc)
+        unreachable: set[str] = set()
         for item in batch:
-            subscribers = self._subscribers(item.channel)
+            if item.channel in unreachable:
+                continue
+            try:
+                subscribers = self._subscribers(item.channel)
+            except Exception as exc:
+                unreachable.add(item.channel)
+                self._failed(f"looking up the subscribers of {item.channel!r} failed", exc)
+                continue
             targets = [s.connection_id for s in subscribers if _wants(s, item)]
             if targets:
                 self._enqueue(targets, dumps(item.frame).encode("utf-8"))
