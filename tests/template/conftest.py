@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,11 +66,10 @@ class Build:
         return self.build_dir / logical_id
 
 
-def sam_build(name: str, **layer_env: str) -> Build:
-    """Run `sam build` into .aws-sam/<name> (with its own cache dir) and time it."""
+def sam_build(build_dir: Path, **layer_env: str) -> Build:
+    """Run `sam build` into build_dir and time it."""
     import time
 
-    build_dir = ROOT / ".aws-sam" / name
     shutil.rmtree(build_dir, ignore_errors=True)
     started = time.perf_counter()
     result = subprocess.run(
@@ -96,17 +96,28 @@ def sam_build(name: str, **layer_env: str) -> Build:
 
 
 @pytest.fixture(scope="session")
-def arm64_build() -> Build:
-    """The build `sam deploy` ships: python3.13 wheels for arm64."""
-    return sam_build("build")
+def builds_root() -> Iterator[Path]:
+    """.aws-sam/tests-<pid>/: this session's builds, apart from `sam build`'s own .aws-sam/build
+    and from another test run on the same checkout; removed afterwards."""
+    root = ROOT / ".aws-sam" / f"tests-{os.getpid()}"
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def x86_64_build() -> Build:
+def arm64_build(builds_root: Path) -> Build:
+    """The build `sam deploy` ships: python3.13 wheels for arm64."""
+    return sam_build(builds_root / "build")
+
+
+@pytest.fixture(scope="session")
+def x86_64_build(builds_root: Path) -> Build:
     """The same build with wheels for this machine (x86_64, this Python), so tests can import
     the built handlers; arm64 wheels' native modules cannot load here."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    return sam_build("build-x86_64", LAYER_ARCH="x86_64", LAYER_PYTHON_VERSION=version)
+    return sam_build(
+        builds_root / "build-x86_64", LAYER_ARCH="x86_64", LAYER_PYTHON_VERSION=version
+    )
 
 
 @pytest.fixture(scope="session")
