@@ -22,7 +22,8 @@ EVENT_KEY = "dev-event-key"
 
 
 def make_app() -> Stepstream:
-    """An app with one two-step function triggered by ``test/greet``."""
+    """An app with a two-step function (``test/greet``) and one that sleeps an hour
+    (``test/nap``)."""
     app = Stepstream(id="http-tests")
 
     @app.function(id="greet", trigger="test/greet", retries=2)
@@ -31,6 +32,12 @@ def make_app() -> Stepstream:
         hello = await ctx.step.run("hello", lambda: f"hello {name}")
         shout = await ctx.step.run("shout", lambda: hello.upper())
         return {"text": shout}
+
+    @app.function(id="nap", trigger="test/nap")
+    async def nap(ctx: Any) -> str:
+        await ctx.step.run("yawn", lambda: "yawn")
+        await ctx.step.sleep("long-nap", "1h")
+        return "rested"
 
     return app
 

@@ -114,7 +114,8 @@ def test_events_can_be_read_back(client: httpx.Client) -> None:
 
 
 def test_functions_lists_the_registry(client: httpx.Client) -> None:
-    [greet] = client.get("/v1/functions", headers=AUTH).json()["data"]
+    [greet, nap] = client.get("/v1/functions", headers=AUTH).json()["data"]
+    assert nap["id"] == "nap"
     assert greet == {
         "id": "greet",
         "triggers": [{"event": "test/greet", "if_exp": None, "cron": None, "tz": None}],

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from ._errors import CatchAllMiddleware, install_error_handlers
 from ._event_routes import event_router
 from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from ._models import Health
+from ._realtime_routes import realtime_router
 from ._run_routes import run_router
 
 if TYPE_CHECKING:
@@ -52,9 +52,7 @@ def create_api(
     install_error_handlers(api)
     api.include_router(event_router(app))
     api.include_router(run_router(app))
-    realtime = _realtime_router()
-    if realtime is not None:
-        api.include_router(realtime)
+    api.include_router(realtime_router(app))
 
     @api.get("/health", tags=["health"], response_model=Health)
     def health() -> Health:
@@ -76,16 +74,3 @@ def create_api(
         )
     api.add_middleware(CatchAllMiddleware)
     return api
-
-
-def _realtime_router() -> APIRouter | None:
-    """The realtime engineer's ``POST /v1/realtime/token`` router, once their module exists."""
-    name = f"{__package__}._realtime_routes"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return None
-    router: APIRouter = module.router
-    return router
