@@ -188,3 +188,19 @@ async def test_a_failed_history_write_still_delivers_live_and_flush_reports_it(
             await realtime.flush()  # reported once
     finally:
         realtime.close()
+
+
+async def test_without_a_management_url_flush_says_what_to_set(
+    gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with subscriber(gateway, "chat:r9", ["tokens"]):
+        monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", "")
+        realtime = Realtime("publish-tests", cache_seconds=0)
+        try:
+            for i in range(3):
+                await realtime.publish(chat("r9").tokens, f"t{i}")
+            with pytest.raises(ValueError, match="STEPSTREAM_WS_MANAGEMENT_URL is not set"):
+                await realtime.flush()
+            await realtime.flush()  # reported once, not once per frame
+        finally:
+            realtime.close()

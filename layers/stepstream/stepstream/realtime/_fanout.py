@@ -37,6 +37,10 @@ class Poster(Protocol):
     def post(self, connection_id: str, data: bytes) -> bool: ...
 
 
+class _NoPoster(Exception):
+    """The ``@connections`` client could not be made; frames are dropped (reported once)."""
+
+
 @dataclass
 class _Item:
     channel: str
@@ -68,6 +72,7 @@ class Fanout:
         self._store = store
         self._poster_factory = poster
         self._poster: Poster | None = None
+        self._poster_error: Exception | None = None
         self._cache_seconds = cache_seconds
         self._cache: dict[str, tuple[float, list[Subscription]]] = {}
         self._cond = threading.Condition()
@@ -217,6 +222,8 @@ class Fanout:
             try:
                 if not self._post(connection_id, data):
                     handled += self._gone(connection_id)
+            except _NoPoster:
+                pass  # reported once when the client could not be made
             except Exception as exc:
                 # One undeliverable frame must not stop the connection's later frames.
                 _log.warning("posting to connection %s failed: %s", connection_id, exc)
@@ -231,7 +238,16 @@ class Fanout:
 
     def _post(self, connection_id: str, data: bytes) -> bool:
         if self._poster is None:
-            self._poster = self._poster_factory()
+            with self._cond:
+                if self._poster_error is not None:
+                    raise _NoPoster from self._poster_error
+            try:
+                self._poster = self._poster_factory()
+            except Exception as exc:  # e.g. no STEPSTREAM_WS_MANAGEMENT_URL: say so once
+                with self._cond:
+                    self._poster_error = exc
+                self._failed("cannot post to @connections", exc)
+                raise _NoPoster from exc
         return self._poster.post(connection_id, data)
 
     def _gone(self, connection_id: str) -> int:
