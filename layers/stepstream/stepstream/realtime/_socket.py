@@ -166,6 +166,7 @@ class _Session:
         self.authorizer: Mapping[str, Any] = self.request_context.get("authorizer") or {}
         self.store = store
         self.api = api
+        self._replayed_to = 0
 
     def send(self, frame: dict[str, Any]) -> bool:
         return self.api.post(self.connection_id, dumps(frame).encode("utf-8"))
@@ -188,7 +189,13 @@ class _Session:
         saw the hold is already in history when the hold is released: one more read after the
         release posts those (a publisher that saw the release may post one too; clients dedupe
         by ``id``)."""
-        last = self._post_history(channel, topics, since)
+        self._replayed_to = since
+        try:
+            last = self._post_history(channel, topics, since)
+        except Exception:
+            # never leave a socket held: it would receive nothing, ever
+            self.store.set_live_after(self.connection_id, channel, self._replayed_to)
+            raise
         if last is None:
             return
         self.store.set_live_after(self.connection_id, channel, last)
@@ -204,6 +211,7 @@ class _Session:
                     continue
                 if not self.send(frame):
                     return None  # gone: $disconnect (or the TTL) cleans up
+                self._replayed_to = last
         return last
 
     def resume_pending_connect_replay(self) -> None:
