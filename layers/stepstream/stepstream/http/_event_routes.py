@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from ._auth import SigningKeyAuth, check_event_key
 from ._errors import ApiError, error_responses
 from ._models import Envelope, EventIn, EventOut, RunOut, SendResult
+from ._seed import SEED_HEADER, assign_seeded_ids
 from ._views import event_out, run_out
 from ._wire import MAX_EVENTS_PER_REQUEST, check_content_type, parse_events
 
@@ -52,7 +53,8 @@ def event_router(app: Stepstream) -> APIRouter:
     )
     async def send_events(request: Request, event_key: str) -> SendResult:
         """Inngest's event API: the official SDKs' ``send()`` posts here. Events with an ``id``
-        seen in the last 24 hours start no second run."""
+        seen in the last 24 hours start no second run; events without one get ids derived from
+        the SDKs' ``x-inngest-event-id-seed`` header, so a retried send is not a second send."""
         check_event_key(event_key)
         check_content_type(request.headers.get("content-type"))
         encoding = request.headers.get("content-encoding", "identity").strip().lower()
@@ -61,6 +63,7 @@ def event_router(app: Stepstream) -> APIRouter:
         # Read the raw stream ourselves: BodyLimitMiddleware counts it as it arrives, and the
         # wire check needs the bytes to report JSON errors with positions.
         events = parse_events(await request.body())
+        assign_seeded_ids(events, request.headers.get(SEED_HEADER))
         ids = await run_in_threadpool(app.send, events)
         return SendResult(ids=ids)
 
