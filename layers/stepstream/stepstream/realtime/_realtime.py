@@ -29,6 +29,7 @@ from ._topic import PublishValidationError, TopicRef
 
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
 DEFAULT_CACHE_SECONDS = 1.0
+DEFAULT_WORKERS = 16
 _SEQ_PLACEHOLDER = 10**15  # as wide as any real seq, for sizing a frame before taking one
 
 
@@ -45,6 +46,11 @@ def _env_number(name: str, default: float) -> float:
     return value
 
 
+def _workers_from_env() -> int:
+    # boto3's connection pool (stepstream._aws) holds 50; more workers would only wait for it
+    return max(1, min(50, int(_env_number("STEPSTREAM_FANOUT_WORKERS", DEFAULT_WORKERS))))
+
+
 class Realtime:
     """Publishing for one app. ``app.realtime`` is one of these."""
 
@@ -56,7 +62,7 @@ class Realtime:
         poster: Poster | None = None,
         cache_seconds: float | None = None,
         retention_seconds: int | None = None,
-        workers: int = 16,
+        workers: int | None = None,
     ) -> None:
         self.app_id = app_id
         self.store = store or ConnectionStore()
@@ -78,7 +84,7 @@ class Realtime:
             self.store,
             (lambda: poster) if poster is not None else ConnectionsApi,
             cache_seconds=cache,
-            workers=workers,
+            workers=workers or _workers_from_env(),
         )
 
     def authorizer(self, hook: Authorize) -> Authorize:
