@@ -1,0 +1,175 @@
+"""The end-to-end fixtures: the dev stack (``tests/e2e/_devstack.py``, i.e. ``stepstream dev``
+plus the examples' routes) on a free port, once per session, and Debian's headless Chromium
+through Playwright (``executable_path``; never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+READY = re.compile(r"ready on (http://\S+)")
+SIGNING_KEY = re.compile(r"Signing key\s+(\S+)")
+
+
+@dataclass
+class DevStack:
+    url: str
+    signing_key: str
+    http: httpx.Client
+    lines: list[str] = field(default_factory=list)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.signing_key}"}
+        response = self.http.request(method, self.url + path, headers=headers, **kwargs)
+        response.raise_for_status()
+        return response.json()
+
+    def runs(self, function_id: str) -> list[dict[str, Any]]:
+        runs: list[dict[str, Any]] = self.api(
+            "GET", "/v1/runs", params={"function_id": function_id, "limit": 100}
+        )["data"]
+        return runs
+
+    def connections(self) -> list[str]:
+        ids: list[str] = self.http.get(self.url + "/__e2e/connections").json()["ids"]
+        return ids
+
+    def kill(self, connection_id: str) -> None:
+        """Close a socket from the server side, as a Lambda would: boto3's
+        ``apigatewaymanagementapi`` ``DeleteConnection`` against the dev stack."""
+        import boto3
+
+        management = boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        management.delete_connection(ConnectionId=connection_id)
+
+
+@pytest.fixture(scope="session")
+def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "STEPSTREAM_"))
+    }
+    env.update(
+        PYTHONUNBUFFERED="1",
+        NO_COLOR="1",
+        STEPSTREAM_MODEL="local",
+        # a reconnected socket must be seen by the very next publish
+        STEPSTREAM_SUBSCRIBER_CACHE_SECONDS="0",
+    )
+    log_path = tmp_path_factory.mktemp("devstack") / "output.log"
+    log = log_path.open("w+")
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("_devstack.py")), "--port", "0"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url, key = _wait_ready(process, log_path)
+        with httpx.Client(timeout=15) as http:
+            yield DevStack(url, key, http)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def _wait_ready(process: subprocess.Popen[str], log_path: Path) -> tuple[str, str]:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        text = log_path.read_text()
+        ready, key = READY.search(text), SIGNING_KEY.search(text)
+        if ready and key:
+            return ready.group(1), key.group(1)
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    pytest.fail(f"the dev stack did not start:\n{log_path.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium); "
+            "the tests never download a browser"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 760})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.errors = errors
+    yield tab
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+class Held:
+    """Holds the page's token requests (``POST /v1/realtime/token``) until released, so a test
+    can act while the page is provably disconnected."""
+
+    def __init__(self, page: Any) -> None:
+        self.waiting: list[Any] = []
+        self.released = False
+        page.route("**/v1/realtime/token", self._hold)
+
+    def _hold(self, route: Any) -> None:
+        if self.released:
+            route.continue_()
+        else:
+            self.waiting.append(route)
+
+    def release(self) -> None:
+        self.released = True
+        routes, self.waiting = self.waiting, []
+        for route in routes:
+            route.continue_()
