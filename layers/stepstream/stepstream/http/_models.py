@@ -48,7 +48,7 @@ class EventIn(BaseModel):
     user: dict[str, Any] | None = None
     """Who caused it (Inngest's ``user`` field)."""
     v: str | None = Field(default=None, max_length=64)
-    """Schema version of the event, as the caller defines it."""
+    """Schema version (Inngest's field): checked, then not stored."""
 
 
 class SendResult(BaseModel):
@@ -112,7 +112,6 @@ class EventOut(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     ts: int = 0
     user: dict[str, Any] = Field(default_factory=dict)
-    v: str | None = None
     received_at: int | None = None
     """When the API stored it, Unix epoch milliseconds."""
 
