@@ -47,17 +47,17 @@ def test_non_json_bodies_are_refused(
     assert shared_app.events.recent(limit=5) == []
 
 
-@pytest.mark.parametrize(
-    "content_type",
-    [
+def test_json_media_types_are_accepted(client: httpx.Client) -> None:
+    # GIVEN the spellings of JSON that clients send, and no Content-Type at all
+    for content_type in (
         "application/json",
         "application/json; charset=utf-8",
         "Application/JSON; charset=UTF-8",
         "application/vnd.api+json",
         None,
-    ],
-)
-def test_json_media_types_are_accepted(client: httpx.Client, content_type: str | None) -> None:
-    headers = {"content-type": content_type} if content_type else {}
-    response = client.post(f"/e/{EVENT_KEY}", content=BODY, headers=headers)
-    assert response.status_code == 200, response.text
+    ):
+        headers = {"content-type": content_type} if content_type else {}
+        # WHEN a valid event is posted with it
+        response = client.post(f"/e/{EVENT_KEY}", content=BODY, headers=headers)
+        # THEN it is accepted
+        assert response.status_code == 200, (content_type, response.text)

@@ -64,3 +64,16 @@ def test_a_backend_failure_is_a_500_without_internals(
     assert "Traceback" not in body["error"]
     # AND the log has the real cause for the operator
     assert "ResourceNotFoundException" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/runs/%FF", "/v1/runs/%ED%A0%80", "/v1/runs/%00", "/v1/events/%FF", "/v1/events/%FF/runs"],
+    ids=["invalid-utf8", "surrogate", "nul", "event-invalid-utf8", "event-runs-invalid-utf8"],
+)
+def test_hostile_ids_in_paths_are_answered_not_crashed(
+    shared_client: httpx.Client, path: str
+) -> None:
+    response = shared_client.get(path, headers=AUTH)
+    assert response.status_code in (200, 404), response.text
+    assert response.headers["content-type"] == "application/json"
