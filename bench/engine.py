@@ -1,0 +1,271 @@
+"""Engine cost model: AWS requests per step, reads per invocation, invocations per run, and the
+time a step adds over a bare function call.
+
+Everything is real and local: moto's server over HTTP (tables, queue and bucket from
+template.yaml), the executor driven by the SQS poller in Lambda's event shape, requests counted
+by botocore ``before-call`` hooks on the very clients the library uses. For runs of 10 and 100
+``step.run`` calls (async and sync bodies): requests by operation for sending the event and for
+executing the run, executor invocations, and wall time per step. Baselines measured in the same
+run: the same function called bare (no engine) and one raw ``TransactWriteItems`` to the same
+table (the floor for a durable checkpoint).
+
+Run: ``python -m bench.engine`` (or ``make bench``). Writes bench/results/engine.json.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "engine.json"
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+READS = {"GetItem", "Query", "Scan", "BatchGetItem"}
+
+
+def work(i: int) -> int:
+    return i * 2 + 1
+
+
+async def awork(i: int) -> int:
+    return i * 2 + 1
+
+
+class RequestCounter:
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, model: Any, **_: Any) -> None:
+        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
+
+    def take(self) -> Counter[str]:
+        counts, self.counts = self.counts, Counter()
+        return counts
+
+
+def _summary(counts: Counter[str], prefix: str, names: set[str]) -> int:
+    return sum(
+        n for key, n in counts.items() if key.startswith(prefix) and key[len(prefix) :] in names
+    )
+
+
+def main() -> dict[str, Any]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+    )
+    try:
+        return _measure()
+    finally:
+        server.stop()
+
+
+def _measure() -> dict[str, Any]:
+    from stepstream import Context, Stepstream, SyncContext
+    from stepstream._aws import client
+    from stepstream.local._poller import SqsPoller
+    from stepstream.local._provision import provision
+
+    provisioned = provision(ROOT / "template.yaml", prefix=f"bench{uuid.uuid4().hex[:6]}-")
+    os.environ.update(provisioned.environment)
+    counter = RequestCounter()
+    for service in ("dynamodb", "sqs", "s3"):
+        client(service).meta.events.register("before-call.*", counter)
+
+    app = Stepstream(id="bench-engine")
+    timings: dict[str, list[float]] = {}
+
+    def define(steps: int, sync: bool) -> str:
+        fid = f"{'sync' if sync else 'async'}-{steps}"
+        if sync:
+
+            @app.function(id=fid, trigger=f"bench/{fid}")
+            def fn_sync(ctx: SyncContext) -> int:
+                started = time.perf_counter()
+                total = sum(ctx.step.run("s", work, i) for i in range(steps))
+                timings.setdefault(fid, []).append(time.perf_counter() - started)
+                return total
+
+        else:
+
+            @app.function(id=fid, trigger=f"bench/{fid}")
+            async def fn_async(ctx: Context) -> int:
+                started = time.perf_counter()
+                total = 0
+                for i in range(steps):
+                    total += await ctx.step.run("s", awork, i)
+                timings.setdefault(fid, []).append(time.perf_counter() - started)
+                return total
+
+        return fid
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            app.execute(json.loads(record["body"]), context)
+        return {"batchItemFailures": []}
+
+    queue_url = provisioned.environment["STEPSTREAM_QUEUE_URL"]
+    rows = []
+    for steps, sync in ((10, False), (100, False), (100, True)):
+        fid = define(steps, sync)
+        poller = SqsPoller(
+            lambda event, context: (
+                [app.execute(json.loads(r["body"]), context) for r in event["Records"]]
+                and {"batchItemFailures": []}
+            ),
+            queue_url,
+            wait_seconds=1,
+        )
+        counter.take()
+        [event_id] = app.send({"name": f"bench/{fid}", "data": {}})
+        send_counts = counter.take()
+        run_id = app.runs.for_event(event_id)[0].run_id
+        counter.take()
+        exec_counts: Counter[str] = Counter()
+        started = time.perf_counter()
+        while True:
+            poller.poll_once()
+            # the read-back below is not part of the run's cost: take the counts first
+            exec_counts += counter.take()
+            view = app.runs.get(run_id)
+            counter.take()
+            if view is not None and view.status == "completed":
+                break
+            if time.perf_counter() - started > 120:
+                raise RuntimeError(f"{fid} did not complete")
+        assert view.output == sum(work(i) for i in range(steps))
+        invocations = poller.invocations
+        ddb = "dynamodb:"
+        transacts = exec_counts.get("dynamodb:TransactWriteItems", 0)
+        per_step_s = timings[fid][-1] / steps
+
+        # baselines in the same run: the bare function, and one raw checkpoint-sized write
+        bare = _bare_call_seconds()
+        raw = _raw_transact_seconds(
+            client("dynamodb"), provisioned.environment["STEPSTREAM_STATE_TABLE"]
+        )
+        rows.append(
+            {
+                "run": fid,
+                "steps": steps,
+                "bodies": "sync (worker thread)" if sync else "async",
+                "executor_invocations": invocations,
+                "requests_send_event": dict(sorted(send_counts.items())),
+                "requests_execute_run": dict(sorted(exec_counts.items())),
+                "dynamodb_writes_per_step": round(_summary(exec_counts, ddb, WRITES) / steps, 3),
+                "checkpoint_writes_per_step": round(transacts / steps, 3),
+                "dynamodb_reads_per_invocation": round(
+                    _summary(exec_counts, ddb, READS) / invocations, 3
+                ),
+                "sqs_requests_per_invocation": round(
+                    sum(n for k, n in exec_counts.items() if k.startswith("sqs:")) / invocations, 3
+                ),
+                "seconds_per_step": round(per_step_s, 6),
+                "bare_call_seconds": bare,
+                "raw_transact_write_seconds": raw,
+                "step_over_bare_call_ratio": round(per_step_s / bare, 1),
+                "step_over_raw_transact_ratio": round(per_step_s / raw, 2),
+            }
+        )
+    return {
+        "benchmark": "engine",
+        "command": "python -m bench.engine",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+        "targets": {
+            "checkpoint_writes_per_step": 1,
+            "dynamodb_reads_per_invocation": "O(1), independent of steps",
+            "executor_invocations_per_run_without_sleeps": 1,
+        },
+        "met": all(
+            r["checkpoint_writes_per_step"] == 1 and r["executor_invocations"] == 1 for r in rows
+        )
+        and len({r["dynamodb_reads_per_invocation"] for r in rows}) == 1,
+        "runs": rows,
+        "note": (
+            "requests_execute_run counts everything the executor did for the run, including "
+            "SQS receive/delete by the poller; the per-invocation claim UpdateItem and the final "
+            "UpdateItem are the writes beyond one TransactWriteItems per step. Timings are wall "
+            "time on a shared machine against moto; ratios are the meaningful part."
+        ),
+    }
+
+
+def _bare_call_seconds(n: int = 20000) -> float:
+    samples = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for i in range(n):
+            work(i)
+        samples.append((time.perf_counter() - started) / n)
+    return float(f"{statistics.median(samples):.3g}")
+
+
+def _raw_transact_seconds(ddb: Any, table: str, n: int = 30) -> float:
+    samples = []
+    for i in range(n):
+        started = time.perf_counter()
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": f"BENCH#{i}"}, "sk": {"S": "x"}, "v": {"S": "1"}},
+                        "ConditionExpression": "attribute_not_exists(sk)",
+                    }
+                }
+            ]
+        )
+        samples.append(time.perf_counter() - started)
+        ddb.delete_item(TableName=table, Key={"pk": {"S": f"BENCH#{i}"}, "sk": {"S": "x"}})
+    return float(f"{statistics.median(samples):.3g}")
+
+
+def _print(report: dict[str, Any]) -> None:
+    header = (
+        f"{'run':<11}{'invocations':>12}{'ckpt writes/step':>17}{'ddb writes/step':>16}"
+        f"{'reads/invocation':>17}{'ms/step':>9}{'x bare call':>13}{'x raw write':>12}"
+    )
+    print(header)
+    for r in report["runs"]:
+        print(
+            f"{r['run']:<11}{r['executor_invocations']:>12}{r['checkpoint_writes_per_step']:>17}"
+            f"{r['dynamodb_writes_per_step']:>16}{r['dynamodb_reads_per_invocation']:>17}"
+            f"{r['seconds_per_step'] * 1000:>9.2f}{r['step_over_bare_call_ratio']:>13}"
+            f"{r['step_over_raw_transact_ratio']:>12}"
+        )
+    for r in report["runs"]:
+        print(f"{r['run']}: execute {r['requests_execute_run']}")
+        print(f"{' ' * len(r['run'])}  send    {r['requests_send_event']}")
+    print(f"targets met: {report['met']}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "layers" / "stepstream"))
+    result = main()
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    _print(result)
