@@ -69,6 +69,12 @@ CASES: list[tuple[str, bytes, int, str]] = [
         "event[2].data",
     ),
     (
+        "a thousand and one events",
+        json.dumps([GOOD] * 1001).encode(),
+        413,
+        "1001 events in one request",
+    ),
+    (
         "too many events",
         json.dumps([GOOD] * (MAX_EVENTS_PER_REQUEST + 1)).encode(),
         413,
