@@ -49,6 +49,10 @@ def test_tokens_render_incrementally_and_result_equals_streamed_text(
     page.evaluate(RECORD_RENDERS)
 
     page.click("#generate")
+    page.wait_for_function(
+        "(document.querySelector('[data-testid=streaming]')?.textContent ?? '').length > 80"
+    )
+    screenshot(page, "generate-response-streaming")
     page.wait_for_selector("[data-testid=output]", timeout=30_000)
 
     output = page.text_content("[data-testid=output]")
