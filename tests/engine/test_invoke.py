@@ -72,3 +72,24 @@ def test_sync_function_invokes(engine_env: Provisioned) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/sync-parent")))
     assert run.output == 42
+
+
+@app.function(id="waits-on-slow", trigger="test/waits-on-slow")
+async def waits_on_slow(ctx: Context) -> str:
+    try:
+        await ctx.step.invoke("slow", function=child_slow, timeout="1h")
+    except StepError as exc:
+        return exc.name
+    return "finished"
+
+
+def test_cancelling_the_child_fails_the_parents_step_at_once(engine_env: Provisioned) -> None:
+    h = Harness(app, engine_env)
+    run_id = h.run_of(h.send("test/waits-on-slow"))
+    h.settle(run_id, "waiting")
+    [child] = [r for r in app.runs.recent(limit=10) if r.parent_run_id == run_id]
+    h.settle(child.run_id, "sleeping")
+
+    app.runs.cancel(child.run_id)
+
+    assert h.finish(run_id).output == "Cancelled"

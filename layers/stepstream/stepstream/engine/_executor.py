@@ -12,12 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .._errors import NonRetriableError, StepError
-from ..store import TERMINAL, RunRecord, StepRecord
+from ..store import TERMINAL
 from . import _serde, _timers
 from ._backends import Backends
 from ._context import Context, SyncContext
+from ._followups import after_terminal
 from ._ids import now_ms, ulid
-from ._ingest import start_run
 from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, RetryLater, Stopping, Suspend
 from ._invocation import Invocation
 from ._retry import error_dict, retry_delay
@@ -132,6 +132,7 @@ async def _suspend(inv: Invocation) -> None:
     kinds = {type(i) for i in inv.interrupts}
     if Cancelled in kinds:
         inv.run.status = "cancelled"
+        await asyncio.to_thread(after_terminal, inv.app, backends, run)
         await _run_status(inv, "cancelled")
         return
     if LeaseLost in kinds:
@@ -195,48 +196,6 @@ async def _complete(inv: Invocation, outcome: Any) -> None:
         run.status, run.output_json, run.output_type = "completed", text, type_ref
         await asyncio.to_thread(after_terminal, inv.app, backends, run)
         await _run_status(inv, "completed", output=_serde.decode(text, None))
-
-
-def after_terminal(app: Stepstream, backends: Backends, run: RunRecord) -> None:
-    """Follow-ups of a finished run, each idempotent: resolve the parent's invoke step and start
-    the ``on_failure`` run (its id is derived from the failed run's)."""
-    if run.parent_run_id and run.parent_step_hash and run.status in ("completed", "failed"):
-        record = StepRecord(
-            run.parent_step_hash,
-            run.parent_step_id or "",
-            "invoke",
-            "ok" if run.status == "completed" else "error",
-            ended_at=now_ms(),
-            detail={"child_run_id": run.run_id, "function_id": run.function_id},
-        )
-        if run.status == "completed":
-            record.output_json, record.output_type = run.output_json or "null", run.output_type
-            if len(record.output_json.encode()) > _serde.INLINE_OUTPUT_BYTES:
-                record.blob_key = f"runs/{run.parent_run_id}/{run.parent_step_hash}/{ulid()}"
-        else:
-            error = run.error or {}
-            record.error = {
-                "name": error.get("name", "Error"),
-                "message": f"invoked {run.function_id} failed: {error.get('message', '')}",
-            }
-        if backends.state.resolve_step(run.parent_run_id, record, expect=("waiting",)):
-            backends.queue.send({"run_id": run.parent_run_id, "kind": "resume"})
-    if run.status == "failed":
-        fn = app.get_function(run.function_id)
-        handler = app.get_function(fn.failure_id) if fn is not None else None
-        if fn is not None and handler is not None:
-            event = {
-                "name": "stepstream/function.failed",
-                "id": f"{run.run_id}-failed",
-                "ts": now_ms(),
-                "data": {
-                    "function_id": run.function_id,
-                    "run_id": run.run_id,
-                    "error": run.error,
-                    "event": run.event,
-                },
-            }
-            start_run(app, backends, handler, event, run_id=f"{run.run_id}-failure")
 
 
 async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:

@@ -138,3 +138,8 @@ def apply_cancels(backends: Backends, event: dict[str, Any]) -> None:
             cancel.expression, event=cancel.trigger, **{"async": event}
         ) and state.cancel_run(cancel.run_id, now_ms()):
             log.info("run %s cancelled by event %s", cancel.run_id, event.get("id"))
+            run = state.get_run(cancel.run_id)
+            if run is not None and run.parent_run_id:
+                from ._followups import resolve_parent
+
+                resolve_parent(backends, run)

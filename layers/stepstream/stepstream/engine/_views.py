@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from .._event import Event
 from ..store import RunRecord, StepRecord
 from ._backends import Backends
+from ._followups import resolve_parent
 from ._ids import now_ms
 
 _STEP_STATUS = {
@@ -124,7 +125,10 @@ class Runs:
         """Cancel a run that has not finished (idempotent); None if there is no such run. A
         sleeping or waiting run is cancelled at once, a running one at its next step."""
         backends = Backends.from_env()
-        backends.state.cancel_run(run_id, now_ms())
+        if backends.state.cancel_run(run_id, now_ms()):
+            run = backends.state.get_run(run_id)
+            if run is not None:
+                resolve_parent(backends, run)
         return self.get(run_id)
 
 
