@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EVENTS, HANDLERS, ROOT, Build
+from _template_support import EVENTS, HANDLERS, ROOT, Build
 
 from stepstream.local._provision import Provisioned
 

@@ -12,7 +12,7 @@ import subprocess
 from typing import Any
 
 import pytest
-from conftest import TEMPLATE
+from _template_support import TEMPLATE
 
 from stepstream.local._provision import load_template
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import TEMPLATE
+from _template_support import TEMPLATE
 
 from stepstream.local._provision import Provisioned, load_template
 

@@ -10,7 +10,7 @@ import tomllib
 from typing import Any
 
 import pytest
-from conftest import ROOT, TEMPLATE
+from _template_support import ROOT, TEMPLATE
 
 from stepstream.local._provision import load_template
 

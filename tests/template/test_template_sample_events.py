@@ -7,6 +7,7 @@ import json
 from typing import Any, Literal
 
 import pytest
+from _template_support import EVENTS, HANDLERS
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
     APIGatewayWebSocketConnectEventModel,
@@ -18,7 +19,6 @@ from aws_lambda_powertools.utilities.parser.models import (
 from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
     APIGatewayWebSocketConnectEventRequestContext,
 )
-from conftest import EVENTS, HANDLERS
 from pydantic import BaseModel, Field, ValidationError
 
 
