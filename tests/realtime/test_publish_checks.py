@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
+from stepstream import _aws
 from stepstream._errors import PayloadTooLargeError
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
 from stepstream.realtime._seq import MAX_BLOCK, SeqAllocator
-from stepstream.store._connections import ConnectionStore
+from stepstream.store._connections import ConnectionStore, seq_key
 
 ch = channel("checks").add_topic(topic("any")).add_topic(topic("n").type(float))()
 
@@ -87,3 +89,29 @@ def test_seqs_of_one_allocator_strictly_increase(aws: Provisioned) -> None:
     assert seqs == sorted(set(seqs))
     assert allocator.ready("c")
     assert not allocator.ready("other")
+
+
+@pytest.mark.parametrize("value", ["soon", "-5"])
+def test_a_bad_retention_setting_is_named(
+    aws: Provisioned, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("STEPSTREAM_HISTORY_RETENTION_SECONDS", value)
+    with pytest.raises(ValueError, match="STEPSTREAM_HISTORY_RETENTION_SECONDS"):
+        Realtime("checks")
+
+
+async def test_retention_setting_sets_the_history_ttl(
+    aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STEPSTREAM_HISTORY_RETENTION_SECONDS", "120")
+    realtime = Realtime("checks")
+    kept = channel("ttl").add_topic(topic("t", history=True))()
+    frame = await realtime.publish(kept.t, 1)
+    await realtime.flush()
+    realtime.close()
+    assert ConnectionStore().history("ttl", after_seq=0) == [frame]
+    item = _aws.client("dynamodb").get_item(
+        TableName=ConnectionStore().table,
+        Key={"pk": {"S": "HIST#ttl"}, "sk": {"S": seq_key(frame["seq"])}},
+    )["Item"]
+    assert 100 <= int(item["ttl"]["N"]) - time.time() <= 121

@@ -204,3 +204,23 @@ async def test_without_a_management_url_flush_says_what_to_set(
             await realtime.flush()  # reported once, not once per frame
         finally:
             realtime.close()
+
+
+async def test_a_run_output_too_big_for_a_frame_is_left_out(
+    gateway: RunningGateway, realtime: Realtime
+) -> None:
+    async with subscriber(gateway, "chat:r10", ["tokens"]) as ws:
+        await realtime.run_status(
+            run_id="big",
+            fn_id="fn",
+            status="failed",
+            channels=["chat:r10", "chat:r10"],  # named twice, sent once
+            output="x" * 200_000,
+            error={"name": "Error", "message": "m" * 10_000},
+        )
+        await realtime.flush()
+        (run,) = await receive(ws, 1)
+        assert run["data"]["status"] == "failed"
+        assert "output" not in run["data"]
+        assert run["data"]["error"] == {"name": "Error", "message": "m" * 4096}
+        assert await nothing_more(ws)
