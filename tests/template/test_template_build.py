@@ -183,3 +183,68 @@ def test_connect_message_disconnect_with_the_authorizers_context(run: Any) -> No
     message["requestContext"]["authorizer"] = authorizer
     assert returned(run("WsDefaultFunction", message))["statusCode"] == 200
     assert returned(run("WsDisconnectFunction", sample("ws_disconnect.json")))["statusCode"] == 200
+
+
+def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The api.json sample re-aimed at another route, signed with the dev signing key."""
+    from stepstream._config import DEV_SIGNING_KEY
+
+    event = sample("api.json")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["requestContext"]["http"]["method"] = method
+    event["headers"]["authorization"] = f"Bearer {DEV_SIGNING_KEY}"
+    if body is not None:
+        event["body"] = json.dumps(body)
+        event["headers"]["content-type"] = "application/json"
+    return event
+
+
+def next_executor_event(aws: Provisioned) -> dict[str, Any]:
+    """The next executor message, as the SQS event source hands it to the function (and, as it
+    does after a success, deleted from the queue)."""
+    from stepstream._aws import client
+
+    sqs = client("sqs")
+    url = aws.queues["ExecutorQueue"]
+    received = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=10, AttributeNames=["All"]
+    )
+    (message,) = received["Messages"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    record = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message["Attributes"],
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": aws.queue_arns["ExecutorQueue"],
+        "awsRegion": "us-east-1",
+    }
+    return {"Records": [record]}
+
+
+def test_built_api_and_executor_run_a_function_to_completion(run: Any, aws: Provisioned) -> None:
+    # GIVEN the demo app's `hello` function (one step, a 1 s sleep), built and deployed as-is
+    sent = returned(
+        run(
+            "ApiFunction",
+            http_event(
+                "POST", "/e/dev-event-key", {"name": "app/hello", "data": {"name": "smoke"}}
+            ),
+        )
+    )
+    (event_id,) = json.loads(sent["body"])["ids"]
+    # WHEN the executor takes the start message, then the sleep's timer message
+    for _ in range(2):
+        answer = returned(run("ExecutorFunction", next_executor_event(aws)))
+        assert answer == {"batchItemFailures": []}
+    # THEN the runs API, from the built API function, shows the run completed with its output
+    runs = returned(run("ApiFunction", http_event("GET", f"/v1/events/{event_id}/runs")))
+    (listed,) = json.loads(runs["body"])["data"]
+    shown = returned(run("ApiFunction", http_event("GET", f"/v1/runs/{listed['run_id']}")))
+    view = json.loads(shown["body"])["data"]
+    assert view["state"] == "completed", view
+    assert view["status"] == "Completed"
+    assert view["output"] == {"greeting": "Hello, smoke!"}
