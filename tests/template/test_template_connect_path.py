@@ -53,6 +53,14 @@ def test_connect_path_is_rewritten_to_the_stage_keeping_token_and_headers() -> N
     assert "sec-websocket-key" in request["headers"]
 
 
+@pytest.mark.parametrize(
+    "uri", ["/v1/realtime/connect/../../@connections/abc", "/v1/realtime/connect%2F..%2Fx"]
+)
+def test_no_path_a_client_sends_reaches_another_websocket_route(uri: str) -> None:
+    # The rewrite is unconditional: whatever follows the pattern, only the stage is requested.
+    assert rewrite(uri, stage="prod")["uri"] == "/prod"
+
+
 def test_only_the_connect_path_reaches_the_websocket_api() -> None:
     config = distribution()
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == "http-api"
