@@ -3,7 +3,9 @@ a built-in deterministic model in dev, so the example runs with no credentials.
 
 Choice (``model_from_env``): ``STEPSTREAM_MODEL=local`` forces the local model,
 ``STEPSTREAM_MODEL=bedrock`` forces Bedrock; otherwise Bedrock is used when
-``STEPSTREAM_BEDROCK_MODEL_ID`` (a template parameter) is set, and the local model when not.
+``STEPSTREAM_BEDROCK_MODEL_ID`` (a template parameter) is set and AWS calls go to AWS, and the
+local model when not. ``AWS_ENDPOINT_URL`` means an emulator (the dev stack always sets it), and
+no emulator serves Bedrock.
 """
 
 from __future__ import annotations
@@ -151,7 +153,10 @@ def model_from_env() -> Model:
         raise ModelError(f"STEPSTREAM_MODEL={choice!r}: use 'local' or 'bedrock'")
     if choice == "bedrock" and not model_id:
         raise ModelError("STEPSTREAM_MODEL=bedrock needs STEPSTREAM_BEDROCK_MODEL_ID")
-    if choice != "local" and model_id:
+    emulated = bool(os.environ.get("AWS_ENDPOINT_URL")) and not os.environ.get(
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
+    )
+    if choice == "bedrock" or (choice == "" and model_id and not emulated):
         return BedrockModel(model_id)
     raw = os.environ.get("STEPSTREAM_LOCAL_MODEL_TOKENS_PER_SECOND", "")
     try:

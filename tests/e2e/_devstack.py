@@ -43,8 +43,8 @@ def main() -> int:
         asgi.router.routes.insert(0, Route("/__e2e/connections", connections))
         return asgi
 
-    stepstream.http.create_api = create_api_with_examples  # type: ignore[assignment]
-    _devserver.build_asgi = build_asgi_with_connections  # type: ignore[assignment]
+    stepstream.http.create_api = create_api_with_examples
+    _devserver.build_asgi = build_asgi_with_connections
     return cli.main(["dev", *sys.argv[1:]])
 
 

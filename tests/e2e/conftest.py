@@ -81,7 +81,6 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     env.update(
         PYTHONUNBUFFERED="1",
         NO_COLOR="1",
-        STEPSTREAM_MODEL="local",
         # a reconnected socket must be seen by the very next publish
         STEPSTREAM_SUBSCRIBER_CACHE_SECONDS="0",
     )

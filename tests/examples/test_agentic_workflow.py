@@ -97,3 +97,28 @@ def test_bad_timeout_override_fails_before_asking(
     assert "confirmationTimeout" in str(run.error)
     assert says in str(run.error)
     assert realtime.published == []
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        '" || true || "',
+        "*",
+        None,
+        {"$ne": ""},
+        ["x"],
+    ],
+)
+def test_hostile_confirmation_ids_do_not_resume(
+    app: Stepstream, harness: Harness, realtime: RecordingRealtime, hostile: Any
+) -> None:
+    # GIVEN a waiting run; WHEN replies arrive whose confirmationUUid is data crafted to look
+    # like an expression or a wildcard, THEN they are compared as values and match nothing
+    run_id, uuid = ask(harness, realtime)
+    harness.send("agentic-workflow/confirmation", {"confirmationUUid": hostile, "confirmed": True})
+    harness.send("agentic-workflow/confirmation", {"confirmed": True})
+    harness.drive(lambda: harness.poller.poll_once(0) == 0)
+    assert harness.status(run_id) == "waiting"
+
+    harness.send("agentic-workflow/confirmation", {"confirmationUUid": uuid, "confirmed": False})
+    assert harness.finish(run_id).output == {"outcome": "rejected", "confirmationUUid": uuid}

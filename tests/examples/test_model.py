@@ -26,7 +26,7 @@ from app.model import (
     model_from_env,
     split_tokens,
 )
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import EventStreamError
 from botocore.stub import Stubber
 
@@ -55,6 +55,22 @@ async def test_local_model_is_deterministic() -> None:
     [
         ({}, "stepstream-local"),
         ({"STEPSTREAM_BEDROCK_MODEL_ID": "amazon.nova-micro-v1:0"}, "amazon.nova-micro-v1:0"),
+        # the dev stack points AWS_ENDPOINT_URL at moto, which has no Bedrock
+        (
+            {
+                "STEPSTREAM_BEDROCK_MODEL_ID": "amazon.nova-micro-v1:0",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+            },
+            "stepstream-local",
+        ),
+        (
+            {
+                "STEPSTREAM_BEDROCK_MODEL_ID": "amazon.nova-micro-v1:0",
+                "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+                "STEPSTREAM_MODEL": "bedrock",
+            },
+            "amazon.nova-micro-v1:0",
+        ),
         (
             {"STEPSTREAM_BEDROCK_MODEL_ID": "amazon.nova-micro-v1:0", "STEPSTREAM_MODEL": "local"},
             "stepstream-local",
@@ -62,7 +78,7 @@ async def test_local_model_is_deterministic() -> None:
     ],
 )
 def test_model_choice(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], expected: str) -> None:
-    for key in ("STEPSTREAM_MODEL", "STEPSTREAM_BEDROCK_MODEL_ID"):
+    for key in ("STEPSTREAM_MODEL", "STEPSTREAM_BEDROCK_MODEL_ID", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -125,7 +141,8 @@ def answering(client: Any, body: bytes) -> list[dict[str, Any]]:
 
     def reply(request: Any, **_: Any) -> AWSResponse:
         sent.append({"url": request.url, "body": json.loads(request.body)})
-        headers = {"content-type": "application/vnd.amazon.eventstream"}
+        headers = HTTPHeaders()
+        headers["content-type"] = "application/vnd.amazon.eventstream"
         return AWSResponse(request.url, 200, headers, _Raw(body))
 
     client.meta.events.register("before-send.bedrock-runtime.ConverseStream", reply)
