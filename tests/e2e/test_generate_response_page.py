@@ -7,18 +7,25 @@ result (kept in history)."""
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import shutil
+import subprocess
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
 from app.model import LOCAL_MODEL_NAME, local_answer, split_tokens
 
-from .conftest import DevStack, Held, screenshot
+from .conftest import ROOT, DevStack, Held, screenshot
 
 pytestmark = pytest.mark.e2e
 PROMPT = "Summarize the key points of this document..."
 PAGE = "/web/demos/generate-response/index.html"
+NODE_SCRIPT = Path(__file__).parent / "node" / "official_subscribe_until_result.mjs"
+APP_ID = "stepstream-demo"  # functions/app/client.py
 
 # Every text the streaming <div> shows, in order, seen by the browser itself.
 RECORD_RENDERS = """() => {
@@ -145,3 +152,43 @@ def run_state(stack: DevStack, run_id: str | None) -> str | None:
             runs = stack.api("GET", f"/v1/events/{event['id']}/runs")["data"]
             return str(runs[0]["state"]) if runs else None
     return None
+
+
+def test_official_inngest_subscribe_in_node_receives_what_the_page_shows(
+    dev_stack: DevStack, page: Any
+) -> None:
+    # GIVEN Inngest's own inngest/realtime subscribe (Node, its own getSubscriptionToken against
+    # the stack's token endpoint) and our page, on one run's channel
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "inngest").is_dir():
+        pytest.fail("node and the npm packages are needed: run `make node-deps`")
+    run_id = str(uuid.uuid4())
+    channel = f"ai:{run_id}"
+    official = subprocess.Popen(
+        [node, str(NODE_SCRIPT), dev_stack.url, channel, "status,tokens,result"],
+        cwd=ROOT,
+        env={**os.environ, "APP_ID": APP_ID, "INNGEST_SIGNING_KEY": dev_stack.signing_key},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert official.stdout is not None
+        first = official.stdout.readline()
+        assert json.loads(first or "{}") == {"ready": True}, official.stderr.read()  # type: ignore[union-attr]
+        open_page(page, dev_stack, f"?runId={run_id}")
+
+        # WHEN the run streams
+        page.click("#generate")
+        page.wait_for_selector("[data-testid=output]", timeout=30_000)
+        out, err = official.communicate(timeout=30)
+    finally:
+        if official.poll() is None:
+            official.kill()
+            official.communicate()
+
+    # THEN the official client got the very data messages the page rendered, in order
+    lines = [json.loads(line) for line in out.splitlines() if line.strip()]
+    seen = [(m["topic"], m["data"]) for m in lines if m.get("kind") == "data"]
+    assert seen == data_messages(page), err
+    assert all(m["channel"] == channel for m in lines if m.get("kind") == "data")
