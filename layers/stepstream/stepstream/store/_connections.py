@@ -281,14 +281,26 @@ class ConnectionStore:
         except ClientError as exc:
             if _code(exc) != "TransactionCanceledException":
                 raise
-        return self._kept_by_id(channel, frame)
+            reasons = exc.response.get("CancellationReasons") or [{}]
+            if reasons[0].get("Code") not in (None, "ConditionalCheckFailed"):
+                raise  # a conflict or throttle, not "already kept": let the caller retry
+            kept = self._kept_by_id(channel, frame)
+            if kept is None:
+                raise
+            return kept
 
-    def _kept_by_id(self, channel: str, frame: dict[str, Any]) -> dict[str, Any]:
-        marker = self._db("GetItem").get_item(
-            TableName=self.table,
-            Key=_key(f"HIST#{channel}", f"ID#{frame['id']}"),
-            ConsistentRead=True,
-        )["Item"]
+    def _kept_by_id(self, channel: str, frame: dict[str, Any]) -> dict[str, Any] | None:
+        marker = (
+            self._db("GetItem")
+            .get_item(
+                TableName=self.table,
+                Key=_key(f"HIST#{channel}", f"ID#{frame['id']}"),
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if marker is None:
+            return None
         kept = (
             self._db("GetItem")
             .get_item(
