@@ -27,6 +27,9 @@ EVENT_TYPE = f"{Event.__module__}:{Event.__qualname__}"
 WAIT_SKEW_MS = 250
 """Events received this long before a wait was reached still count: clocks of the ingesting and
 the executing Lambda may differ slightly."""
+WAIT_LOOKBACK_MS = 60_000
+"""How long after being reached a wait record is surely stored: the two are one checkpoint apart
+in one invocation."""
 DEFAULT_INVOKE_TIMEOUT = "366d"
 _CHEAP_INPUT_BYTES = 2048
 
@@ -398,9 +401,12 @@ async def wait_step(
     wait = WaitRecord(
         event_name, inv.run.run_id, hash_, full, expression, trigger, pending.wake_at or 0.0
     )
-    # Write first, look second: an event stored before our wait record was cannot have seen it.
+    # Write first, look second: an event stored before our wait record cannot have seen it.
+    # Events stored after it were matched by ingestion, so the look-back window ends shortly
+    # after the wait was reached (a replay after a crash looks at the same small window).
     reached = int(pending.detail.get("reached_at", pending.started_at or 0))
-    for candidate in state.events_since(event_name, reached - WAIT_SKEW_MS):
+    window = (reached - WAIT_SKEW_MS, reached + WAIT_LOOKBACK_MS)
+    for candidate in state.events_between(event_name, *window):
         if candidate.get("id") == trigger.get("id"):
             continue
         if _cel.matches(expression, event=trigger, **{"async": candidate}):

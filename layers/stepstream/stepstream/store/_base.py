@@ -186,8 +186,8 @@ class StateStore(abc.ABC):
         """PutItem ``EVTNAME#name / received_at#id``."""
 
     @abc.abstractmethod
-    def events_since(self, name: str, since: int) -> list[dict[str, Any]]:
-        """Consistent Query of ``EVTNAME#name`` from ``since`` (ms)."""
+    def events_between(self, name: str, since: int, until: int) -> list[dict[str, Any]]:
+        """Consistent Query of ``EVTNAME#name`` received in ``[since, until]`` (ms)."""
 
     @abc.abstractmethod
     def get_event(self, event_id: str) -> dict[str, Any] | None:

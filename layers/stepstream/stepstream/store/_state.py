@@ -498,14 +498,15 @@ class DynamoState(StateStore):
         self._put_json(item, "body", json.dumps(event), f"events/{event['id']}")
         self._ddb.put_item(TableName=self._table, Item=item)
 
-    def events_since(self, name: str, since: int) -> list[dict[str, Any]]:
+    def events_between(self, name: str, since: int, until: int) -> list[dict[str, Any]]:
         return [
             self._loads(item, "body")
             for item in self._query(
-                KeyConditionExpression="pk = :pk AND sk >= :since",
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :since AND :until",
                 ExpressionAttributeValues={
                     ":pk": _s(f"EVTNAME#{name}"),
                     ":since": _s(f"{max(0, since):013d}"),
+                    ":until": _s(f"{max(0, until):013d}~"),
                 },
                 ConsistentRead=True,
             )
