@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from stepstream.local._provision import Provisioned
 from stepstream.store._connections import MAX_CONNECTION_SECONDS, ConnectionStore
 
@@ -80,3 +82,27 @@ def test_keep_once_keeps_a_message_id_once(aws: Provisioned) -> None:
     retry = {"kind": "data", "seq": 9, "id": "run1:step", "data": "first"}
     assert store.keep_once("ch", retry, ttl=_later()) == frame  # the original seq comes back
     assert [f["seq"] for f in store.history("ch", after_seq=0)] == [5]
+
+
+def test_keep_once_raises_a_transaction_conflict_instead_of_guessing(aws: Provisioned) -> None:
+    # botocore's Stubber: moto never produces TransactionConflict, which DynamoDB does under load
+    from botocore.exceptions import ClientError
+    from botocore.stub import Stubber
+
+    from stepstream import _aws
+
+    store = ConnectionStore()
+    with Stubber(_aws.client("dynamodb")) as stub:
+        stub.add_client_error(
+            "transact_write_items",
+            service_error_code="TransactionCanceledException",
+            http_status_code=400,
+            response_meta={},
+            modeled_fields={
+                "CancellationReasons": [{"Code": "TransactionConflict"}, {"Code": "None"}]
+            },
+        )
+        frame = {"kind": "data", "seq": 1, "id": "run:step", "data": 1}
+        with pytest.raises(ClientError, match="TransactionCanceledException"):
+            store.keep_once("ch", frame, ttl=_later())
+        stub.assert_no_pending_responses()
