@@ -90,3 +90,25 @@ def test_durations_are_validated_when_the_step_is_called(engine_env: Provisioned
     assert run.status == "failed"
     assert run.error is not None
     assert "cannot read duration" in run.error["message"]
+
+
+@app.function(id="year", trigger="test/sleep.year")
+async def year(ctx: Context) -> None:
+    await ctx.step.sleep("long", "365d")
+
+
+def test_a_one_year_sleep_is_one_delayed_timer_hop(engine_env: Provisioned) -> None:
+    from stepstream._aws import client
+
+    h = Harness(app, engine_env)
+    run_id = h.run_of(h.send("test/sleep.year"))
+
+    run = h.settle(run_id, "sleeping")
+
+    [step] = run.steps
+    assert step.wake_at is not None
+    assert step.wake_at - (step.started_at or 0) / 1000 == pytest.approx(365 * 86400, abs=5)
+    attributes = client("sqs").get_queue_attributes(
+        QueueUrl=h.queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"  # the first 900 s hop
