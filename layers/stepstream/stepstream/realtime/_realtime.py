@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from .._errors import PayloadTooLargeError
+from .._errors import NonRetriableError, PayloadTooLargeError
 from ..store._connections import ConnectionsApi, ConnectionStore
 from ._authorize import Authorize, require_signing_key
 from ._fanout import Fanout, Poster
@@ -31,6 +31,11 @@ DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
 DEFAULT_CACHE_SECONDS = 1.0
 DEFAULT_WORKERS = 16
 _SEQ_PLACEHOLDER = 10**15  # as wide as any real seq, for sizing a frame before taking one
+
+
+class PublishTooLargeError(PayloadTooLargeError, NonRetriableError):
+    """A message too big for one WebSocket frame; nothing was sent. Non-retriable: the same
+    payload would be refused again."""
 
 
 def _env_number(name: str, default: float) -> float:
@@ -149,7 +154,7 @@ class Realtime:
         except ValueError as exc:  # NaN or infinity: JSON has no such numbers
             raise PublishValidationError(ref.channel, ref.topic, str(exc)) from exc
         if size > MAX_SERVER_FRAME_BYTES:
-            raise PayloadTooLargeError(
+            raise PublishTooLargeError(
                 f"the message for channel {ref.channel!r} topic {ref.topic!r} is {size} bytes "
                 f"as a frame; API Gateway delivers at most {MAX_SERVER_FRAME_BYTES} bytes per "
                 "WebSocket message, so publish a smaller payload (e.g. a link to the data in S3)"

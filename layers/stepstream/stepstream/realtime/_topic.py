@@ -14,13 +14,14 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from .._errors import StepstreamError
+from .._errors import NonRetriableError
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,127}$")
 
 
-class PublishValidationError(StepstreamError):
-    """Data does not match its topic's type; nothing was sent."""
+class PublishValidationError(NonRetriableError):
+    """Data does not match its topic's type; nothing was sent. Non-retriable: the same data
+    would fail the same way, so a step that raises it fails at once."""
 
     def __init__(self, channel: str, topic: str, error: ValidationError | str) -> None:
         detail = error if isinstance(error, str) else _describe(error)
