@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -116,3 +117,15 @@ def test_an_oversize_body_is_refused_through_api_gateway(api_module: ModuleType)
     status, answer = invoke(api_module, event)
     assert status == 413
     assert "512 KB" in answer["error"]
+
+
+def test_the_repository_sample_events_are_served(api_module: ModuleType) -> None:
+    # GIVEN the sample events `sam local invoke -e` uses for this function
+    samples = Path(__file__).resolve().parents[2] / "events"
+    health = json.loads((samples / "api.json").read_text())
+    send = json.loads((samples / "api_send_event.json").read_text())
+    # THEN the handler answers both
+    assert invoke(api_module, health) == (200, {"status": "ok"})
+    status, answer = invoke(api_module, send)
+    assert status == 200
+    assert answer["ids"] == [json.loads(send["body"])["id"]]
