@@ -172,3 +172,13 @@ class Held:
         routes, self.waiting = self.waiting, []
         for route in routes:
             route.continue_()
+
+
+def wait_until(page: Any, check: Any, what: str, timeout: float = 30.0) -> Any:
+    """Poll ``check()`` until it returns something truthy; waiting through the page keeps
+    Playwright dispatching its events (held routes) meanwhile."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        page.wait_for_timeout(100)
+    return value

@@ -5,12 +5,11 @@ reconnects and misses nothing (the outcome is replayed from history, once)."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 
-from .conftest import DevStack, Held, screenshot
+from .conftest import DevStack, Held, screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 PAGE = "/web/demos/agentic-workflow/index.html"
@@ -46,8 +45,7 @@ def test_confirm_resumes_the_run(dev_stack: DevStack, page: Any) -> None:
     page.wait_for_selector(".card[data-state=confirmed]", timeout=20_000)
     outcome = page.text_content(".card .outcome")
     assert outcome == "Confirmed. Prepared: draft the reply to the customer, done."
-    run = run_for(dev_stack, uuid)
-    assert run is not None
+    run = wait_until(page, lambda: run_for(dev_stack, uuid), "the run to complete")
     assert run["state"] == "completed"
     assert run["output"]["outcome"] == "confirmed"
     assert page.errors == []
@@ -80,13 +78,10 @@ def test_killed_socket_reconnects_and_misses_nothing(dev_stack: DevStack, page: 
     held = Held(page)
     dev_stack.kill(connection)
     page.wait_for_function("document.body.dataset.status !== 'open'", timeout=10_000)
+    wait_until(page, lambda: held.waiting, "the page to ask for a fresh token")
     # ... and meanwhile the user confirms, and the run publishes its outcome
     page.click(".card .confirm")
-    deadline = time.monotonic() + 30
-    while (run := run_for(dev_stack, uuid)) is None or run["state"] != "completed":
-        assert time.monotonic() < deadline, "the run did not complete"
-        page.wait_for_timeout(200)  # lets Playwright dispatch the held routes
-    assert held.waiting, "the page should be waiting for a fresh token"
+    wait_until(page, lambda: run_for(dev_stack, uuid), "the run to complete")
     assert page.query_selector(".card[data-state=confirmed]") is None
     held.release()
 

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from app.model import LOCAL_MODEL_NAME, local_answer, split_tokens
 
-from .conftest import ROOT, DevStack, Held, screenshot
+from .conftest import ROOT, DevStack, Held, screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 PROMPT = "Summarize the key points of this document..."
@@ -128,11 +127,8 @@ def test_killed_socket_reconnects_and_the_result_arrives_whole(
     held = Held(page)
     dev_stack.kill(connection)
     page.wait_for_selector("text=Connection: connecting", timeout=10_000)
-    deadline = time.monotonic() + 30
-    while run_state(dev_stack, run_id) != "completed":
-        assert time.monotonic() < deadline, "the run did not complete"
-        page.wait_for_timeout(200)  # lets Playwright dispatch the held routes
-    assert held.waiting, "the page should be waiting for a fresh token"
+    wait_until(page, lambda: held.waiting, "the page to ask for a fresh token")
+    wait_until(page, lambda: run_state(dev_stack, run_id) == "completed", "the run to complete")
     assert page.query_selector("[data-testid=output]") is None
     held.release()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DevStack, screenshot
+from .conftest import DevStack, screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -44,6 +44,9 @@ def test_post_like_logs_and_updates_the_count(dev_stack: DevStack, page: Any) ->
     [updated] = page.evaluate("window.__demo.updated")
     assert updated["id"] == "123"
     assert page.text_content("#likes") == str(updated["likes"])
-    states = sorted(run["state"] for run in dev_stack.runs("post/like"))
-    assert states == ["completed", "failed"]
+
+    def states() -> list[str]:
+        return sorted(run["state"] for run in dev_stack.runs("post/like"))
+
+    wait_until(page, lambda: states() == ["completed", "failed"], "a completed and a failed run")
     screenshot(page, "post-like")
