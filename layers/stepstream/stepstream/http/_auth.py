@@ -117,5 +117,3 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 SigningKeyAuth = Depends(require_signing_key)
 """Add to a router's ``dependencies`` to require the signing key on all of its routes."""
-
-SigningKey = Annotated[None, SigningKeyAuth]
