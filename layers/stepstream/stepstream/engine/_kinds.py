@@ -1,0 +1,241 @@
+"""What each kind of step does when it is new (or pending): run a body and store its outcome,
+sleep, wait for an event, invoke a child run. ``_step.py`` is the API that calls these through
+the memo check."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .._event import Event
+from .._function import Function
+from ..store import StepRecord, WaitRecord
+from . import _cel, _faults, _serde
+from ._ids import now_ms, ulid
+from ._interrupts import RetryLater, Suspend
+from ._invocation import Invocation
+from ._retry import error_dict, gives_up, retry_delay
+
+EVENT_TYPE = f"{Event.__module__}:{Event.__qualname__}"
+WAIT_SKEW_MS = 250
+"""Events received this long before a wait was reached still count: clocks of the ingesting and
+the executing Lambda may differ slightly."""
+WAIT_LOOKBACK_MS = 60_000
+"""How long after being reached a wait record is surely stored: the two are one checkpoint apart
+in one invocation."""
+
+
+async def run_body(
+    inv: Invocation,
+    full: str,
+    hash_: str,
+    kind: str,
+    body: Callable[[], Awaitable[Any]],
+    retries: int | None,
+    pending: StepRecord | None,
+    detail: dict[str, Any],
+) -> StepRecord:
+    """Run a step body once, and store its output, its final error or a retry record."""
+    attempt = pending.attempt if pending is not None and pending.status == "retry" else 0
+    started = now_ms()
+    inv.hook(_faults.BEFORE_BODY, hash_)
+    inv.step_attempt = attempt
+    try:
+        value = await body()
+        inv.hook(_faults.AFTER_BODY, hash_)
+        text, type_ref = _serde.encode(value)
+    except Exception as exc:
+        limit = inv.fn.retries if retries is None else retries
+        if gives_up(exc, attempt, limit):
+            record = StepRecord(
+                hash_,
+                full,
+                kind,
+                "error",
+                error=error_dict(exc),
+                attempt=attempt,
+                started_at=started,
+                ended_at=now_ms(),
+                detail=detail,
+            )
+        else:
+            delay = retry_delay(exc, attempt, inv.backends.settings.retry_base_seconds)
+            record = StepRecord(
+                hash_,
+                full,
+                kind,
+                "retry",
+                error=error_dict(exc),
+                attempt=attempt + 1,
+                started_at=started,
+                wake_at=time.time() + delay,
+                detail=detail,
+            )
+    else:
+        record = StepRecord(
+            hash_,
+            full,
+            kind,
+            "ok",
+            output_json=text,
+            output_type=type_ref,
+            attempt=attempt,
+            started_at=started,
+            ended_at=now_ms(),
+            detail=detail,
+        )
+        if len(text.encode()) > _serde.INLINE_OUTPUT_BYTES:
+            record.blob_key = f"runs/{inv.run.run_id}/{hash_}/{ulid()}"
+    finally:
+        inv.step_attempt = None
+    stored = inv.checkpoint(record, replace=("retry",))
+    if stored.status == "retry":
+        inv.interrupt(RetryLater(max(0.0, (stored.wake_at or 0.0) - time.time())))
+    return stored
+
+
+def _done(pending: StepRecord, output_json: str, output_type: str | None = None) -> StepRecord:
+    return StepRecord(
+        pending.hash,
+        pending.id,
+        pending.kind,
+        "ok",
+        output_json=output_json,
+        output_type=output_type,
+        started_at=pending.started_at,
+        ended_at=now_ms(),
+        wake_at=pending.wake_at,
+        detail=pending.detail,
+    )
+
+
+async def sleep_step(
+    inv: Invocation,
+    full: str,
+    hash_: str,
+    seconds: float | None,
+    wake_at: float | None,
+    pending: StepRecord | None,
+) -> StepRecord:
+    if pending is None:
+        target = wake_at if wake_at is not None else time.time() + (seconds or 0.0)
+        record = StepRecord(hash_, full, "sleep", "sleeping", wake_at=target, started_at=now_ms())
+        if target <= time.time():
+            return inv.checkpoint(_done(record, "null"))
+        pending = inv.checkpoint(record)
+        if pending.final:
+            return pending
+    if (pending.wake_at or 0.0) <= time.time():
+        return inv.checkpoint(_done(pending, "null"), replace=("sleeping",))
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "sleeping"))
+
+
+async def wait_step(
+    inv: Invocation,
+    full: str,
+    hash_: str,
+    event_name: str,
+    expression: str | None,
+    seconds: float,
+    pending: StepRecord | None,
+) -> StepRecord:
+    state = inv.backends.state
+    trigger = inv.run.event
+    if pending is None:
+        reached = now_ms()
+        inv.hook(_faults.WAIT_REACHED, hash_)
+        expires = time.time() + seconds
+        record = StepRecord(
+            hash_,
+            full,
+            "wait",
+            "waiting",
+            wake_at=expires,
+            started_at=reached,
+            detail={"event": event_name, "if": expression, "reached_at": reached},
+        )
+        wait = WaitRecord(event_name, inv.run.run_id, hash_, full, expression, trigger, expires)
+        pending = inv.checkpoint(record, wait=wait)
+        if pending.final:
+            return pending
+    wait = WaitRecord(
+        event_name, inv.run.run_id, hash_, full, expression, trigger, pending.wake_at or 0.0
+    )
+    # Write first, look second: an event stored before our wait record cannot have seen it.
+    # Events stored after it were matched by ingestion, so the look-back window ends shortly
+    # after the wait was reached (a replay after a crash looks at the same small window).
+    reached = int(pending.detail.get("reached_at", pending.started_at or 0))
+    window = (reached - WAIT_SKEW_MS, reached + WAIT_LOOKBACK_MS)
+    for candidate in state.events_between(event_name, *window):
+        if candidate.get("id") == trigger.get("id"):
+            continue
+        if _cel.matches(expression, event=trigger, **{"async": candidate}):
+            stored = inv.checkpoint(
+                _done(pending, _serde.dumps(candidate), EVENT_TYPE), replace=("waiting",)
+            )
+            state.delete_wait(wait)
+            return stored
+    if (pending.wake_at or 0.0) <= time.time():
+        stored = inv.checkpoint(_done(pending, "null"), replace=("waiting",))
+        state.delete_wait(wait)
+        return stored
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "waiting"))
+
+
+async def invoke_step(
+    inv: Invocation,
+    full: str,
+    hash_: str,
+    function: Function,
+    data: dict[str, Any],
+    seconds: float,
+    pending: StepRecord | None,
+) -> StepRecord:
+    from ._ingest import start_run
+
+    if pending is None:
+        record = StepRecord(
+            hash_,
+            full,
+            "invoke",
+            "waiting",
+            wake_at=time.time() + seconds,
+            started_at=now_ms(),
+            detail={"function_id": function.id, "child_run_id": ulid()},
+        )
+        pending = inv.checkpoint(record)
+        if pending.final:
+            return pending
+    child_id = str(pending.detail.get("child_run_id"))
+    if (pending.wake_at or 0.0) <= time.time():
+        timed_out = StepRecord(
+            hash_,
+            full,
+            "invoke",
+            "error",
+            started_at=pending.started_at,
+            ended_at=now_ms(),
+            error={"name": "InvokeTimeout", "message": f"{function.id} did not finish in time"},
+            detail=pending.detail,
+        )
+        return inv.checkpoint(timed_out, replace=("waiting",))
+    # Creating the child is idempotent (a conditional put on its id), so a replay after a crash
+    # between the checkpoint above and this call still starts it exactly once.
+    event = {
+        "name": "stepstream/function.invoked",
+        "data": data,
+        "id": f"{child_id}-invoke",
+        "ts": now_ms(),
+    }
+    await asyncio.to_thread(
+        start_run,
+        inv.app,
+        inv.backends,
+        function,
+        event,
+        run_id=child_id,
+        parent=(inv.run.run_id, hash_, full),
+    )
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "waiting"))
