@@ -21,6 +21,7 @@ from .conftest import RecordingRealtime
         ({"postId": "42"}, "Liking post 42"),
         ({"postId": 7}, "Liking post 7"),
         ({"postId": []}, "Liking post "),  # truthy in JavaScript, read as "" in a template
+        ({"postId": {"id": 1}}, "Liking post [object Object]"),
     ],
 )
 def test_like_logs_and_publishes_the_fake_post(
@@ -60,3 +61,18 @@ def test_falsy_post_id_logs_then_fails_once(
     # THEN retries=0: one attempt, so the log was published exactly once
     assert realtime.on("global", "logs") == ["Missing postId when trying to like post"]
     assert [p.channel for p in realtime.published] == ["global"]
+
+
+def test_a_post_id_too_large_to_publish_fails_the_run_clearly(
+    app: Stepstream, harness: Harness, realtime: RecordingRealtime
+) -> None:
+    # GIVEN a postId that fits an event but not a realtime message (API Gateway's 128 KB)
+    run_id = harness.run_of(harness.send("app/post.like", {"postId": "x" * 150_000}))
+
+    run = harness.finish(run_id)
+
+    assert run.status == "failed"
+    assert run.error is not None
+    assert run.error["name"] == "PublishTooLargeError"
+    assert "at most 131072 bytes per WebSocket message" in run.error["message"]
+    assert realtime.published == []
