@@ -8,10 +8,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
 
 from stepstream import load_app
-from stepstream.http import create_api
+from stepstream.http import create_api, routers_from_env
 
 logger = Logger()
-asgi = Mangum(create_api(load_app()), lifespan="off")
+asgi = Mangum(create_api(load_app(), routers=routers_from_env()), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

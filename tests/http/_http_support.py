@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+from fastapi import APIRouter, HTTPException, Request
 from starlette.types import ASGIApp
 
 from stepstream import Stepstream
@@ -80,3 +81,20 @@ def run_until_settled(app: Stepstream, timeout: float = 20.0) -> None:
 
 LAMBDA_APP = make_app()
 """The app ``functions/api.py`` loads in the Lambda handler tests (``STEPSTREAM_APP``)."""
+
+
+USER_ROUTER = APIRouter()
+"""A user's own routes, as ``STEPSTREAM_ROUTES=_http_support:USER_ROUTER`` names them."""
+
+
+@USER_ROUTER.post("/api/echo")
+async def echo(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        raise HTTPException(422, "send something to echo")
+    return {"bytes": len(body)}
+
+
+@USER_ROUTER.get("/health")
+def shadowing_health() -> dict[str, str]:
+    return {"status": "the user's"}

@@ -70,6 +70,7 @@ def http_api_event(
 @pytest.fixture
 def api_module(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.setenv("STEPSTREAM_APP", APP_REF)
+    monkeypatch.setenv("STEPSTREAM_ROUTES", "_http_support:USER_ROUTER")
     # Mangum runs each request on the thread's current event loop, creating one if there is
     # none and never closing it (right for a Lambda process); give it one we close afterwards.
     loop = asyncio.new_event_loop()
@@ -129,3 +130,10 @@ def test_the_repository_sample_events_are_served(api_module: ModuleType) -> None
     status, answer = invoke(api_module, send)
     assert status == 200
     assert answer["ids"] == [json.loads(send["body"])["id"]]
+
+
+def test_the_users_routes_are_served_on_lambda(api_module: ModuleType) -> None:
+    # GIVEN STEPSTREAM_ROUTES names the user's router
+    event = http_api_event("POST", "/api/echo", body=b"four")
+    # THEN functions/api.py serves it
+    assert invoke(api_module, event) == (200, {"bytes": 4})

@@ -3,8 +3,14 @@ FastAPI app. ``functions/api.py`` serves it on Lambda through Mangum; anything A
 locally."""
 
 from ._auth import hashed_signing_key
-from ._factory import create_api
+from ._factory import create_api, routers_from_env
 from ._limits import MAX_BODY_BYTES
 from ._wire import MAX_EVENTS_PER_REQUEST
 
-__all__ = ["MAX_BODY_BYTES", "MAX_EVENTS_PER_REQUEST", "create_api", "hashed_signing_key"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS_PER_REQUEST",
+    "create_api",
+    "hashed_signing_key",
+    "routers_from_env",
+]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from ._errors import CatchAllMiddleware, install_error_handlers
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from .._app import Stepstream
 
 CORS_ENV = "STEPSTREAM_CORS_ORIGINS"
+ROUTES_ENV = "STEPSTREAM_ROUTES"
 
 
 def cors_origins_from_env() -> list[str]:
@@ -31,16 +33,36 @@ def cors_origins_from_env() -> list[str]:
     return [origin.strip() for origin in raw.split(",") if origin.strip()]
 
 
+def routers_from_env() -> list[APIRouter]:
+    """The user's own routers named by ``STEPSTREAM_ROUTES``: comma-separated
+    ``module:attribute`` references (e.g. ``app.routes:router``); none when unset."""
+    routers = []
+    for ref in filter(None, (r.strip() for r in os.environ.get(ROUTES_ENV, "").split(","))):
+        module_name, _, attribute = ref.partition(":")
+        router = (
+            getattr(importlib.import_module(module_name), attribute, None) if attribute else None
+        )
+        if not isinstance(router, APIRouter):
+            raise TypeError(
+                f"{ROUTES_ENV} entry {ref!r} is not a module:attribute naming a FastAPI APIRouter"
+            )
+        routers.append(router)
+    return routers
+
+
 def create_api(
     app: Stepstream,
     *,
+    routers: Sequence[APIRouter] = (),
     cors_origins: Sequence[str] | None = None,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> FastAPI:
     """Build the HTTP API for ``app``.
 
-    ``cors_origins`` overrides :func:`cors_origins_from_env`. Browsers authenticate with keys in
-    the path or the ``Authorization`` header, never cookies, so credentials are not allowed.
+    ``routers`` are the user's own routes (``POST /api/hello-world`` ...), served after the
+    built-in ones under the same body limit, CORS and error handling. ``cors_origins`` overrides
+    :func:`cors_origins_from_env`. Browsers authenticate with keys in the path or the
+    ``Authorization`` header, never cookies, so credentials are not allowed.
     """
     api = FastAPI(
         title="stepstream",
@@ -58,6 +80,10 @@ def create_api(
     def health() -> Health:
         """Liveness: the process answers. It reads nothing and needs no key."""
         return Health()
+
+    # After every built-in route, so a user's route can add paths but never shadow ours.
+    for router in routers:
+        api.include_router(router)
 
     origins = list(cors_origins) if cors_origins is not None else cors_origins_from_env()
     # Added innermost first: the body limit sees the raw stream, CORS answers preflights before
