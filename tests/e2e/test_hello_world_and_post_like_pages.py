@@ -27,6 +27,22 @@ def test_hello_world_streams_the_runs_logs(dev_stack: DevStack, page: Any) -> No
     screenshot(page, "hello-world")
 
 
+def test_hello_world_without_the_route_does_the_same_from_the_browser(
+    dev_stack: DevStack, page: Any
+) -> None:
+    # GIVEN a stack that does not mount /api/hello-world (plain `make dev` today)
+    page.route("**/api/hello-world", lambda route: route.fulfill(status=404, body="{}"))
+    page.goto(dev_stack.url + "/web/demos/hello-world/index.html")
+
+    page.click("#say-hello")
+
+    # THEN the page subscribes, sends the event itself, and shows the run's log
+    page.wait_for_selector("text=subscription closed (the run completed)", timeout=30_000)
+    [event] = page.evaluate("window.__demo.events")
+    assert (event["topic"], event["data"]) == ("logs", "Hello, world!")
+    assert "is not mounted" in page.text_content("#log")
+
+
 def test_post_like_logs_and_updates_the_count(dev_stack: DevStack, page: Any) -> None:
     page.goto(dev_stack.url + "/web/demos/post-like/index.html")
     page.wait_for_selector("#global-status:text('open')", timeout=15_000)
