@@ -14,7 +14,7 @@ import uvicorn
 from fastapi import APIRouter, HTTPException, Request
 from starlette.types import ASGIApp
 
-from stepstream import Stepstream
+from stepstream import NonRetriableError, Stepstream
 from stepstream._config import DEV_SIGNING_KEY
 from stepstream.local._poller import SqsPoller
 
@@ -23,8 +23,8 @@ EVENT_KEY = "dev-event-key"
 
 
 def make_app() -> Stepstream:
-    """An app with a two-step function (``test/greet``) and one that sleeps an hour
-    (``test/nap``)."""
+    """An app with a two-step function (``test/greet``), one that sleeps an hour (``test/nap``)
+    and one whose step fails for good (``test/boom``)."""
     app = Stepstream(id="http-tests")
 
     @app.function(id="greet", trigger="test/greet", retries=2)
@@ -39,6 +39,13 @@ def make_app() -> Stepstream:
         await ctx.step.run("yawn", lambda: "yawn")
         await ctx.step.sleep("long-nap", "1h")
         return "rested"
+
+    @app.function(id="boom", trigger="test/boom", retries=0)
+    def boom(ctx: Any) -> None:
+        def explode() -> None:
+            raise NonRetriableError("the fuse was short")
+
+        ctx.step.run("explode", explode)
 
     return app
 

@@ -114,8 +114,8 @@ def test_events_can_be_read_back(client: httpx.Client) -> None:
 
 
 def test_functions_lists_the_registry(client: httpx.Client) -> None:
-    [greet, nap] = client.get("/v1/functions", headers=AUTH).json()["data"]
-    assert nap["id"] == "nap"
+    [greet, nap, boom] = client.get("/v1/functions", headers=AUTH).json()["data"]
+    assert (nap["id"], boom["id"], boom["retries"]) == ("nap", "boom", 0)
     assert greet == {
         "id": "greet",
         "triggers": [{"event": "test/greet", "if_exp": None, "cron": None, "tz": None}],
@@ -124,3 +124,20 @@ def test_functions_lists_the_registry(client: httpx.Client) -> None:
         "idempotency": None,
         "has_on_failure": False,
     }
+
+
+def test_a_failed_run_shows_its_error_and_the_failed_step(
+    client: httpx.Client, app: Stepstream
+) -> None:
+    # GIVEN a run whose only step fails for good
+    event_id = _send(client, name="test/boom")
+    run_until_settled(app)
+    # WHEN it is read
+    [run] = client.get(f"/v1/events/{event_id}/runs", headers=AUTH).json()["data"]
+    # THEN it failed, saying why, and so did its step
+    assert (run["status"], run["state"]) == ("Failed", "failed")
+    assert run["output"] is None
+    assert "the fuse was short" in run["error"]["message"]
+    [step] = run["steps"]
+    assert (step["id"], step["status"]) == ("explode", "failed")
+    assert step["error"]["message"] == "the fuse was short"
