@@ -55,14 +55,15 @@ def test_repeated_event_id_starts_no_second_run(engine_env: Provisioned) -> None
 def test_dedupe_claim_is_taken_over_after_expiry_without_ttl_deletion(
     engine_env: Provisioned,
 ) -> None:
-    # GIVEN a dedupe record whose 24 h window has passed but which TTL has not deleted
+    # GIVEN a finished event whose 24 h dedupe window has passed but which TTL has not deleted
     state = DynamoState(S3Blobs())
     now = int(time.time() * 1000)
     event = {"name": "test/ev", "data": {}, "id": "old", "ts": now, "user": {}}
-    assert state.claim_event(event, now - 2, now - 1)
+    assert state.claim_event(event, now - 2, now - 1, 30_000) == now - 2
+    state.finish_event("old")
     # WHEN the same id arrives again THEN the conditional put takes the claim over
-    assert state.claim_event(event, now, now + 1000)
-    assert not state.claim_event(event, now, now + 1000)
+    assert state.claim_event(event, now, now + 1000, 30_000) == now
+    assert state.claim_event(event, now, now + 1000, 30_000) is None
 
 
 def test_idempotency_key_starts_one_run_per_value(engine_env: Provisioned) -> None:
@@ -138,3 +139,54 @@ def test_large_event_within_limit_is_stored(engine_env: Provisioned) -> None:
     [event_id] = app.send({"name": "test/ev", "data": {"n": "y" * 450_000}})
     run = h.finish(h.run_of(event_id))
     assert run.output == "y" * 450_000
+
+
+def test_an_ingestion_that_died_half_way_is_redone_by_the_next_send(
+    engine_env: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stepstream.engine import _faults, _ingest
+
+    # GIVEN ingestion dies after storing the event, before starting its runs, and its claim
+    # lapses at once
+    monkeypatch.setattr(_ingest, "CLAIM_MS", 0)
+
+    def die(point: str, event_id: str, _: str) -> None:
+        if point == _faults.EVENT_STORED:
+            raise _faults.SimulatedCrash()
+
+    app.fault_hook = die
+    try:
+        with pytest.raises(_faults.SimulatedCrash):
+            app.send({"name": "test/ev", "data": {"n": 9}, "id": "half-done"})
+    finally:
+        app.fault_hook = None
+    assert app.runs.for_event("half-done") == []
+    time.sleep(0.002)  # the claim lapses (CLAIM_MS = 0)
+
+    # WHEN the client sends the same event again THEN the run starts, once
+    app.send({"name": "test/ev", "data": {"n": 9}, "id": "half-done"})
+    app.send({"name": "test/ev", "data": {"n": 9}, "id": "half-done"})
+    runs = app.runs.for_event("half-done")
+    assert len(runs) == 1
+    assert Harness(app, engine_env).finish(runs[0].run_id).output == "9"
+
+
+def test_a_duplicate_while_the_first_ingestion_is_running_starts_nothing(
+    engine_env: Provisioned,
+) -> None:
+    from stepstream.engine import _faults
+
+    inner: list[list[str]] = []
+
+    def duplicate_meanwhile(point: str, event_id: str, _: str) -> None:
+        if point == _faults.EVENT_STORED and not inner:
+            inner.append(app.send({"name": "test/ev", "data": {"n": 1}, "id": "busy"}))
+
+    app.fault_hook = duplicate_meanwhile
+    try:
+        app.send({"name": "test/ev", "data": {"n": 1}, "id": "busy"})
+    finally:
+        app.fault_hook = None
+
+    assert inner == [["busy"]]
+    assert len(app.runs.for_event("busy")) == 1

@@ -4,14 +4,14 @@ minute however often the tick is delivered."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
 from .._function import TriggerCron
 from ._backends import Backends
-from ._ids import now_ms
+from ._ids import now_ms, ulid_from
 from ._ingest import DEDUPE_MS, start_run
 
 if TYPE_CHECKING:
@@ -35,18 +35,19 @@ def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
                 continue
             stamp = moment.strftime("%Y%m%dT%H%M")
             ms = now_ms()
-            if not backends.state.claim_key(
-                f"CRON#{fn.id}#{trigger.cron}#{stamp}", stamp, ms + DEDUPE_MS, ms
-            ):
-                continue
-            event = {
+            event: dict[str, Any] = {
                 "name": CRON_EVENT,
                 "id": f"cron-{fn.id}-{stamp}",
                 "ts": int(moment.timestamp() * 1000),
                 "data": {"cron": trigger.cron, "tz": trigger.tz, "minute": moment.isoformat()},
                 "user": {},
             }
-            run = start_run(app, backends, fn, event)
+            run_id = ulid_from(event["ts"], f"{event['id']}\0{trigger.cron}")
+            if not backends.state.claim_key(
+                f"CRON#{fn.id}#{trigger.cron}#{stamp}", run_id, ms + DEDUPE_MS, ms
+            ):
+                continue
+            run = start_run(app, backends, fn, event, run_id=run_id)
             if run is not None:
                 started.append(run.run_id)
     return started

@@ -24,7 +24,17 @@ def ulid() -> str:
         else:
             rand = int.from_bytes(os.urandom(10), "big")
         _last_ms, _last_rand = ms, rand
-    value = (ms << 80) | rand
+    return _encode((ms << 80) | rand)
+
+
+def ulid_from(ms: int, seed: str) -> str:
+    """A ULID for time ``ms`` whose random part is derived from ``seed``: the same inputs give
+    the same id, so an operation that is retried creates the same thing again."""
+    rand = int.from_bytes(hashlib.sha1(seed.encode()).digest()[:10], "big")
+    return _encode((ms << 80) | rand)
+
+
+def _encode(value: int) -> str:
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])

@@ -11,12 +11,15 @@ from .._function import Function, TriggerEvent
 from ..store import CancelRecord, RunRecord, StepRecord
 from . import _cel, _faults, _serde
 from ._backends import Backends
-from ._ids import now_ms, ulid
+from ._ids import now_ms, ulid, ulid_from
 
 if TYPE_CHECKING:
     from .._app import Stepstream
 
 DEDUPE_MS = 24 * 3600 * 1000
+CLAIM_MS = 30_000
+"""How long an ingestion may take before another send of the same event id may redo it."""
+WAIT_SKEW_MS = 250
 CANCEL_LIFETIME_S = 367 * 86400
 log = logging.getLogger("stepstream.ingest")
 
@@ -41,17 +44,22 @@ def _ingest_one(app: Stepstream, backends: Backends, event: Event) -> str:
     event.ts = event.ts or now
     data = event.model_dump(mode="json")
     state = backends.state
-    if not state.claim_event(data, now, now + DEDUPE_MS):
+    received = state.claim_event(data, now, now + DEDUPE_MS, CLAIM_MS)
+    if received is None:
         log.info("duplicate event %s ignored", event.id)
         return event.id
-    state.put_event_by_name(data, now)
+    # Everything below is idempotent, so an ingestion that stopped half way can be redone by the
+    # next send of the same id once its claim lapses: run ids derive from the event id.
+    state.put_event_by_name(data, received)
     if app.fault_hook is not None:
         app.fault_hook(_faults.EVENT_STORED, event.id, "")
     for fn in app.functions_for(event.name):
         if _triggered(fn, data):
-            start_run(app, backends, fn, data)
-    resolve_waits(app, backends, data)
+            run_id = ulid_from(received, f"{event.id}\0{fn.id}")
+            start_run(app, backends, fn, data, run_id=run_id)
+    resolve_waits(app, backends, data, received)
     apply_cancels(backends, data)
+    state.finish_event(event.id)
     return event.id
 
 
@@ -109,11 +117,16 @@ def start_run(
     return run
 
 
-def resolve_waits(app: Stepstream, backends: Backends, event: dict[str, Any]) -> None:
+def resolve_waits(
+    app: Stepstream, backends: Backends, event: dict[str, Any], received_at: int
+) -> None:
     """Resume runs waiting for this event. Resolution is a conditional put of the wait step's
-    final record, so only one of an event, a racing executor and a timeout wins."""
+    final record, so only one of an event, a racing executor and a timeout wins. Waits reached
+    after the event was received are not for it (that matters when ingestion is redone)."""
     state = backends.state
     for wait in state.waits_for(event["name"]):
+        if wait.reached_at > received_at + WAIT_SKEW_MS:
+            continue
         if not _cel.matches(wait.expression, event=wait.trigger, **{"async": event}):
             continue
         record = StepRecord(

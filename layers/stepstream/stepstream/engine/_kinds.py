@@ -156,7 +156,9 @@ async def wait_step(
             started_at=reached,
             detail={"event": event_name, "if": expression, "reached_at": reached},
         )
-        wait = WaitRecord(event_name, inv.run.run_id, hash_, full, expression, trigger, expires)
+        wait = WaitRecord(
+            event_name, inv.run.run_id, hash_, full, expression, trigger, expires, reached
+        )
         pending = inv.checkpoint(record, wait=wait)
         if pending.final:
             return pending

@@ -69,6 +69,8 @@ class WaitRecord:
     expression: str | None
     trigger: dict[str, Any]
     expires_at: float
+    reached_at: int = 0
+    """When the run reached the wait (ms); events received before it do not resume it."""
 
 
 @dataclass
@@ -178,8 +180,17 @@ class StateStore(abc.ABC):
 
     # --- events ---
     @abc.abstractmethod
-    def claim_event(self, event: dict[str, Any], received_at: int, expires_at: int) -> bool:
-        """Conditional PutItem ``attribute_not_exists(pk) OR expires_at < now``."""
+    def claim_event(
+        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+    ) -> int | None:
+        """Claim an event id for processing: a conditional PutItem ``attribute_not_exists(pk)
+        OR expires_at < now``, or the takeover (compare-and-set UpdateItem) of a claim whose
+        processing never finished within ``lease_ms``. Returns the ``received_at`` to process
+        it under (the original one on a takeover), or None for a duplicate."""
+
+    @abc.abstractmethod
+    def finish_event(self, event_id: str) -> None:
+        """UpdateItem: the event's effects are all applied; duplicates are now plain duplicates."""
 
     @abc.abstractmethod
     def put_event_by_name(self, event: dict[str, Any], received_at: int) -> None:
@@ -216,7 +227,8 @@ class StateStore(abc.ABC):
 
     @abc.abstractmethod
     def claim_key(self, key: str, value: str, expires_at: int, now: int) -> bool:
-        """Conditional PutItem ``attribute_not_exists(pk) OR expires_at < now`` on ``key``."""
+        """Conditional PutItem ``attribute_not_exists(pk) OR expires_at < now`` on ``key``. True
+        if the claim is ours: newly taken, or already held with the same ``value`` (a retry)."""
 
 
 class BlobStore(abc.ABC):

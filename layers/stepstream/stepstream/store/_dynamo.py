@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from botocore.exceptions import ClientError
 
@@ -87,16 +87,19 @@ class DynamoTable:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def claim_item(self, item: Item, now: int) -> bool:
+    def claim_item(self, item: Item, now: int) -> Item | None:
+        """Put ``item`` if its key is free or its claim expired. None if it was put, else the
+        item holding the claim."""
         try:
             self._ddb.put_item(
                 TableName=self._table,
                 Item=item,
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
                 ExpressionAttributeValues={":now": _n(now)},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if _is_conditional_failure(exc):
-                return False
+                return cast(Item, exc.response.get("Item") or {})
             raise
-        return True
+        return None

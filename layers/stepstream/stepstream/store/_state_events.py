@@ -6,8 +6,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ._base import CancelRecord, WaitRecord
-from ._dynamo import DynamoTable, Item, _float, _int, _n, _s, _str
+from ._dynamo import DynamoTable, Item, _float, _int, _is_conditional_failure, _n, _s, _str
 
 
 class EventsAndWaits(DynamoTable):
@@ -15,19 +17,53 @@ class EventsAndWaits(DynamoTable):
     claim items."""
 
     # --- events -----------------------------------------------------------------------------------
-    def claim_event(self, event: dict[str, Any], received_at: int, expires_at: int) -> bool:
+    def claim_event(
+        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+    ) -> int | None:
         item: Item = {
             "pk": _s(f"EVT#{event['id']}"),
             "sk": _s("EVT"),
             "name": _s(event["name"]),
             "received_at": _n(received_at),
             "expires_at": _n(expires_at),
+            "claimed_until": _n(received_at + lease_ms),
             "ttl": _n(expires_at // 1000 + 86400),
             "gsi1pk": _s("EVENTS"),
             "gsi1sk": _s(f"{received_at:013d}#{event['id']}"),
         }
         self._put_json(item, "body", json.dumps(event), f"events/{event['id']}")
-        return self.claim_item(item, received_at)
+        holder = self.claim_item(item, received_at)
+        if holder is None:
+            return received_at
+        claimed_until = _int(holder, "claimed_until")
+        if "done" in holder or claimed_until is None or claimed_until >= received_at:
+            return None
+        # The first ingestion of this id stopped half way (a crash or timeout): take it over,
+        # once, with a compare-and-set on its claim.
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET claimed_until = :until",
+                ConditionExpression="attribute_not_exists(done) AND claimed_until = :seen",
+                ExpressionAttributeValues={
+                    ":until": _n(received_at + lease_ms),
+                    ":seen": _n(claimed_until),
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return _int(holder, "received_at") or received_at
+
+    def finish_event(self, event_id: str) -> None:
+        self._ddb.update_item(
+            TableName=self._table,
+            Key={"pk": _s(f"EVT#{event_id}"), "sk": _s("EVT")},
+            UpdateExpression="SET done = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
     def put_event_by_name(self, event: dict[str, Any], received_at: int) -> None:
         item: Item = {
@@ -88,6 +124,7 @@ class EventsAndWaits(DynamoTable):
             "step_hash": _s(wait.step_hash),
             "step_id": _s(wait.step_id),
             "expires_at": _n(wait.expires_at),
+            "reached_at": _n(wait.reached_at),
             "ttl": _n(int(wait.expires_at) + 86400),
         }
         if wait.expression:
@@ -105,6 +142,7 @@ class EventsAndWaits(DynamoTable):
                 expression=_str(item, "expression"),
                 trigger=self._loads(item, "trigger") or {},
                 expires_at=_float(item, "expires_at") or 0.0,
+                reached_at=_int(item, "reached_at") or 0,
             )
             for item in self._query(
                 KeyConditionExpression="pk = :pk",
@@ -161,4 +199,5 @@ class EventsAndWaits(DynamoTable):
             "expires_at": _n(expires_at),
             "ttl": _n(expires_at // 1000 + 86400),
         }
-        return self.claim_item(item, now)
+        holder = self.claim_item(item, now)
+        return holder is None or _str(holder, "value") == value
