@@ -8,9 +8,18 @@ from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from stepstream import _aws, subscribe
 from stepstream.local._gateway import RunningGateway
-from stepstream.realtime import Message, Realtime, channel, encode_sse, topic
+from stepstream.realtime import (
+    Message,
+    Realtime,
+    SubscriptionRefused,
+    channel,
+    encode_sse,
+    topic,
+)
 
 from ._support import APP_ID, eventually
 
@@ -115,3 +124,11 @@ async def test_reconnect_resumes_without_gap_or_repeat(gateway: RunningGateway) 
         await stream.aclose()
     # THEN it saw all 15, once each, in order
     assert [m.data for m in received] == [f"line {n}" for n in range(15)]
+
+
+async def test_a_refused_token_is_raised_not_retried(gateway: RunningGateway) -> None:
+    stream = subscribe(
+        APP, channel="feed:d", topics=["tokens"], url=gateway.ws_url, token="not.a.jwt"
+    )
+    with pytest.raises(SubscriptionRefused, match="HTTP 403"):
+        await anext(stream)
