@@ -77,3 +77,10 @@ def test_hostile_ids_in_paths_are_answered_not_crashed(
     response = shared_client.get(path, headers=AUTH)
     assert response.status_code in (200, 404), response.text
     assert response.headers["content-type"] == "application/json"
+
+
+def test_signed_answers_are_not_cacheable(shared_client: httpx.Client) -> None:
+    for path in ("/v1/runs", "/v1/events", "/v1/functions", "/v1/events/x/runs"):
+        response = shared_client.get(path, headers=AUTH)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store", path

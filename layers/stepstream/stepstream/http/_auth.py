@@ -20,7 +20,7 @@ import os
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY, Settings
@@ -117,3 +117,12 @@ _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 SigningKeyAuth = Depends(require_signing_key)
 """Add to a router's ``dependencies`` to require the signing key on all of its routes."""
+
+
+def _no_store(response: Response) -> None:
+    # Signed answers carry run outputs and event data: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+
+
+NoStore = Depends(_no_store)
+"""Add to a router's ``dependencies`` next to ``SigningKeyAuth``."""

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from ._auth import SigningKeyAuth, check_event_key
+from ._auth import NoStore, SigningKeyAuth, check_event_key
 from ._errors import ApiError, error_responses
 from ._models import Envelope, EventIn, EventOut, RunOut, SendResult
 from ._seed import SEED_HEADER, assign_seeded_ids
@@ -67,7 +67,7 @@ def event_router(app: Stepstream) -> APIRouter:
         ids = await run_in_threadpool(app.send, events)
         return SendResult(ids=ids)
 
-    read = APIRouter(prefix="/v1", tags=["events"], dependencies=[SigningKeyAuth])
+    read = APIRouter(prefix="/v1", tags=["events"], dependencies=[SigningKeyAuth, NoStore])
 
     @read.get(
         "/events", response_model=Envelope[list[EventOut]], responses=error_responses(400, 401)

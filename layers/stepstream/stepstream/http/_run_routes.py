@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from ._auth import SigningKeyAuth
+from ._auth import NoStore, SigningKeyAuth
 from ._errors import ApiError, error_responses
 from ._models import Envelope, FunctionOut, RunOut
 from ._views import function_out, run_out
@@ -22,7 +22,7 @@ def _unknown_run(run_id: str) -> ApiError:
 
 
 def run_router(app: Stepstream) -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[SigningKeyAuth])
+    router = APIRouter(prefix="/v1", dependencies=[SigningKeyAuth, NoStore])
 
     @router.get(
         "/runs",
