@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,18 @@ def _event(body: Any, authorization: str | None) -> dict[str, Any]:
     return event
 
 
+@pytest.fixture
+def lambda_loop() -> Iterator[None]:
+    # Mangum runs each request on the thread's current event loop, making one if there is
+    # none; on Lambda the process ends with it, here the test must close it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.mark.usefixtures("lambda_loop")
 def test_the_lambda_mints_for_the_signing_key_and_refuses_without(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
