@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._authorize import Authorize, TokenRequest, require_signing_key
 from ._channel import Channel, ChannelDefinition, channel
-from ._realtime import Realtime
+from ._realtime import PublishTooLargeError, Realtime
 from ._subscribe import Message, SubscriptionRefused, encode_sse, subscribe
 from ._tokens import TokenClaims, TokenError, get_subscription_token, mint_token, verify_token
 from ._topic import PublishValidationError, Topic, TopicRef, topic
@@ -19,6 +19,7 @@ __all__ = [  # one sorted list: publish-side and socket-side names together
     "Channel",
     "ChannelDefinition",
     "Message",
+    "PublishTooLargeError",
     "PublishValidationError",
     "Realtime",
     "SubscriptionRefused",
