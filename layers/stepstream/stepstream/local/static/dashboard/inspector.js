@@ -1,7 +1,7 @@
 // Live channel inspector: subscribe to a channel's topics with the project's own browser client
 // (web/subscribe.js, served by the dev server) and show every message as it arrives.
 import { api, baseUrl } from "./api.js";
-import { clear, compact, h, notice, pretty, time } from "./ui.js";
+import { badge, clear, compact, h, notice, pretty, time } from "./ui.js";
 
 const MAX_ROWS = 500;
 
@@ -80,12 +80,12 @@ export function render(root, params) {
 
 function row(m) {
   const isRun = m.kind === "run";
-  const data = isRun ? m.data : m.data;
+  const data = m.data;
   return h(
     "tr",
     { class: `fresh ${isRun ? "runframe" : ""}`, title: pretty(data) },
     h("td", { class: "mono" }, time(m.createdAt)),
-    h("td", {}, isRun ? h("span", { class: "badge live" }, `run ${data?.status ?? ""}`) : h("strong", {}, m.topic)),
+    h("td", {}, isRun ? h("span", {}, "run ", badge(data?.status)) : h("strong", {}, m.topic)),
     h("td", { class: "mono sub" }, m.seq ?? ""),
     h("td", { class: "mono sub" }, m.runId ? h("a", { href: `#/run/${encodeURIComponent(m.runId)}` }, m.runId.slice(-8)) : ""),
     h("td", { class: "mono clip" }, compact(data, 240)),

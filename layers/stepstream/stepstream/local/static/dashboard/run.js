@@ -59,14 +59,14 @@ function draw(root, run, event, open) {
       h("section", { class: "card" }, h("h2", {}, "Input"), event && !event.missing
         ? h("pre", {}, pretty({ name: event.name, data: event.data }))
         : h("div", { class: "sub" }, "—")),
-      h("section", { class: `card ${run.error ? "bad" : ""}` }, h("h2", {}, run.error ? "Error" : "Output"),
+      h("section", { class: `card ${run.error ? "bad" : ""}`, id: "run-output" }, h("h2", {}, run.error ? "Error" : "Output"),
         run.error
           ? h("pre", { class: "err" }, errorText(run.error), run.error.stack ? `\n\n${run.error.stack}` : "")
           : run.output !== undefined && run.output !== null
             ? h("pre", {}, pretty(run.output))
             : h("div", { class: "sub" }, TERMINAL.has(state) ? "none" : "not yet")),
     ),
-    h("section", { class: "card" }, h("h2", {}, "Timeline"), timeline(run)),
+    h("section", { class: "card", id: "run-timeline" }, h("h2", {}, "Timeline"), timeline(run)),
     h(
       "section",
       { class: "card" },
