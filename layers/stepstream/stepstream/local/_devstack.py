@@ -272,7 +272,7 @@ def _load(
     template: Path, queue_urls: dict[str, str], stack: _Stack
 ) -> tuple[Any, Any, list[Any], _MinuteTicker]:
     from .. import load_app
-    from ..http import create_api
+    from ..http import create_api, routers_from_env
     from ._gateway import Gateway, WebSocketHandlers
     from ._poller import SqsPoller
     from ._wiring import WiringError, read_wiring
@@ -307,7 +307,12 @@ def _load(
         ) from exc
     gateway = Gateway(handlers)
     stack.on_stop(gateway.shutdown)
-    return create_api(app), gateway, pollers, ticker
+    try:
+        # The user's own routers (STEPSTREAM_ROUTES), as the API Lambda mounts them.
+        routers = routers_from_env()
+    except (ImportError, TypeError) as exc:
+        raise DevStackError(f"STEPSTREAM_ROUTES: {exc}") from exc
+    return create_api(app, routers=routers), gateway, pollers, ticker
 
 
 def _required(value: Any, what: str) -> Any:
