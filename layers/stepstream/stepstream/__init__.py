@@ -6,6 +6,7 @@ a subpackage's private modules may change without notice.
 
 from __future__ import annotations
 
+from ._app import Stepstream
 from ._errors import (
     EventValidationError,
     NonRetriableError,
@@ -14,17 +15,12 @@ from ._errors import (
     StepError,
     StepstreamError,
 )
-from ._loader import load_app
-
-# --- engine exports (engine/, _app.py) ---
-from ._app import Stepstream
 from ._event import Event
 from ._function import CancelOn, Function, TriggerCron, TriggerEvent
+from ._loader import load_app
 from .engine._context import Context, SyncContext
 from .engine._step import Step, SyncStep
 from .engine._views import RunView, StepView
-
-# --- realtime exports (realtime/) ---
 from .realtime import (
     PublishValidationError,
     Realtime,
@@ -36,32 +32,30 @@ from .realtime import (
 from .realtime._subscribe import subscribe
 
 __all__ = [
-    "EventValidationError",
-    "NonRetriableError",
-    "PayloadTooLargeError",
-    "RetryAfterError",
-    "StepError",
-    "StepstreamError",
-    "load_app",
-    # --- engine names ---
     "CancelOn",
     "Context",
     "Event",
+    "EventValidationError",
     "Function",
-    "RunView",
-    "Step",
-    "StepView",
-    "Stepstream",
-    "SyncContext",
-    "SyncStep",
-    "TriggerCron",
-    "TriggerEvent",
-    # --- realtime names ---
+    "NonRetriableError",
+    "PayloadTooLargeError",
     "PublishValidationError",
     "Realtime",
+    "RetryAfterError",
+    "RunView",
+    "Step",
+    "StepError",
+    "StepView",
+    "Stepstream",
+    "StepstreamError",
+    "SyncContext",
+    "SyncStep",
     "TokenRequest",
+    "TriggerCron",
+    "TriggerEvent",
     "channel",
     "get_subscription_token",
+    "load_app",
     "subscribe",
     "topic",
 ]
