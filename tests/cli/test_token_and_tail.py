@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
-import queue
-import signal
-import subprocess
-import threading
-import time
 
-from conftest import run_cli
-from devprocess import STEPSTREAM, DevProcess, cli_env
+from conftest import TailProcess, run_cli
+from devprocess import DevProcess
 
 
 def _claims(jwt: str) -> dict[str, object]:
@@ -47,47 +42,8 @@ def test_token_with_wrong_signing_key_fails(stack: DevProcess) -> None:
     assert "401" in result.err
 
 
-class _Tail:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [str(STEPSTREAM), "tail", *args],
-            env=cli_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.out: queue.Queue[str] = queue.Queue()
-        self.err: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._pump, args=(self.proc.stdout, self.out), daemon=True).start()
-        threading.Thread(target=self._pump, args=(self.proc.stderr, self.err), daemon=True).start()
-
-    @staticmethod
-    def _pump(stream: object, into: queue.Queue[str]) -> None:
-        for line in stream:  # type: ignore[attr-defined]
-            into.put(line.rstrip("\n"))
-
-    def expect(self, where: queue.Queue[str], text: str, timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = where.get(timeout=deadline - time.monotonic())
-            except queue.Empty:
-                break
-            if text in line:
-                return line
-        raise AssertionError(f"tail printed no line containing {text!r}")
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(timeout=15)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream:
-                stream.close()
-        return code
-
-
 def test_tail_prints_what_a_run_publishes_and_ctrl_c_exits_0(stack: DevProcess) -> None:
-    tail = _Tail("devstack-progress", "--topics", "progress", "--url", stack.url)
+    tail = TailProcess("devstack-progress", "--topics", "progress", "--url", stack.url)
     try:
         tail.expect(tail.err, "following devstack-progress")
         sent = run_cli("send", "test/echo", "--data", '{"n": 7}', url=stack.url)
@@ -102,7 +58,7 @@ def test_tail_prints_what_a_run_publishes_and_ctrl_c_exits_0(stack: DevProcess) 
 
 
 def test_tail_json_prints_raw_frames(stack: DevProcess) -> None:
-    tail = _Tail("devstack-progress", "--topics", "progress", "--json", "--url", stack.url)
+    tail = TailProcess("devstack-progress", "--topics", "progress", "--json", "--url", stack.url)
     try:
         tail.expect(tail.err, "following")
         run_cli("send", "test/echo", "--data", '{"n": 8}', url=stack.url)

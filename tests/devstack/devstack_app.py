@@ -10,7 +10,8 @@ from stepstream.realtime import channel, topic
 
 app = Stepstream(id="devstack-test")
 
-progress = channel("devstack-progress").add_topic(topic("progress").type(dict))
+# Kept in history, so a client that reconnects with `since` gets what it missed.
+progress = channel("devstack-progress").add_topic(topic("progress", history=True).type(dict))
 
 
 def _double(n: int) -> int:

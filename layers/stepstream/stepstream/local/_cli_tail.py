@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 import websockets
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
 
 from ._cli_http import ApiClient, CliError, unreachable
@@ -23,6 +24,8 @@ from ._cli_render import message_line, use_colour
 
 CONNECT_PATH = "/v1/realtime/connect"
 MAX_BACKOFF_SECONDS = 10.0
+KEEPALIVE_SECONDS = 300.0
+PING = json.dumps({"kind": "ping"})
 
 
 class Tail:
@@ -62,8 +65,7 @@ class Tail:
                             f"following {self.channel} ({', '.join(self.topics)}); Ctrl-C to stop"
                         )
                     failures = 0
-                    async for raw in socket:
-                        self._show(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
+                    await self._follow(socket)
             except InvalidStatus as exc:
                 status = exc.response.status_code
                 body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
@@ -80,6 +82,21 @@ class Tail:
                 self._note(f"connection closed ({exc}); reconnecting")
             failures += 1
             await asyncio.sleep(_backoff(failures))
+
+    async def _follow(self, socket: ClientConnection) -> None:
+        # With `since`, the server holds live messages until the replay has run, and the replay
+        # starts on the client's first frame (docs/realtime.md, "History and resume"): speak
+        # first. Afterwards, a ping every few quiet minutes keeps API Gateway's 10-minute idle
+        # timeout away.
+        if self.last_seq is not None:
+            await socket.send(PING)
+        while True:
+            try:
+                raw = await asyncio.wait_for(socket.recv(), timeout=KEEPALIVE_SECONDS)
+            except TimeoutError:
+                await socket.send(PING)
+                continue
+            self._show(raw if isinstance(raw, str) else raw.decode("utf-8", "replace"))
 
     def _connect_url(self, token: str) -> str:
         query = {"token": token}
