@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 from conftest import run_cli
@@ -87,3 +88,36 @@ def test_wrong_keys_are_explained(stack: DevProcess) -> None:
     runs = run_cli("runs", url=stack.url, STEPSTREAM_SIGNING_KEY="signkey-dev-00ff")
     assert runs.code == 1
     assert "401" in runs.err
+
+
+def test_oversized_and_reserved_events_get_the_apis_reason(
+    stack: DevProcess, tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.json"
+    huge.write_text(json.dumps({"blob": "x" * 600_000}))
+    too_big = run_cli("send", "test/echo", "--data", f"@{huge}", url=stack.url)
+    assert too_big.code == 1
+    assert "413" in too_big.err
+    reserved = run_cli("send", "stepstream/internal", url=stack.url)
+    assert reserved.code == 1
+    assert "reserved prefix" in reserved.err
+    assert "Traceback" not in too_big.err + reserved.err
+
+
+def test_data_from_a_file(stack: DevProcess, tmp_path: Path) -> None:
+    payload = tmp_path / "event.json"
+    payload.write_text('{"n": 9}')
+    sent = run_cli("send", "test/echo", "--data", f"@{payload}", url=stack.url)
+    assert sent.code == 0, sent.err
+    assert _wait_for_run(stack, sent.out.strip())["output"] == {"doubled": 18}
+    missing = run_cli("send", "test/echo", "--data", f"@{tmp_path / 'nope.json'}", url=stack.url)
+    assert missing.code == 2
+    assert "cannot read" in missing.err
+
+
+def test_url_that_is_not_a_stepstream_api(stack: DevProcess) -> None:
+    # The dashboard page answers HTML, not JSON: the CLI says so instead of crashing.
+    result = run_cli("runs", url=stack.url + "/dashboard/index.html#")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert "stepstream API" in result.err or "404" in result.err

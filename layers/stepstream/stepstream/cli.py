@@ -50,6 +50,15 @@ def _topics(value: str) -> list[str]:
 
 
 def _json_object(value: str) -> dict[str, Any]:
+    """A JSON object given inline, as ``@file`` (like curl), or ``-`` for standard input."""
+    if value == "-":
+        value = sys.stdin.read()
+    elif value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as f:
+                value = f.read()
+        except OSError as exc:
+            raise argparse.ArgumentTypeError(f"cannot read {value[1:]!r}: {exc.strerror}") from exc
     try:
         data = json.loads(value)
     except json.JSONDecodeError as exc:
@@ -125,7 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send.add_argument("name", help="event name, e.g. app/prompt.submitted")
     send.add_argument(
-        "--data", type=_json_object, default={}, help="event data as a JSON object (default {})"
+        "--data",
+        type=_json_object,
+        default={},
+        help="event data: a JSON object, @file.json, or - for stdin (default {})",
     )
     send.add_argument(
         "--id", dest="event_id", help="deduplication id (same id within 24 h: no run)"
