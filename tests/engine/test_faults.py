@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,14 @@ class Killer:
         self.probability = probability
         self.kills: Counter[str] = Counter()
         self.per_run: Counter[str] = Counter()
+        self.refused = 0
+        """Claims refused because another executor held the run: the races happened."""
         self.lock = threading.Lock()
 
     def __call__(self, point: str, run_id: str, step_hash: str) -> None:
+        if point == _faults.CLAIM_REFUSED:
+            with self.lock:
+                self.refused += 1
         if point not in self.POINTS:
             return
         with self.lock:
@@ -102,7 +108,9 @@ def run_batch(queue_url: str, killer: Killer, size: int) -> tuple[list[str], lis
         )
         for _ in range(EXECUTORS)
     ]
-    app.send([{"name": "test/faults", "data": {"n": i}} for i in range(size)])
+    events = [{"name": "test/faults", "data": {"n": i}} for i in range(size)]
+    with ThreadPoolExecutor(EXECUTORS) as pool:  # ingestion is sequential per call
+        list(pool.map(app.send, [events[i::EXECUTORS] for i in range(EXECUTORS)]))
     run_ids = [r.run_id for r in state.recent_runs(size + 10, "five-steps")]
     assert len(run_ids) == size
     # SQS at-least-once: a third of the start messages arrive twice
@@ -116,7 +124,7 @@ def run_batch(queue_url: str, killer: Killer, size: int) -> tuple[list[str], lis
         deadline = time.monotonic() + 90
         pending = set(run_ids)
         while pending and time.monotonic() < deadline:
-            time.sleep(1)
+            time.sleep(0.5)
             for run in state.recent_runs(size + 10, "five-steps"):
                 if run.status == "completed":
                     pending.discard(run.run_id)
@@ -164,8 +172,10 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
     assert sum(killer.kills.values()) >= 20, killer.kills
     assert all(killer.kills[p] > 0 for p in Killer.POINTS), killer.kills
     assert sum(p.crashes for p in pollers) == sum(killer.kills.values())
+    assert killer.refused > 0  # duplicates met a run another executor held or had finished
     reruns = sum(n - 1 for n in body_runs.values())
     print(
         f"\nfault test: {RUNS} runs, kills {dict(killer.kills)}, "
-        f"step bodies re-run {reruns} times, invocations {sum(p.invocations for p in pollers)}"
+        f"step bodies re-run {reruns} times, claims refused {killer.refused}, "
+        f"invocations {sum(p.invocations for p in pollers)}"
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import NonRetriableError, StepError
 from ..store import TERMINAL
-from . import _serde, _timers
+from . import _faults, _serde, _timers
 from ._backends import Backends
 from ._context import Context, SyncContext
 from ._followups import after_terminal
@@ -84,6 +84,8 @@ def _run_coroutine(coro: Any) -> None:
 
 def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, Any]) -> None:
     """The claim failed: the run is unknown, finished, or leased by a live executor."""
+    if app.fault_hook is not None:
+        app.fault_hook(_faults.CLAIM_REFUSED, run_id, "")
     current = backends.state.get_run(run_id)
     if current is None:
         log.warning("message for unknown run %s dropped", run_id)

@@ -15,6 +15,8 @@ BEFORE_CHECKPOINT = "before_checkpoint"
 AFTER_CHECKPOINT = "after_checkpoint"
 WAIT_REACHED = "wait_reached"
 """After the executor noted ``reached_at`` and before it writes the wait record."""
+CLAIM_REFUSED = "claim_refused"
+"""An executor found the run leased by another live executor (or finished) and backed off."""
 EVENT_STORED = "event_stored"
 """After ingestion wrote an event and before it looks for waits (``run_id`` is the event id)."""
 
