@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from croniter import croniter
-
 DEFAULT_RETRIES = 4
 
 
@@ -32,6 +30,8 @@ class TriggerCron:
     """IANA time zone the expression is read in."""
 
     def __post_init__(self) -> None:
+        from croniter import croniter  # imported when a cron trigger is defined, not before
+
         if not croniter.is_valid(self.cron):
             raise ValueError(
                 f"invalid cron expression {self.cron!r}; use five fields like '*/5 * * * *'"

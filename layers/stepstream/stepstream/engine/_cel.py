@@ -6,10 +6,10 @@ import functools
 import logging
 from typing import Any
 
-import celpy
-from celpy.adapter import json_to_cel
-
 from .._errors import StepstreamError
+
+# celpy (and its lark grammar) is imported on first use: ~100 ms of cold start that handlers
+# which never evaluate an expression should not pay.
 
 # celpy logs every evaluation error at INFO/WARNING; a non-matching candidate is not news.
 logging.getLogger("celpy").setLevel(logging.ERROR)
@@ -22,6 +22,8 @@ class ExpressionError(StepstreamError):
 
 @functools.lru_cache(maxsize=512)
 def _program(expression: str) -> Any:
+    import celpy
+
     env = celpy.Environment()
     try:
         ast = env.compile(expression)
@@ -37,6 +39,8 @@ def check(expression: str) -> None:
 
 def evaluate(expression: str, **variables: Any) -> Any:
     """The value of ``expression`` with JSON-like ``variables``; raises on evaluation errors."""
+    from celpy.adapter import json_to_cel
+
     activation = {name: json_to_cel(value) for name, value in variables.items()}
     result = _program(expression).evaluate(activation)
     if isinstance(result, Exception):

@@ -7,8 +7,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from croniter import croniter
-
 from .._function import TriggerCron
 from ._backends import Backends
 from ._ids import now_ms, ulid_from
@@ -23,6 +21,8 @@ CRON_EVENT = "stepstream/scheduled.timer"
 def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
     """Start every cron run due in the minute of ``now`` (default: the current minute); returns
     the ids of the runs started."""
+    from croniter import croniter
+
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
     backends = Backends.from_env()
     started: list[str] = []
