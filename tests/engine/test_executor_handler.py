@@ -5,6 +5,7 @@ fails is reported in batchItemFailures so SQS redelivers only that one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +13,17 @@ import pytest
 from stepstream.local._lambda_context import LambdaContext
 from stepstream.local._poller import SqsPoller
 from stepstream.local._provision import Provisioned
+
+
+@pytest.fixture(autouse=True)
+def demo_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Point load_app at functions/app, and leave its cache clean for other tests."""
+    from stepstream import load_app
+
+    monkeypatch.setenv("STEPSTREAM_APP", "app:app")
+    load_app.cache_clear()
+    yield
+    load_app.cache_clear()
 
 
 def sqs_event(*bodies: Any) -> dict[str, Any]:
@@ -33,15 +45,11 @@ def sqs_event(*bodies: Any) -> dict[str, Any]:
     }
 
 
-def test_demo_app_runs_through_the_lambda_handler(
-    aws: Provisioned, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_demo_app_runs_through_the_lambda_handler(aws: Provisioned) -> None:
     import executor  # functions/executor.py
 
     from stepstream import load_app
 
-    monkeypatch.setenv("STEPSTREAM_APP", "app:app")
-    load_app.cache_clear()
     app = load_app()
     [event_id] = app.send({"name": "app/hello", "data": {"name": "Lambda"}})
     run_id = app.runs.for_event(event_id)[0].run_id
@@ -59,15 +67,9 @@ def test_demo_app_runs_through_the_lambda_handler(
     assert view.output == {"greeting": "Hello, Lambda!"}
 
 
-def test_a_failing_record_is_reported_and_the_others_succeed(
-    aws: Provisioned, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_record_is_reported_and_the_others_succeed(aws: Provisioned) -> None:
     import executor
 
-    from stepstream import load_app
-
-    monkeypatch.setenv("STEPSTREAM_APP", "app:app")
-    load_app.cache_clear()
     response = executor.handler(
         sqs_event({"run_id": "unknown-run"}, "{not json", {"no": "run id"}), LambdaContext()
     )
