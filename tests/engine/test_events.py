@@ -112,6 +112,7 @@ def test_events_are_readable(engine_env: Provisioned) -> None:
         ({"name": "x", "ts": -1}, "event.ts must be a non-negative integer"),
         ({"name": "x", "ts": "today"}, "event.ts must be a non-negative integer"),
         ({"name": "x" * 300}, "longer than 256"),
+        ({"name": "x", "id": "i" * 300}, r"event\.id is longer than 256"),
         ("not an object", "must be a JSON object"),
     ],
 )

@@ -12,6 +12,7 @@ from ._errors import EventValidationError, PayloadTooLargeError
 MAX_EVENT_BYTES = 512 * 1024
 """Largest accepted event, as JSON, as Inngest allows."""
 MAX_NAME_LENGTH = 256
+MAX_ID_LENGTH = 256
 
 
 class Event(BaseModel):
@@ -48,6 +49,9 @@ def validate_event(raw: Any, *, index: int | None = None) -> Event:
             )
     if raw.get("id") is not None and not isinstance(raw["id"], str):
         raise EventValidationError(f"{where}.id must be a string")
+    if isinstance(raw.get("id"), str) and len(raw["id"]) > MAX_ID_LENGTH:
+        # ids are part of DynamoDB keys, which are capped at 1 KB
+        raise EventValidationError(f"{where}.id is longer than {MAX_ID_LENGTH} characters")
     ts = raw.get("ts")
     if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int) or ts < 0):
         raise EventValidationError(f"{where}.ts must be a non-negative integer (ms since epoch)")
