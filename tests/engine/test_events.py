@@ -191,3 +191,13 @@ def test_a_duplicate_while_the_first_ingestion_is_running_starts_nothing(
 
     assert inner == [["busy"]]
     assert len(app.runs.for_event("busy")) == 1
+
+
+@pytest.mark.parametrize("identifier", ["", "x" * 5000, "RUN#../../etc", "\x00"])
+def test_read_api_answers_hostile_ids_with_nothing(
+    engine_env: Provisioned, identifier: str
+) -> None:
+    assert app.runs.get(identifier) is None
+    assert app.runs.cancel(identifier) is None
+    assert app.runs.for_event(identifier) == []
+    assert app.events.get(identifier) is None

@@ -58,6 +58,14 @@ class RunView(BaseModel):
     steps: list[StepView] = []
 
 
+MAX_ID_LENGTH = 256
+
+
+def _plausible(identifier: str) -> bool:
+    """Ids become DynamoDB keys (capped at 1-2 KB); anything longer cannot exist."""
+    return isinstance(identifier, str) and 0 < len(identifier) <= MAX_ID_LENGTH
+
+
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
 
@@ -101,12 +109,16 @@ class Runs:
 
     def get(self, run_id: str) -> RunView | None:
         """The run with its steps, or None."""
+        if not _plausible(run_id):
+            return None
         backends = Backends.from_env()
         run, steps = backends.state.load_run(run_id)
         return _view(run, steps, backends) if run is not None else None
 
     def for_event(self, event_id: str) -> list[RunView]:
         """The runs an event started."""
+        if not _plausible(event_id):
+            return []
         backends = Backends.from_env()
         views = []
         for run_id in backends.state.runs_for_event(event_id):
@@ -124,6 +136,8 @@ class Runs:
     def cancel(self, run_id: str) -> RunView | None:
         """Cancel a run that has not finished (idempotent); None if there is no such run. A
         sleeping or waiting run is cancelled at once, a running one at its next step."""
+        if not _plausible(run_id):
+            return None
         backends = Backends.from_env()
         if backends.state.cancel_run(run_id, now_ms()):
             run = backends.state.get_run(run_id)
@@ -140,6 +154,8 @@ class Events:
     """``app.events``."""
 
     def get(self, event_id: str) -> StoredEvent | None:
+        if not _plausible(event_id):
+            return None
         data = Backends.from_env().state.get_event(event_id)
         return StoredEvent.model_validate(data) if data is not None else None
 
