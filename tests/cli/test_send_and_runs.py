@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import run_cli
+from cli_support import run_cli
 from devprocess import DevProcess
 
 

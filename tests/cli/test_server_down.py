@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from conftest import run_cli
+from cli_support import run_cli
 
 
 def _closed_port_url() -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 
-from conftest import TailProcess, run_cli
+from cli_support import TailProcess, run_cli
 from devprocess import DevProcess
 
 
