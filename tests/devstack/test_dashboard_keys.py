@@ -6,12 +6,13 @@ can break out of the script element it is written into."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
 from starlette.applications import Starlette
 
-from stepstream.local._dashboard import DashboardConfig, dashboard_routes, is_loopback
+from stepstream.local._dashboard import DashboardConfig, dashboard_routes, demo_pages, is_loopback
 
 
 async def _page(loopback_only: bool, client_host: str, path: str = "/") -> httpx.Response:
@@ -67,3 +68,16 @@ async def test_value_cannot_close_the_script_element(monkeypatch: pytest.MonkeyP
 )
 def test_is_loopback(host: str | None, expected: bool) -> None:
     assert is_loopback(host) is expected
+
+
+def test_demo_pages_are_listed_one_level_deep(tmp_path: Path) -> None:
+    (tmp_path / "demos" / "hello-world").mkdir(parents=True)
+    (tmp_path / "demos" / "hello-world" / "index.html").write_text("<html></html>")
+    (tmp_path / "demos" / "post-like.html").write_text("<html></html>")
+    (tmp_path / "demos" / "node_modules" / "pkg").mkdir(parents=True)
+    (tmp_path / "demos" / "node_modules" / "pkg" / "readme.html").write_text("<html></html>")
+    assert demo_pages(tmp_path) == [
+        {"name": "hello-world", "url": "/web/demos/hello-world/index.html"},
+        {"name": "post-like", "url": "/web/demos/post-like.html"},
+    ]
+    assert demo_pages(None) == []

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import websockets
-from devprocess import DevProcess
+from devprocess import ROOT, DevProcess
 
 from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 
@@ -81,3 +81,12 @@ async def test_websocket_without_token_is_refused(stack: DevProcess) -> None:
         async with websockets.connect(ws_url):
             pass
     assert refused.value.response.status_code in (401, 403)
+
+
+def test_demo_pages_are_listed_and_served(stack: DevProcess) -> None:
+    config = httpx.get(stack.url + "/dashboard/config.json").json()
+    demos = ROOT / "web" / "demos"
+    expected = sorted(p.parent.name for p in demos.glob("*/index.html"))
+    assert sorted(d["name"] for d in config["demos"]) == expected
+    for demo in config["demos"]:
+        assert httpx.get(stack.url + demo["url"]).status_code == 200, demo

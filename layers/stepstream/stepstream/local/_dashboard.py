@@ -52,8 +52,10 @@ def demo_pages(web_dir: Path | None) -> list[dict[str, str]]:
     demos = web_dir / "demos"
     if not demos.is_dir():
         return []
+    # One level deep: web/demos/<name>/index.html or web/demos/<name>.html (not node_modules).
+    found = [*demos.glob("*/index.html"), *demos.glob("*.html")]
     pages = []
-    for page in sorted(demos.rglob("*.html")):
+    for page in sorted(found):
         relative = page.relative_to(web_dir).as_posix()
         name = page.parent.name if page.name == "index.html" else page.stem
         pages.append({"name": name, "url": f"/web/{relative}"})
