@@ -130,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     send = commands.add_parser(
         "send",
         help="send an event (POST /e/{event key}) and print its id",
-        description="Send one event. Prints the event id, then the runs it started.",
+        description="Send one event through POST /e/{event key}; prints its event id.",
     )
     send.add_argument("name", help="event name, e.g. app/prompt.submitted")
     send.add_argument(
