@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.responses import JSONResponse
 from starlette.routing import Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ._dashboard import DashboardConfig, dashboard_routes
+from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -26,10 +28,34 @@ if TYPE_CHECKING:
     from ._gateway import Gateway
 
 
-def build_asgi(api: FastAPI, gateway: Gateway, dashboard: DashboardConfig) -> Starlette:
-    return Starlette(
+def build_asgi(api: FastAPI, gateway: Gateway, dashboard: DashboardConfig) -> ASGIApp:
+    app = Starlette(
         routes=[*gateway.routes, *dashboard_routes(dashboard), Mount("", app=api)],
     )
+    return LoopbackManagementOnly(app)
+
+
+class LoopbackManagementOnly:
+    """On AWS, ``@connections`` is reachable only with IAM credentials for this API; the
+    emulator checks no signature, so a dev stack listening beyond loopback (``--host 0.0.0.0``)
+    would let anyone on the network post to or close every socket. Only loopback callers (the
+    stack itself, local tools) may use it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "/@connections" in scope.get("path", ""):
+            client = scope.get("client")
+            if not is_loopback(client[0] if client else None):
+                response = JSONResponse(
+                    {"message": "the @connections API of the dev stack answers loopback only"},
+                    status_code=403,
+                    headers={"x-amzn-ErrorType": "ForbiddenException"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class PortInUseError(Exception):
@@ -85,7 +111,7 @@ class DevServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
-def server_config(app: Starlette, *, max_message_bytes: int) -> uvicorn.Config:
+def server_config(app: ASGIApp, *, max_message_bytes: int) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         ws="websockets-sansio",
