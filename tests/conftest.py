@@ -7,11 +7,13 @@ pointed there by the standard ``AWS_ENDPOINT_URL`` variable, exactly as the Lamb
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto.server import ThreadedMotoServer
@@ -61,3 +63,36 @@ def aws(moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def chromium_browser() -> Iterator[Any]:
+    """Debian's chromium (installed by scripts/system-deps.sh with apt) driven by Playwright.
+
+    Module-scoped on purpose: Playwright's sync API keeps an event loop marked as running on the
+    main thread while it is started, which breaks every asyncio test that runs after it, so it
+    must be stopped before the next module's tests run. The tests never download a browser."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        pytest.fail(
+            f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium); "
+            "the tests never download a browser"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()

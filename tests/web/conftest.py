@@ -16,17 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STACK = Path(__file__).with_name("_stack.py")
 
 
@@ -89,19 +78,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's chromium (installed by scripts/system-deps.sh with apt) through Playwright."""
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        pytest.fail(
-            f"{CHROMIUM} is missing: run `make system-deps` (apt-get install chromium); "
-            "the tests never download a browser"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
+def chromium(chromium_browser: Any) -> Any:
+    """Debian's chromium through Playwright (the shared fixture in tests/conftest.py)."""
+    return chromium_browser
 
 
 @pytest.fixture(scope="session")
