@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from stepstream.local._devstack import scheduled_event
+from stepstream.local._ticker import scheduled_event
 from stepstream.local._wiring import WiringError, read_wiring
 
 ROOT = Path(__file__).resolve().parents[2]

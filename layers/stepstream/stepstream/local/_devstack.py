@@ -16,12 +16,9 @@ import logging
 import os
 import socket
 import sys
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -29,6 +26,7 @@ from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 
 if TYPE_CHECKING:
     from ._provision import Provisioned
+    from ._ticker import MinuteTicker
 
 log = logging.getLogger("stepstream.dev")
 _CONNECT_PATH = "/v1/realtime/connect"
@@ -270,11 +268,12 @@ def _provision(template: Path, printer: _Printer) -> Provisioned:
 
 def _load(
     template: Path, queue_urls: dict[str, str], stack: _Stack
-) -> tuple[Any, Any, list[Any], _MinuteTicker]:
+) -> tuple[Any, Any, list[Any], MinuteTicker]:
     from .. import load_app
     from ..http import create_api, routers_from_env
     from ._gateway import Gateway, WebSocketHandlers
     from ._poller import SqsPoller
+    from ._ticker import MinuteTicker
     from ._wiring import WiringError, read_wiring
 
     try:
@@ -296,7 +295,7 @@ def _load(
             )
             for trigger in wiring.queues
         ]
-        ticker = _MinuteTicker([(ref.logical_id, ref.load()) for ref in wiring.schedules])
+        ticker = MinuteTicker([(ref.logical_id, ref.load()) for ref in wiring.schedules])
         app = load_app()
     except WiringError as exc:
         raise DevStackError(str(exc)) from exc
@@ -321,51 +320,6 @@ def _required(value: Any, what: str) -> Any:
 
         raise WiringError(f"template.yaml declares no {what}")
     return value
-
-
-class _MinuteTicker:
-    """Calls each schedule's handler at the start of every minute with EventBridge's scheduled
-    event, as ``rate(1 minute)`` does on AWS."""
-
-    def __init__(self, handlers: list[tuple[str, Callable[[Any, Any], Any]]]) -> None:
-        self.handlers = handlers
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scheduler-tick", daemon=True)
-
-    def start(self) -> None:
-        if self.handlers:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _loop(self) -> None:
-        from ._lambda_context import LambdaContext
-
-        while not self._stop.wait(60 - time.time() % 60):
-            minute = datetime.now(UTC).replace(second=0, microsecond=0)
-            for logical_id, handler in self.handlers:
-                try:
-                    handler(scheduled_event(minute, logical_id), LambdaContext(timeout_ms=30_000))
-                except Exception:
-                    log.exception("scheduled handler %s failed", logical_id)
-
-
-def scheduled_event(minute: datetime, rule: str) -> dict[str, Any]:
-    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "000000000000",
-        "time": minute.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": [f"arn:aws:events:{region}:000000000000:rule/{rule}"],
-        "detail": {},
-    }
 
 
 def _example_event() -> str | None:
