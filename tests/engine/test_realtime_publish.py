@@ -5,13 +5,14 @@ and sends its message once."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
 from stepstream.local._provision import Provisioned
-from stepstream.realtime import channel, topic
+from stepstream.realtime import Realtime, channel, topic
 from stepstream.store._connections import ConnectionStore
 
 from .harness import Harness
@@ -89,3 +90,36 @@ def test_durable_publish_happens_once_across_a_crash(
     assert run.status == "completed"
     results = [frame for frame in kept(run_id) if frame[0] == "result"]
     assert results == [("result", {"ok": True})]
+
+
+class RecordingRealtime(Realtime):
+    """The real publisher, noting the run frames it is asked to send."""
+
+    def __init__(self, app_id: str) -> None:
+        super().__init__(app_id)
+        self.statuses: list[tuple[str, list[str]]] = []
+
+    async def run_status(self, *, run_id: str, fn_id: str, status: str, **kwargs: Any) -> None:
+        self.statuses.append((status, list(kwargs.get("channels", ()))))
+        await super().run_status(run_id=run_id, fn_id=fn_id, status=status, **kwargs)
+
+
+@app.function(id="quiet-finish", trigger="test/quiet-finish")
+async def quiet_finish(ctx: Context) -> str:
+    await ctx.publish(progress(ctx.run_id).status, {"phase": "start"})
+    await ctx.step.sleep("nap", "1s")
+    return "done"  # the second invocation publishes nothing itself
+
+
+def test_run_frames_reach_channels_published_in_earlier_invocations(
+    realtime_app: Stepstream, engine_env: Provisioned
+) -> None:
+    recorder = RecordingRealtime(realtime_app.id)
+    realtime_app._realtime = recorder
+    h = Harness(realtime_app, engine_env)
+    run_id = h.run_of(h.send("test/quiet-finish"))
+
+    h.finish(run_id)
+
+    channel_name = f"progress:{run_id}"
+    assert recorder.statuses == [("running", [channel_name]), ("completed", [channel_name])]

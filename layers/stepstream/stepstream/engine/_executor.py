@@ -147,7 +147,7 @@ async def _suspend(inv: Invocation) -> None:
         status = "waiting"
     else:
         status = "sleeping"
-    if not backends.state.release(run.run_id, inv.owner, status):
+    if not backends.state.release(run.run_id, inv.owner, status, channels=_new_channels(inv)):
         return
     hop = backends.settings.max_timer_hop_seconds
     for suspend in suspends:
@@ -168,7 +168,9 @@ async def _failed_attempt(inv: Invocation, exc: BaseException) -> None:
     final = isinstance(exc, NonRetriableError | StepError) or run.attempt >= fn.retries
     if not final:
         delay = retry_delay(exc, run.attempt, backends.settings.retry_base_seconds)
-        if backends.state.release(run.run_id, inv.owner, "queued", attempt=run.attempt + 1):
+        if backends.state.release(
+            run.run_id, inv.owner, "queued", attempt=run.attempt + 1, channels=_new_channels(inv)
+        ):
             _timers.schedule(
                 backends.queue,
                 {"run_id": run.run_id, "kind": "retry"},
@@ -179,7 +181,9 @@ async def _failed_attempt(inv: Invocation, exc: BaseException) -> None:
     error: dict[str, Any] = dict(error_dict(exc))
     if isinstance(exc, StepError):
         error = {"name": exc.name, "message": exc.message, "stack": exc.stack, "step": exc.step_id}
-    if backends.state.release(run.run_id, inv.owner, "failed", error=error, now=now_ms()):
+    if backends.state.release(
+        run.run_id, inv.owner, "failed", error=error, now=now_ms(), channels=_new_channels(inv)
+    ):
         run.status, run.error = "failed", error
         await asyncio.to_thread(after_terminal, inv.app, backends, run)
         await _run_status(inv, "failed", error=error)
@@ -193,11 +197,22 @@ async def _complete(inv: Invocation, outcome: Any) -> None:
         await _failed_attempt(inv, exc)
         return
     if backends.state.release(
-        run.run_id, inv.owner, "completed", output_json=text, output_type=type_ref, now=now_ms()
+        run.run_id,
+        inv.owner,
+        "completed",
+        output_json=text,
+        output_type=type_ref,
+        now=now_ms(),
+        channels=_new_channels(inv),
     ):
         run.status, run.output_json, run.output_type = "completed", text, type_ref
         await asyncio.to_thread(after_terminal, inv.app, backends, run)
         await _run_status(inv, "completed", output=_serde.decode(text, None))
+
+
+def _new_channels(inv: Invocation) -> list[str] | None:
+    """The run's channels to store, if this invocation published to new ones."""
+    return sorted(inv.channels) if inv.channels != set(inv.run.channels) else None
 
 
 async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:

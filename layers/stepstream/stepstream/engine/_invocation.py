@@ -39,7 +39,7 @@ class Invocation:
         self.backends = backends
         self.memo = Memo(steps, backends.state.load_step_output)
         self.interrupts: list[Interrupt] = []
-        self.channels: set[str] = set()
+        self.channels: set[str] = set(run.channels)
         self.step_attempt: int | None = None
         self.new_steps = 0
         self._inflight = 0

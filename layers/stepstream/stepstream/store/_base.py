@@ -33,6 +33,8 @@ class RunRecord:
     parent_step_id: str | None = None
     lease_owner: str | None = None
     lease_until: int | None = None
+    channels: list[str] = field(default_factory=list)
+    """Realtime channels the run has published to, so later invocations can send run frames."""
 
 
 @dataclass
@@ -162,9 +164,11 @@ class StateStore(abc.ABC):
         output_type: str | None = None,
         error: dict[str, Any] | None = None,
         now: int = 0,
+        channels: Sequence[str] | None = None,
     ) -> bool:
-        """UpdateItem: set ``status`` (and output/error/ended_at when terminal) and drop the
-        lease, if we still hold it and the run is running. False if the condition failed."""
+        """UpdateItem: set ``status`` (and output/error/ended_at when terminal, and the run's
+        realtime ``channels`` when given) and drop the lease, if we still hold it and the run is
+        running. False if the condition failed."""
 
     @abc.abstractmethod
     def cancel_run(self, run_id: str, now: int) -> bool:

@@ -56,6 +56,7 @@ class DynamoState(EventsAndWaits, StateStore):
             parent_step_id=_str(item, "parent_step_id"),
             lease_owner=_str(item, "lease_owner"),
             lease_until=_int(item, "lease_until"),
+            channels=json.loads(_str(item, "channels") or "[]"),
         )
 
     def create_run(self, run: RunRecord) -> bool:
@@ -154,6 +155,7 @@ class DynamoState(EventsAndWaits, StateStore):
         output_type: str | None = None,
         error: dict[str, Any] | None = None,
         now: int = 0,
+        channels: Sequence[str] | None = None,
     ) -> bool:
         fields: Item = {"status": _s(status)}
         if attempt is not None:
@@ -166,6 +168,8 @@ class DynamoState(EventsAndWaits, StateStore):
             fields["output_type"] = _s(output_type)
         if error is not None:
             fields["error"] = _s(json.dumps(error))
+        if channels is not None:
+            fields["channels"] = _s(json.dumps(sorted(channels)))
         sets = [f"#f{i} = :f{i}" for i in range(len(fields))]
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values: dict[str, Any] = {f":f{i}": cell for i, cell in enumerate(fields.values())}
