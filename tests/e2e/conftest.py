@@ -69,8 +69,6 @@ def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     env.update(
         PYTHONUNBUFFERED="1",
         NO_COLOR="1",
-        # a reconnected socket must be seen by the very next publish
-        STEPSTREAM_SUBSCRIBER_CACHE_SECONDS="0",
     )
     log_path = tmp_path_factory.mktemp("devstack") / "output.log"
     log = log_path.open("w+")

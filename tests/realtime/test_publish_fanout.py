@@ -11,8 +11,7 @@ from botocore.exceptions import ClientError
 from stepstream._errors import PayloadTooLargeError
 from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
-from stepstream.realtime._socket import HOLD
-from stepstream.store._connections import ConnectionsApi, ConnectionStore
+from stepstream.store._connections import HOLD, ConnectionsApi, ConnectionStore
 
 from ._clients import nothing_more, receive, subscriber
 

@@ -44,8 +44,6 @@ def _environment(moto_url: str) -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
-            # A reconnected socket must be seen by the very next publish.
-            "STEPSTREAM_SUBSCRIBER_CACHE_SECONDS": "0",
         }
     )
     os.environ.pop("AWS_PROFILE", None)

@@ -188,7 +188,13 @@ class Fanout:
         now = time.monotonic()
         with self._cond:
             cached = self._cache.get(channel)
-        if cached is not None and now - cached[0] < self._cache_seconds:
+        # A list with a held subscription is not reused: the replay may release it any moment,
+        # and a publisher that kept skipping it after the release would leave a gap.
+        if (
+            cached is not None
+            and now - cached[0] < self._cache_seconds
+            and not any(s.held for s in cached[1])
+        ):
             return cached[1]
         found = self._store.subscribers(channel)
         with self._cond:

@@ -38,6 +38,12 @@ class PublishTooLargeError(PayloadTooLargeError, NonRetriableError):
     payload would be refused again."""
 
 
+def subscriber_cache_seconds() -> float:
+    """How long a publisher may reuse a channel's subscriber list
+    (``STEPSTREAM_SUBSCRIBER_CACHE_SECONDS``, default 1 s)."""
+    return _env_number("STEPSTREAM_SUBSCRIBER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
+
+
 def _env_number(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if not raw:
@@ -76,11 +82,7 @@ class Realtime:
             if retention_seconds is not None
             else _env_number("STEPSTREAM_HISTORY_RETENTION_SECONDS", DEFAULT_RETENTION_SECONDS)
         )
-        cache = (
-            cache_seconds
-            if cache_seconds is not None
-            else _env_number("STEPSTREAM_SUBSCRIBER_CACHE_SECONDS", DEFAULT_CACHE_SECONDS)
-        )
+        cache = cache_seconds if cache_seconds is not None else subscriber_cache_seconds()
         self.authorize: Authorize = require_signing_key
         """Decides who gets tokens from the token endpoint (see ``_authorize``)."""
         self._seq = SeqAllocator(self.store.allocate_seq)

@@ -17,12 +17,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..store._connections import ConnectionsApi, ConnectionStore
+from ..store._connections import HOLD, ConnectionsApi, ConnectionStore
 from ._frames import PONG, ClientFrame, FrameError, dumps, error_frame, parse_client_frame
+from ._realtime import subscriber_cache_seconds
 from ._tokens import TokenClaims, TokenError, verify_token
 
-HOLD = 2**63 - 1
-"""``live_after`` of a subscription whose replay has not finished: publishers post nothing."""
 MAX_CONNECTION_SECONDS = 2 * 60 * 60
 """API Gateway closes every WebSocket after 2 h; no subscription is kept longer."""
 REPLAY_PAGE = 500
@@ -190,8 +189,16 @@ class _Session:
         release posts those (a publisher that saw the release may post one too; clients dedupe
         by ``id``)."""
         self._replayed_to = since
+        # Publishers cache subscriber lists for up to subscriber_cache_seconds(); one that
+        # cached before this subscription existed doesn't know it at all. Releasing only once
+        # every such cache has expired means each publisher has seen the hold by then.
+        release_at = time.monotonic() + subscriber_cache_seconds()
         try:
             last = self._post_history(channel, topics, since)
+            wait = release_at - time.monotonic()
+            if last is not None and wait > 0:
+                time.sleep(wait)
+                last = self._post_history(channel, topics, last)
         except Exception:
             # never leave a socket held: it would receive nothing, ever
             self.store.set_live_after(self.connection_id, channel, self._replayed_to)
@@ -222,7 +229,7 @@ class _Session:
             return
         channel, _ = granted
         held = self.store.subscription(self.connection_id, channel)
-        if held is not None and held.live_after == HOLD:
+        if held is not None and held.held:
             self.replay(channel, held.topics, since)
 
     def handle(self, frame: ClientFrame) -> None:

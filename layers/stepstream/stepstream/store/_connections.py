@@ -53,6 +53,14 @@ class Subscription:
     """Hand-over from a history replay: post data frames only with ``seq > live_after``
     (``None``: every frame). See docs/realtime.md, "History and resume"."""
 
+    @property
+    def held(self) -> bool:
+        """True while a history replay to this subscription has not handed over yet."""
+        return self.live_after == HOLD
+
+
+HOLD = 2**63 - 1
+"""``live_after`` of a subscription whose replay has not finished: publishers post nothing."""
 
 RequestCounter = Callable[[str], None]
 """Called with the operation name before each DynamoDB request (benchmarks count them)."""
