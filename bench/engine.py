@@ -15,17 +15,17 @@ Run: ``python -m bench.engine`` (or ``make bench``). Writes bench/results/engine
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import statistics
 import sys
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._support import RequestCounter, start_moto, use_local_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "engine.json"
@@ -41,18 +41,6 @@ async def awork(i: int) -> int:
     return i * 2 + 1
 
 
-class RequestCounter:
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
-
-    def take(self) -> Counter[str]:
-        counts, self.counts = self.counts, Counter()
-        return counts
-
-
 def _summary(counts: Counter[str], prefix: str, names: set[str]) -> int:
     return sum(
         n for key, n in counts.items() if key.startswith(prefix) and key[len(prefix) :] in names
@@ -60,32 +48,20 @@ def _summary(counts: Counter[str], prefix: str, names: set[str]) -> int:
 
 
 def main() -> dict[str, Any]:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
+    server = start_moto()
     host, port = server.get_host_and_port()
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-    )
     try:
-        return _measure()
+        return _measure(f"http://{host}:{port}")
     finally:
         server.stop()
 
 
-def _measure() -> dict[str, Any]:
+def _measure(endpoint_url: str) -> dict[str, Any]:
     from stepstream import Context, Stepstream, SyncContext
     from stepstream._aws import client
     from stepstream.local._poller import SqsPoller
-    from stepstream.local._provision import provision
 
-    provisioned = provision(ROOT / "template.yaml", prefix=f"bench{uuid.uuid4().hex[:6]}-")
-    os.environ.update(provisioned.environment)
+    environment = use_local_aws(endpoint_url, "bench")
     counter = RequestCounter()
     for service in ("dynamodb", "sqs", "s3"):
         client(service).meta.events.register("before-call.*", counter)
@@ -122,7 +98,7 @@ def _measure() -> dict[str, Any]:
             app.execute(json.loads(record["body"]), context)
         return {"batchItemFailures": []}
 
-    queue_url = provisioned.environment["STEPSTREAM_QUEUE_URL"]
+    queue_url = environment["STEPSTREAM_QUEUE_URL"]
     rows = []
     for steps, sync in ((10, False), (100, False), (100, True)):
         fid = define(steps, sync)
@@ -159,9 +135,7 @@ def _measure() -> dict[str, Any]:
 
         # baselines in the same run: the bare function, and one raw checkpoint-sized write
         bare = _bare_call_seconds()
-        raw = _raw_transact_seconds(
-            client("dynamodb"), provisioned.environment["STEPSTREAM_STATE_TABLE"]
-        )
+        raw = _raw_transact_seconds(client("dynamodb"), environment["STEPSTREAM_STATE_TABLE"])
         rows.append(
             {
                 "run": fid,

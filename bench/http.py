@@ -21,20 +21,20 @@ Run: ``python -m bench.http`` (or ``make bench``). Writes bench/results/http.jso
 from __future__ import annotations
 
 import json
-import logging
 import os
 import platform
 import statistics
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._support import RequestCounter, start_moto, use_local_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "http.json"
@@ -43,40 +43,13 @@ ROUNDS = 5
 PARSE_REPEATS = 20
 
 
-class RequestCounter:
-    """AWS requests by ``service:Operation``, as botocore makes them."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-
-    def __call__(self, model: Any, **_: Any) -> None:
-        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
-
-    def take(self) -> Counter[str]:
-        counts, self.counts = self.counts, Counter()
-        return counts
-
-
 @contextmanager
 def local_stack() -> Iterator[RequestCounter]:
-    from moto.server import ThreadedMotoServer
+    from stepstream._aws import client
 
-    from stepstream._aws import client, reset_clients
-    from stepstream.local._provision import provision
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
+    moto = start_moto()
     host, port = moto.get_host_and_port()
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-    )
-    reset_clients()
-    provisioned = provision(ROOT / "template.yaml", prefix=f"bh{uuid.uuid4().hex[:8]}-")
-    os.environ.update(provisioned.environment)
+    use_local_aws(f"http://{host}:{port}", "bh")
     counter = RequestCounter()
     for service in ("dynamodb", "sqs", "s3"):
         client(service).meta.events.register("before-call.*", counter)

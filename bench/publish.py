@@ -38,6 +38,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._support import start_gateway, start_moto, use_local_aws
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "publish.json"
 TOKENS = 500
@@ -53,36 +55,10 @@ sys.path.insert(0, str(ROOT / "functions"))
 @contextmanager
 def local_stack() -> Iterator[None]:
     """moto + tables from template.yaml + the local gateway, with the environment pointing there."""
-    from moto.server import ThreadedMotoServer
-
-    from stepstream._aws import reset_clients
-    from stepstream.local._provision import provision
-
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
+    moto = start_moto()
     host, port = moto.get_host_and_port()
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-    )
-    reset_clients()
-    provisioned = provision(ROOT / "template.yaml", prefix=f"b{uuid.uuid4().hex[:8]}-")
-    os.environ.update(provisioned.environment)
-
-    import ws_authorizer
-    import ws_connect
-    import ws_default
-    import ws_disconnect
-
-    from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
-
-    handlers = WebSocketHandlers(
-        ws_authorizer.handler, ws_connect.handler, ws_disconnect.handler, ws_default.handler
-    )
-    gateway = serve_in_thread(Gateway(handlers))
-    os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = gateway.management_url
+    use_local_aws(f"http://{host}:{port}", "b")
+    gateway = start_gateway()
     os.environ["BENCH_WS_URL"] = gateway.ws_url
     try:
         yield

@@ -31,13 +31,14 @@ import statistics
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._support import start_gateway, use_local_aws
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "realtime.json"
@@ -58,9 +59,6 @@ def local_stack() -> Iterator[Any]:
     import socket
     import subprocess
 
-    from stepstream._aws import reset_clients
-    from stepstream.local._provision import provision
-
     # moto in its own process: in-process it would compete with the gateway for the GIL
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -71,29 +69,8 @@ def local_stack() -> Iterator[Any]:
         stderr=subprocess.DEVNULL,
     )
     _wait_for_port(port)
-    host = "127.0.0.1"
-    os.environ.update(
-        AWS_ENDPOINT_URL=f"http://{host}:{port}",
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",
-    )
-    reset_clients()
-    provisioned = provision(ROOT / "template.yaml", prefix=f"r{uuid.uuid4().hex[:8]}-")
-    os.environ.update(provisioned.environment)
-
-    import ws_authorizer
-    import ws_connect
-    import ws_default
-    import ws_disconnect
-
-    from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
-
-    handlers = WebSocketHandlers(
-        ws_authorizer.handler, ws_connect.handler, ws_disconnect.handler, ws_default.handler
-    )
-    gateway = serve_in_thread(Gateway(handlers, max_workers=64))
-    os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = gateway.management_url
+    use_local_aws(f"http://127.0.0.1:{port}", "r")
+    gateway = start_gateway(max_workers=64)
     try:
         yield gateway
     finally:
