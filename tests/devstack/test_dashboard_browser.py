@@ -6,9 +6,8 @@ pages raise no script errors. Screenshots go to docs/screenshots/ for the README
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,34 +17,19 @@ from stepstream._config import DEV_EVENT_KEY
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SHOTS = ROOT / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def browser_page(test_stack: DevProcess) -> Iterator[tuple[object, list[str]]]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `make system-deps` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
+def browser_page(
+    test_stack: DevProcess, chromium_browser: Any
+) -> Iterator[tuple[object, list[str]]]:
     errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 820})
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(20_000)
-        yield page, errors
-        browser.close()
+    page = chromium_browser.new_page(viewport={"width": 1280, "height": 820})
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(20_000)
+    yield page, errors
+    page.close()
 
 
 def _send(stack: DevProcess, name: str, data: dict[str, int]) -> None:
