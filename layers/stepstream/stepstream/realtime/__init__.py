@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ._authorize import Authorize, TokenRequest, require_signing_key
 from ._channel import Channel, ChannelDefinition, channel
+from ._keepalive import SweepResult, sweep_keepalive
 from ._realtime import PublishTooLargeError, Realtime
 from ._subscribe import Message, SubscriptionRefused, encode_sse, subscribe
 from ._tokens import TokenClaims, TokenError, get_subscription_token, mint_token, verify_token
@@ -23,6 +24,7 @@ __all__ = [  # one sorted list: publish-side and socket-side names together
     "PublishValidationError",
     "Realtime",
     "SubscriptionRefused",
+    "SweepResult",
     "TokenClaims",
     "TokenError",
     "TokenRequest",
@@ -34,6 +36,7 @@ __all__ = [  # one sorted list: publish-side and socket-side names together
     "mint_token",
     "require_signing_key",
     "subscribe",
+    "sweep_keepalive",
     "topic",
     "verify_token",
 ]

@@ -5,6 +5,8 @@ Items (see docs/architecture.md, "Realtime table"):
 - ``CH#<channel>`` / ``CONN#<id>``: a subscription (topics as a string set, ``expires_at``),
   so publish finds a channel's subscribers with one ``Query``;
 - ``CONN#<id>`` / ``META``: the channels a connection holds, for ``$disconnect`` cleanup;
+- ``CONNS#<shard>`` / ``<id>``: every open connection, in a few fixed partitions, so the
+  keepalive sweep lists them with one ``Query`` per shard instead of a table scan;
 - ``HIST#<channel>`` / zero-padded ``seq``: a kept frame (JSON text), ``ttl`` = retention;
 - ``HIST#<channel>`` / ``ID#<message id>``: the seq a durable message got, so writing it twice
   is a no-op (exactly-once history);
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,11 +33,29 @@ MAX_CONNECTION_SECONDS = 2 * 60 * 60
 _SEQ_WIDTH = 20
 _SEQ_MAX = "9" * _SEQ_WIDTH
 _BATCH = 25  # BatchWriteItem's limit
+CONNECTION_SHARDS = 8
+"""Partitions of the ``CONNS#`` listing: enough to spread writes, few enough to sweep cheaply."""
 _log = logging.getLogger("stepstream.realtime")
 
 
 def seq_key(seq: int) -> str:
     return str(seq).zfill(_SEQ_WIDTH)
+
+
+def connection_shard(connection_id: str) -> int:
+    """The ``CONNS#`` partition of a connection: a stable hash (``hash()`` is salted per
+    process), so every Lambda finds the same one."""
+    return zlib.crc32(connection_id.encode("utf-8")) % CONNECTION_SHARDS
+
+
+@dataclass(frozen=True)
+class OpenConnection:
+    """One entry of the ``CONNS#`` listing."""
+
+    connection_id: str
+    """API Gateway's connection id."""
+    expires_at: int
+    """Epoch seconds after which API Gateway has closed it for sure (its 2 h limit)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +147,15 @@ class ConnectionStore:
                         "ExpressionAttributeValues": {**values, ":chs": {"SS": [channel]}},
                     }
                 },
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _listing_key(connection_id),
+                        "UpdateExpression": "SET expires_at = :e, #ttl = :e",
+                        "ExpressionAttributeNames": {"#ttl": "ttl"},
+                        "ExpressionAttributeValues": values,
+                    }
+                },
             ]
         )
 
@@ -210,6 +240,7 @@ class ConnectionStore:
         """Forget the connection: every subscription it holds and its meta item."""
         keys = [_key(f"CH#{c}", f"CONN#{connection_id}") for c in self.channels_of(connection_id)]
         keys.append(_key(f"CONN#{connection_id}", "META"))
+        keys.append(_listing_key(connection_id))
         self._batch_write([{"DeleteRequest": {"Key": k}} for k in keys])
 
     def channels_of(self, connection_id: str) -> list[str]:
@@ -235,6 +266,21 @@ class ConnectionStore:
             subscription = _subscription(channel, item)
             if subscription.expires_at > now and subscription.topics:
                 found.append(subscription)
+        return found
+
+    def open_connections(self, shard: int) -> list[OpenConnection]:
+        """The unexpired connections listed in ``CONNS#<shard>`` (one ``Query``, paged)."""
+        if not 0 <= shard < CONNECTION_SHARDS:
+            raise ValueError(f"shard must be in 0..{CONNECTION_SHARDS - 1}, got {shard}")
+        now = int(time.time())
+        found = []
+        for item in self._query(
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"CONNS#{shard}"}},
+        ):
+            expires_at = int(item.get("expires_at", {"N": "0"})["N"])
+            if expires_at > now:  # TTL deletes lazily
+                found.append(OpenConnection(item["sk"]["S"], expires_at))
         return found
 
     # --- sequence numbers ---
@@ -368,6 +414,10 @@ class ConnectionStore:
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _listing_key(connection_id: str) -> dict[str, Any]:
+    return _key(f"CONNS#{connection_shard(connection_id)}", connection_id)
 
 
 def _subscription(channel: str, item: dict[str, Any]) -> Subscription:
