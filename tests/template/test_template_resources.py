@@ -173,6 +173,7 @@ def test_functions_read_powertools_and_stepstream_settings(transformed: dict[str
         "STEPSTREAM_JWT_SECRET_ARN",
         "STEPSTREAM_WS_MANAGEMENT_URL",
         "STEPSTREAM_REALTIME_URL",
+        "STEPSTREAM_ROUTES",
         "STEPSTREAM_CORS_ORIGINS",
         "STEPSTREAM_APP",
         "STEPSTREAM_BEDROCK_MODEL_ID",

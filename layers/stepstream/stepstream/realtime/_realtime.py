@@ -197,13 +197,17 @@ class Realtime:
 
     async def flush(self) -> None:
         """Wait until everything published so far is kept and posted. Call it before a Lambda
-        invocation ends (the executor does); it also retires this process's seq blocks."""
+        invocation ends (the executor does); it also retires this process's seq blocks and its
+        cached subscriber sets, so the cache never outlives the invocation that filled it."""
         await asyncio.to_thread(self.flush_sync)
 
     def flush_sync(self, timeout: float | None = None) -> None:
         """:meth:`flush` for synchronous code."""
         self._seq.release()
-        self._fanout.flush(timeout)
+        try:
+            self._fanout.flush(timeout)
+        finally:
+            self._fanout.forget_subscribers()
 
     def forget_subscribers(self, channel: str | None = None) -> None:
         """Drop cached subscriber sets so the next publish queries them again."""
