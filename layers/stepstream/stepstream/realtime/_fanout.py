@@ -52,10 +52,11 @@ class _Item:
 def _wants(subscription: Subscription, item: _Item) -> bool:
     if item.topic is not None and item.topic not in subscription.topics:
         return False
-    # A history replay hands over at live_after: it has delivered every kept frame up to there,
-    # and while it runs (live_after = HOLD) nothing may be posted in between.
-    seq = item.frame.get("seq")
-    return subscription.live_after is None or seq is None or seq > subscription.live_after
+    # While a history replay runs (live_after = HOLD) no data frame may be posted in between.
+    # After it hands over, every frame goes out, even one with seq <= live_after: with two
+    # publishers on a channel a lower seq can be a message the replay never saw, and one it did
+    # replay arrives twice at most, which clients drop by id.
+    return item.frame.get("seq") is None or not subscription.held
 
 
 class Fanout:
