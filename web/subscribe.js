@@ -14,9 +14,10 @@
 //   sub.close();
 //
 // Every (re)connect asks `token()` for a fresh token, because tokens are short-lived and only
-// checked at connect. A reconnect passes `since=<last delivered seq>` so the server first replays
-// what was missed; frames already delivered (seq <= last seen on that channel, or a repeated id)
-// are dropped, so the caller sees neither a gap nor a duplicate. The wire protocol is described in
+// checked at connect. A reconnect passes `since=<highest delivered seq>` so the server first
+// replays what was missed; a frame whose id was already delivered is dropped, so the caller sees
+// neither a gap nor a duplicate. Frames are never dropped for their seq: with two publishers on
+// one channel a lower seq can follow a higher one. The wire protocol is described in
 // docs/realtime.md; this module's behaviour in docs/web.md.
 
 const CONNECT_PATH = "/v1/realtime/connect";
@@ -54,8 +55,10 @@ export function connectUrl(base, jwt, since) {
   return url.toString();
 }
 
-/** Remembers what was delivered: the highest seq per channel, and recent message ids (bounded,
- * oldest forgotten first) for frames that carry an id but no seq, such as run lifecycle frames. */
+/** Remembers what was delivered: recent message ids (bounded, oldest forgotten first), which
+ * decide what is a repeat, and the highest seq per channel, which is only the point to resume
+ * from. A lower seq than one already seen is never a reason to drop: two publishers on one channel
+ * take seqs from separate blocks, so their messages interleave out of seq order. */
 export class Deduper {
   constructor(maxIds = 2048) {
     this.maxIds = maxIds;
@@ -65,15 +68,15 @@ export class Deduper {
 
   /** True when the frame is new; records it. */
   accept(frame) {
-    const hasSeq = typeof frame.seq === "number" && Number.isFinite(frame.seq);
-    const key = frame.channel ?? "";
-    if (hasSeq && this.lastSeq.has(key) && frame.seq <= this.lastSeq.get(key)) return false;
     if (typeof frame.id === "string" && frame.id !== "") {
       if (this.ids.has(frame.id)) return false;
       this.ids.add(frame.id);
       if (this.ids.size > this.maxIds) this.ids.delete(this.ids.values().next().value);
     }
-    if (hasSeq) this.lastSeq.set(key, frame.seq);
+    if (typeof frame.seq === "number" && Number.isFinite(frame.seq)) {
+      const key = frame.channel ?? "";
+      if (!this.lastSeq.has(key) || frame.seq > this.lastSeq.get(key)) this.lastSeq.set(key, frame.seq);
+    }
     return true;
   }
 

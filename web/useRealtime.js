@@ -15,7 +15,7 @@
 
 import { useEffect, useRef, useState } from "react";
 
-import { subscribe } from "./subscribe.js";
+import { Deduper, subscribe } from "./subscribe.js";
 
 const TERMINAL_RUN_STATUSES = new Set(["completed", "failed", "cancelled"]);
 
@@ -119,6 +119,11 @@ export function useRealtime({
   const tokenInputRef = useRef(tokenInput);
   // Where the next connection resumes; survives pauses and token changes, not a new channel.
   const resumeSeqRef = useRef(since ?? null);
+  // Ids of the messages applied, across the subscriptions of one channel: each subscription
+  // dedupes its own frames, but a resumed one starts with no memory, and seq cannot tell a repeat
+  // from a new message (two publishers' seqs interleave).
+  const appliedRef = useRef(null);
+  if (appliedRef.current === null) appliedRef.current = new Deduper();
 
   useEffect(() => {
     tokenInputRef.current = tokenInput;
@@ -144,7 +149,10 @@ export function useRealtime({
 
   const isFirstSubscriptionRef = useRef(true);
   useEffect(() => {
-    if (!isFirstSubscriptionRef.current) resumeSeqRef.current = since ?? null;
+    if (!isFirstSubscriptionRef.current) {
+      resumeSeqRef.current = since ?? null;
+      appliedRef.current = new Deduper();
+    }
     isFirstSubscriptionRef.current = false;
     clearState();
     // `since` only seeds a new subscription; changing it alone does not restart one.
@@ -261,7 +269,7 @@ export function useRealtime({
         topics: topics ?? fallback?.topics,
         token: resolveToken,
         onMessage: (message) => {
-          if (!cancelled) applyMessage(message);
+          if (!cancelled && appliedRef.current.accept(message)) applyMessage(message);
         },
         onStatus,
         onError: (err) => {

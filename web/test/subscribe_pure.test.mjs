@@ -38,15 +38,26 @@ test("GIVEN a relative, garbage or non-web URL WHEN building THEN a TypeError sa
   }
 });
 
-test("GIVEN seqs on two channels WHEN deduping THEN seq <= last seen on that channel is dropped", () => {
+test("GIVEN seqs on two channels WHEN deduping THEN the resume point is the highest seq per channel", () => {
   const d = new Deduper();
-  assert.equal(d.accept({ channel: "a", seq: 1 }), true);
-  assert.equal(d.accept({ channel: "a", seq: 2 }), true);
-  assert.equal(d.accept({ channel: "a", seq: 2 }), false);
-  assert.equal(d.accept({ channel: "a", seq: 1 }), false);
-  assert.equal(d.accept({ channel: "b", seq: 1 }), true, "channels are independent");
+  assert.equal(d.accept({ channel: "a", seq: 1, id: "a1" }), true);
+  assert.equal(d.accept({ channel: "a", seq: 2, id: "a2" }), true);
+  assert.equal(d.accept({ channel: "a", seq: 2, id: "a2" }), false, "a repeated id is dropped");
+  assert.equal(d.accept({ channel: "b", seq: 1, id: "b1" }), true, "channels are independent");
   assert.equal(d.seqOf("a"), 2);
+  assert.equal(d.seqOf("b"), 1);
   assert.equal(d.seqOf("zzz"), null);
+});
+
+test("GIVEN two publishers interleaving on one channel WHEN a lower seq follows a higher one THEN it is delivered and the resume point stays the highest", () => {
+  const d = new Deduper();
+  // publisher A holds the block 65.., publisher B the block 12..
+  assert.equal(d.accept({ channel: "global", seq: 65, id: "a-65" }), true);
+  assert.equal(d.accept({ channel: "global", seq: 12, id: "b-12" }), true, "a lower seq with a new id is a new message");
+  assert.equal(d.accept({ channel: "global", seq: 66, id: "a-66" }), true);
+  assert.equal(d.accept({ channel: "global", seq: 13, id: "b-13" }), true);
+  assert.equal(d.accept({ channel: "global", seq: 12, id: "b-12" }), false, "but a repeat is still dropped");
+  assert.equal(d.seqOf("global"), 66);
 });
 
 test("GIVEN a repeated id without seq WHEN deduping THEN the repeat is dropped", () => {

@@ -173,6 +173,29 @@ test("GIVEN an open hook WHEN the tab hides and shows THEN it pauses (reason hid
   await hook.unmount();
 });
 
+test("GIVEN two publishers on one channel WHEN a lower seq follows a higher one, across a pause too, THEN each new message is applied once", async () => {
+  const { hook, sockets, r } = await openHook();
+  // publisher A took the seq block 65.., publisher B the block 12..
+  await settle(() => {
+    sockets[0].receive(dataFrame(65, "tokens", { id: "a-65" }));
+    sockets[0].receive(dataFrame(12, "tokens", { id: "b-12" }));
+    sockets[0].receive(dataFrame(66, "tokens", { id: "a-66" }));
+  });
+  await settleUntil(() => r.current.messages.all.length === 3, "three messages");
+  await settle(() => setVisibility("hidden"));
+  await settle(() => setVisibility("visible"));
+  await settleUntil(() => sockets.length === 2, "reconnect");
+  assert.equal(sockets[1].url.searchParams.get("since"), "66", "resumes from the highest seq");
+  await settle(() => {
+    sockets[1].open();
+    sockets[1].receive(dataFrame(12, "tokens", { id: "b-12" })); // already applied
+    sockets[1].receive(dataFrame(13, "tokens", { id: "b-13" }));
+  });
+  await settleUntil(() => r.current.messages.all.length === 4, "the new message");
+  assert.deepEqual(r.current.messages.all.map((m) => m.seq), [65, 12, 66, 13]);
+  await hook.unmount();
+});
+
 test("GIVEN a dropped socket WHEN the hook reconnects THEN status goes closed → connecting → open and nothing is lost or repeated", async () => {
   const { hook, sockets, r } = await openHook();
   await settle(() => sockets[0].receive(dataFrame(1)));

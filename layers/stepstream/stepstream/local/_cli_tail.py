@@ -2,7 +2,10 @@
 
 It is an ordinary realtime client: it mints a token through the token endpoint, connects to
 ``/v1/realtime/connect`` and, when the socket drops (API Gateway's 2 h limit, a restarted dev
-stack), reconnects with a fresh token and ``since=<last seq>`` so nothing is missed or repeated.
+stack), reconnects with a fresh token and ``since=<highest seq seen>`` so nothing kept is missed,
+and drops a message whose ``id`` it already printed. It never drops a message for its ``seq``: with
+two publishers on one channel a lower seq can arrive after a higher one (docs/realtime.md,
+"Sequence numbers").
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import random
 import sys
 import urllib.parse
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -26,6 +30,8 @@ CONNECT_PATH = "/v1/realtime/connect"
 MAX_BACKOFF_SECONDS = 10.0
 KEEPALIVE_SECONDS = 300.0
 PING = json.dumps({"kind": "ping"})
+SEEN_IDS = 2048
+"""Message ids remembered for deduplication; a resume only repeats recent ones."""
 
 
 class Tail:
@@ -49,7 +55,7 @@ class Tail:
         self.raw = raw
         self.out = out
         self.err = err
-        self._seen_ids: set[str] = set()
+        self._seen_ids: OrderedDict[str, None] = OrderedDict()
         self._colour = use_colour(out)
 
     async def run(self) -> None:
@@ -124,18 +130,22 @@ class Tail:
         print(line, file=self.out, flush=True)
 
     def _is_new(self, frame: dict[str, Any]) -> bool:
-        """Drop what a resume replays twice: by ``seq`` per channel, else by message ``id``."""
-        seq = frame.get("seq")
-        if isinstance(seq, int) and frame.get("channel") == self.channel:
-            if self.last_seq is not None and seq <= self.last_seq:
-                return False
-            self.last_seq = seq
-            return True
+        """Drop what a resume delivers twice, by message ``id`` (the last :data:`SEEN_IDS`);
+        remember the highest ``seq`` of the channel as the point to resume from."""
         message_id = frame.get("id")
         if isinstance(message_id, str):
             if message_id in self._seen_ids:
                 return False
-            self._seen_ids.add(message_id)
+            self._seen_ids[message_id] = None
+            if len(self._seen_ids) > SEEN_IDS:
+                self._seen_ids.popitem(last=False)
+        seq = frame.get("seq")
+        if (
+            isinstance(seq, int)
+            and not isinstance(seq, bool)
+            and frame.get("channel") == self.channel
+        ):
+            self.last_seq = seq if self.last_seq is None else max(self.last_seq, seq)
         return True
 
     def _note(self, text: str) -> None:

@@ -2,10 +2,12 @@
 
 ``subscribe`` mints a fresh token for every (re)connect (tokens live 60 s and are checked only at
 connect), resumes from the highest ``seq`` it has seen after a drop (``since=``), and drops a
-message whose ``id`` it has already yielded, so a resume never repeats one. When it connects with
-``since`` it speaks first (``{"kind":"ping"}``): on AWS the replay of a ``?since=`` connect runs in
-the connection's first ``$default`` invocation (docs/realtime.md, "History and resume"). It also
-pings after ``keepalive`` seconds of silence, so API Gateway's 10-minute idle close never hits.
+message whose ``id`` it has already yielded, so a resume never repeats one; it never drops a
+message for its ``seq`` (two publishers' seqs interleave, docs/realtime.md "Sequence numbers").
+When it connects with ``since`` it speaks first (``{"kind":"ping"}``): on AWS the replay of a
+``?since=`` connect runs in the connection's first ``$default`` invocation (docs/realtime.md,
+"History and resume"). It also pings after ``keepalive`` seconds of silence, so API Gateway's
+10-minute idle close never hits.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import os
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -28,6 +30,8 @@ from ._tokens import get_subscription_token
 
 CONNECT_PATH = "/v1/realtime/connect"
 _SEEN_IDS = 10_000
+"""Message ids remembered for deduplication (oldest forgotten first). Dedupe is by id only: with
+two publishers on one channel a lower seq can follow a higher one, and it is a new message."""
 
 
 class _HasId(Protocol):
@@ -128,7 +132,7 @@ async def subscribe(
     token: str | None = None,
     keepalive: float = 300.0,
     max_backoff: float = 5.0,
-) -> AsyncIterator[Message]:
+) -> AsyncGenerator[Message, None]:
     """Yield the ``data`` and ``run`` messages of ``channel``'s ``topics`` until the caller stops.
 
     ``since``: first replay the kept messages with a greater ``seq``. ``token``: use this token for
