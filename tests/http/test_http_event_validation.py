@@ -48,7 +48,12 @@ CASES: list[tuple[str, bytes, int, str]] = [
     ("data is a string", b'{"name": "a", "data": "x"}', 400, "event.data must be a JSON object"),
     ("user is a string", b'{"name": "a", "user": "x"}', 400, "event.user must be a JSON object"),
     ("id wrong type", b'{"name": "a", "id": 5}', 400, "event.id must be a string"),
-    ("id too long", json.dumps({"name": "a", "id": "i" * 257}).encode(), 400, "event.id is longer than 256"),
+    (
+        "id too long",
+        json.dumps({"name": "a", "id": "i" * 257}).encode(),
+        400,
+        "event.id is longer than 256",
+    ),
     ("ts negative", b'{"name": "a", "ts": -1}', 400, "event.ts must be"),
     ("ts a string", b'{"name": "a", "ts": "now"}', 400, "event.ts must be"),
     ("ts a boolean", b'{"name": "a", "ts": true}', 400, "event.ts must be"),
