@@ -17,12 +17,13 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from stepstream import Stepstream, _aws
-from stepstream.local._gateway import RunningGateway
+from stepstream.local._gateway import GatewayLimits, RunningGateway
 from stepstream.realtime import sweep_keepalive
 from stepstream.realtime._keepalive import PING_EVERY_MINUTES
 from stepstream.store._connections import ConnectionStore, connection_shard
 
 from ._support import eventually, realtime_items, recv_json, token
+from .conftest import GatewayFactory
 
 BASE_MINUTE = int(datetime(2026, 1, 5, 8, 0, tzinfo=UTC).timestamp()) // 60
 
@@ -152,3 +153,23 @@ def test_no_websocket_api_means_nothing_to_ping(aws: Any, monkeypatch: pytest.Mo
     monkeypatch.delenv("STEPSTREAM_WS_MANAGEMENT_URL", raising=False)
     result = sweep_keepalive(minute_of(BASE_MINUTE))
     assert (result.pinged, result.gone, result.failed) == (0, 0, 0)
+
+
+async def test_sweep_pings_hold_a_silent_socket_open(gateway_factory: GatewayFactory) -> None:
+    # GIVEN a gateway that closes sockets idle for 0.8 s, and a client that never speaks
+    gateway = gateway_factory(limits=GatewayLimits(idle_timeout=0.8))
+    (ws,) = await open_sockets(gateway, 1)
+    first = gateway.gateway.connection_ids()
+    try:
+        # WHEN sweeps run for a cycle of minutes every 0.1 s, for several idle timeouts
+        deadline = asyncio.get_running_loop().time() + 2.5
+        minute = BASE_MINUTE
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.to_thread(sweep_keepalive, minute_of(minute))
+            minute += 1
+            await asyncio.sleep(0.1)
+        # THEN the same socket is still open, with the pings waiting for it
+        assert gateway.gateway.connection_ids() == first
+        assert await pings_waiting(ws) >= 2
+    finally:
+        await ws.close()
