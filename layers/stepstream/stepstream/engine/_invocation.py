@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from ..store import CheckpointRejected, RunRecord, StepRecord, WaitRecord
 from . import _faults
 from ._backends import Backends
+from ._ids import now_ms
 from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, Stopping
 from ._memo import Memo, memoized
 
@@ -45,6 +46,9 @@ class Invocation:
         self._inflight = 0
         self._idle: asyncio.Event | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
+        # When the function last came back from a step call (or started): the code between two
+        # steps takes no logical time, so a wait reached now covers events from this moment on.
+        self.boundary_ms = now_ms()
 
     # --- control flow -----------------------------------------------------------------------
     def interrupt(self, exc: Interrupt) -> NoReturn:
@@ -81,7 +85,10 @@ class Invocation:
                 if self._inflight == 0 and self._idle is not None:
                     self._idle.set()
 
-        return await memoized(self.memo, hash_, self.before_new_step, tracked)
+        try:
+            return await memoized(self.memo, hash_, self.before_new_step, tracked)
+        finally:
+            self.boundary_ms = now_ms()
 
     async def drain(self) -> None:
         """Let parallel step bodies that are still running finish and checkpoint."""

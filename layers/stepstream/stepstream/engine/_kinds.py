@@ -144,7 +144,10 @@ async def wait_step(
     state = inv.backends.state
     trigger = inv.run.event
     if pending is None:
-        reached = now_ms()
+        # The wait covers events since the previous step returned, not just since this line:
+        # a function that publishes "please confirm" and then waits (the seeds' human-in-the-loop
+        # pattern) must not miss an answer that arrives before the wait is written.
+        reached = min(now_ms(), inv.boundary_ms)
         inv.hook(_faults.WAIT_REACHED, hash_)
         expires = time.time() + seconds
         record = StepRecord(
