@@ -95,9 +95,15 @@ def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, A
         # idempotent, so redo them.
         after_terminal(app, backends, current)
         return
+    # The holder usually lets go within milliseconds (a resume that raced the end of the
+    # invocation that suspended), so come back soon and back off only if it keeps holding; the
+    # lease's full length would park such a resume for up to 30 s.
+    bounces = body.get("bounces", 0)
+    bounces = bounces if isinstance(bounces, int) and 0 <= bounces < 64 else 0
     wait_ms = (current.lease_until or 0) - now_ms()
-    delay = min(MAX_BOUNCE_SECONDS, max(1, math.ceil(wait_ms / 1000)))
+    delay = min(MAX_BOUNCE_SECONDS, 2**bounces, max(1, math.ceil(wait_ms / 1000)))
     bounced = {k: v for k, v in body.items() if k != "wake_at"}
+    bounced["bounces"] = bounces + 1
     backends.queue.send(bounced, delay_seconds=delay)
 
 
