@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import uvicorn
 from fastapi import APIRouter, HTTPException, Request
-from starlette.types import ASGIApp
 
 from stepstream import NonRetriableError, Stepstream
 from stepstream._config import DEV_SIGNING_KEY
@@ -48,27 +43,6 @@ def make_app() -> Stepstream:
         ctx.step.run("explode", explode)
 
     return app
-
-
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Yield the base URL (``http://127.0.0.1:<port>``) while uvicorn serves ``app``."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError("uvicorn exited before it started serving")
-            thread.join(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def run_until_settled(app: Stepstream, timeout: float = 20.0) -> None:

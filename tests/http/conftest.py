@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _http_support import make_app, serve
+from _http_support import make_app
+from _serve import serve
 
 from stepstream import Stepstream
 from stepstream._aws import reset_clients

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from _http_support import EVENT_KEY, serve
+from _http_support import EVENT_KEY
+from _serve import serve
 
 from stepstream import Stepstream
 from stepstream.http import create_api

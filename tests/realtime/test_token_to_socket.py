@@ -4,6 +4,7 @@ what is published on that channel's topics, and nothing of the topics it was not
 from __future__ import annotations
 
 import httpx
+from _serve import serve
 from websockets.asyncio.client import connect
 
 from stepstream import Stepstream
@@ -13,7 +14,6 @@ from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import Realtime, channel, topic
 
 from ._clients import nothing_more, receive
-from ._serve import serve
 
 ai = channel(lambda run_id: f"ai:{run_id}").add_topic(topic("tokens")).add_topic(topic("secret"))
 

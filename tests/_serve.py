@@ -1,4 +1,4 @@
-"""A real uvicorn on a loopback port for the token API tests."""
+"""A real uvicorn on a loopback port, for tests that talk HTTP to an ASGI app."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def serve(app: ASGIApp) -> Iterator[str]:
         app, host="127.0.0.1", port=0, log_config=None, lifespan="off", access_log=False
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn-token-test", daemon=True)
+    thread = threading.Thread(target=server.run, name="uvicorn-test", daemon=True)
     thread.start()
     try:
         while not server.started:
