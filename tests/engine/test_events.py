@@ -149,7 +149,7 @@ def test_an_ingestion_that_died_half_way_is_redone_by_the_next_send(
 
     # GIVEN ingestion dies after storing the event, before starting its runs, and its claim
     # lapses at once
-    monkeypatch.setattr(_ingest, "CLAIM_MS", 0)
+    monkeypatch.setattr(_ingest, "EVENT_CLAIM_MS", 0)
 
     def die(point: str, event_id: str, _: str) -> None:
         if point == _faults.EVENT_STORED:
@@ -162,7 +162,7 @@ def test_an_ingestion_that_died_half_way_is_redone_by_the_next_send(
     finally:
         app.fault_hook = None
     assert app.runs.for_event("half-done") == []
-    time.sleep(0.002)  # the claim lapses (CLAIM_MS = 0)
+    time.sleep(0.002)  # the claim lapses (EVENT_CLAIM_MS = 0)
 
     # WHEN the client sends the same event again THEN the run starts, once
     app.send({"name": "test/ev", "data": {"n": 9}, "id": "half-done"})

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ._event import Event
 from ._function import CancelOn, Function, Trigger, normalise_triggers
 from .engine import _cel
+from .engine._backends import Backends
 from .engine._cron import tick
 from .engine._executor import execute
 from .engine._faults import FaultHook
@@ -23,13 +24,17 @@ class Stepstream:
     """An app: its functions, and the entry points that send events, execute runs and read
     them back. Everything reads its settings from the environment when used."""
 
-    def __init__(self, id: str) -> None:
+    def __init__(self, id: str, *, backends: Callable[[], Backends] | None = None) -> None:
         if not id or not isinstance(id, str):
             raise ValueError("Stepstream(id=...) needs a non-empty app id")
         self.id = id
         self.functions: dict[str, Function] = {}
-        self.runs = Runs()
-        self.events = Events()
+        self.backends_provider: Callable[[], Backends] = backends or Backends.from_env
+        """Makes the store, queue and settings for one entry-point call (one event sent, one
+        executor message, one tick). The default reads the environment each time; tests and
+        the dev stack may inject other backends (e.g. the in-memory store)."""
+        self.runs = Runs(self.backends)
+        self.events = Events(self.backends)
         self.fault_hook: FaultHook | None = None
         """Test hook called at named points of execution (see ``engine/_faults.py``)."""
         self._realtime: Realtime | None = None
@@ -78,6 +83,10 @@ class Stepstream:
             return fn
 
         return register
+
+    def backends(self) -> Backends:
+        """The backends one entry-point call uses; made once per call and passed down."""
+        return self.backends_provider()
 
     def get_function(self, function_id: str) -> Function | None:
         return self.functions.get(function_id)

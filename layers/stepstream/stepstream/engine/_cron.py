@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .._function import TriggerCron
-from ._backends import Backends
+from .._states import DEDUPE_MS
 from ._ids import now_ms, ulid_from
-from ._ingest import DEDUPE_MS, start_run
+from ._ingest import start_run
 
 if TYPE_CHECKING:
     from .._app import Stepstream
@@ -24,7 +24,7 @@ def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
     from croniter import croniter
 
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
-    backends = Backends.from_env()
+    backends = app.backends()
     started: list[str] = []
     for fn in app.functions.values():
         for trigger in fn.triggers:

@@ -38,7 +38,7 @@ def execute(app: Stepstream, body: dict[str, Any], lambda_context: Any) -> None:
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
         return
-    backends = Backends.from_env()
+    backends = app.backends()
     if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
         return
     owner = ulid()

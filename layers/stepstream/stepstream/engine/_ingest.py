@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._event import Event, validate_event
 from .._function import Function, TriggerEvent
+from .._states import DEDUPE_MS, EVENT_CLAIM_MS, WAIT_SKEW_MS
 from ..store import CancelRecord, RunRecord, StepRecord
 from . import _cel, _faults, _serde
 from ._backends import Backends
@@ -16,10 +17,6 @@ from ._ids import now_ms, ulid, ulid_from
 if TYPE_CHECKING:
     from .._app import Stepstream
 
-DEDUPE_MS = 24 * 3600 * 1000
-CLAIM_MS = 30_000
-"""How long an ingestion may take before another send of the same event id may redo it."""
-WAIT_SKEW_MS = 250
 CANCEL_LIFETIME_S = 367 * 86400
 log = logging.getLogger("stepstream.ingest")
 
@@ -31,7 +28,7 @@ def ingest(app: Stepstream, raw: Any) -> list[str]:
     events = [
         validate_event(item, index=i if len(items) > 1 else None) for i, item in enumerate(items)
     ]
-    backends = Backends.from_env()
+    backends = app.backends()
     ids = []
     for event in events:
         ids.append(_ingest_one(app, backends, event))
@@ -44,7 +41,7 @@ def _ingest_one(app: Stepstream, backends: Backends, event: Event) -> str:
     event.ts = event.ts or now
     data = event.model_dump(mode="json")
     state = backends.state
-    received = state.claim_event(data, now, now + DEDUPE_MS, CLAIM_MS)
+    received = state.claim_event(data, now, now + DEDUPE_MS, EVENT_CLAIM_MS)
     if received is None:
         log.info("duplicate event %s ignored", event.id)
         return event.id

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._event import Event
 from .._function import Function
+from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS
 from ..store import StepRecord, WaitRecord
 from . import _cel, _faults, _serde
 from ._ids import now_ms, ulid
@@ -19,12 +20,6 @@ from ._invocation import Invocation
 from ._retry import error_dict, gives_up, retry_delay
 
 EVENT_TYPE = f"{Event.__module__}:{Event.__qualname__}"
-WAIT_SKEW_MS = 250
-"""Events received this long before a wait was reached still count: clocks of the ingesting and
-the executing Lambda may differ slightly."""
-WAIT_LOOKBACK_MS = 60_000
-"""How long after being reached a wait record is surely stored: the two are one checkpoint apart
-in one invocation."""
 
 
 async def run_body(

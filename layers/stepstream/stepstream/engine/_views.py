@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel
@@ -107,11 +108,14 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
 class Runs:
     """``app.runs``."""
 
+    def __init__(self, backends: Callable[[], Backends]) -> None:
+        self._backends = backends
+
     def get(self, run_id: str) -> RunView | None:
         """The run with its steps, or None."""
         if not _plausible(run_id):
             return None
-        backends = Backends.from_env()
+        backends = self._backends()
         run, steps = backends.state.load_run(run_id)
         return _view(run, steps, backends) if run is not None else None
 
@@ -119,7 +123,7 @@ class Runs:
         """The runs an event started."""
         if not _plausible(event_id):
             return []
-        backends = Backends.from_env()
+        backends = self._backends()
         views = []
         for run_id in backends.state.runs_for_event(event_id):
             run, steps = backends.state.load_run(run_id)
@@ -129,7 +133,7 @@ class Runs:
 
     def recent(self, limit: int = 50, function_id: str | None = None) -> list[RunView]:
         """Newest runs first, without their steps."""
-        backends = Backends.from_env()
+        backends = self._backends()
         limit = max(1, min(int(limit), 500))
         return [_view(r, [], backends) for r in backends.state.recent_runs(limit, function_id)]
 
@@ -138,7 +142,7 @@ class Runs:
         sleeping or waiting run is cancelled at once, a running one at its next step."""
         if not _plausible(run_id):
             return None
-        backends = Backends.from_env()
+        backends = self._backends()
         if backends.state.cancel_run(run_id, now_ms()):
             run = backends.state.get_run(run_id)
             if run is not None:
@@ -153,14 +157,15 @@ class StoredEvent(Event):
 class Events:
     """``app.events``."""
 
+    def __init__(self, backends: Callable[[], Backends]) -> None:
+        self._backends = backends
+
     def get(self, event_id: str) -> StoredEvent | None:
         if not _plausible(event_id):
             return None
-        data = Backends.from_env().state.get_event(event_id)
+        data = self._backends().state.get_event(event_id)
         return StoredEvent.model_validate(data) if data is not None else None
 
     def recent(self, limit: int = 50) -> list[StoredEvent]:
         limit = max(1, min(int(limit), 500))
-        return [
-            StoredEvent.model_validate(e) for e in Backends.from_env().state.recent_events(limit)
-        ]
+        return [StoredEvent.model_validate(e) for e in self._backends().state.recent_events(limit)]

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-TERMINAL = frozenset({"completed", "failed", "cancelled"})
-ACTIVE = ("queued", "running", "sleeping", "waiting")
-FINAL_STEP = frozenset({"ok", "error"})
+from .._states import ACTIVE, FINAL_STEP, TERMINAL, RunStatus
+
+__all__ = ["ACTIVE", "FINAL_STEP", "TERMINAL"]
 
 
 @dataclass
@@ -20,7 +20,7 @@ class RunRecord:
     function_id: str
     event: dict[str, Any]
     event_id: str = ""
-    status: str = "queued"
+    status: str = RunStatus.QUEUED
     attempt: int = 0
     created_at: int = 0
     started_at: int | None = None
