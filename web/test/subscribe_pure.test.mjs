@@ -1,8 +1,11 @@
-// Pure helpers of web/subscribe.js: backoff, URL building, dedupe, message shape.
+// Pure helpers of web/subscribe.js: backoff, URL building, dedupe, resume point, reading frames,
+// message shape.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Deduper, backoffDelay, connectUrl, toMessage } from "../subscribe.js";
+import { ResumePoint } from "../subscribe/dedupe.js";
+import { isWanted, readFrame } from "../subscribe/frames.js";
 
 test("GIVEN attempts 0..10 WHEN computing backoff THEN it doubles, is capped, and jitter stays in [step/2, step]", () => {
   const steps = [250, 500, 1000, 2000, 4000, 5000, 5000];
@@ -105,4 +108,57 @@ test("GIVEN absent or garbage optional fields WHEN converting THEN they are left
   assert.equal("runId" in message, false);
   assert.equal(message.data, undefined);
   assert.ok(!Number.isNaN(message.createdAt.getTime()));
+});
+
+test("GIVEN settled messages WHEN tracking the resume point THEN it is the highest seq of the subscribed channel, never lowered", () => {
+  const resume = new ResumePoint("a");
+  assert.equal(resume.seq, null);
+  resume.settle({ channel: "a", seq: 65 });
+  resume.settle({ channel: "a", seq: 12 });
+  assert.equal(resume.seq, 65, "a lower seq from a second publisher does not move it back");
+  resume.settle({ channel: "b", seq: 900 });
+  resume.settle({ channel: "a" });
+  resume.settle({ channel: "a", seq: "99" });
+  assert.equal(resume.seq, 65, "other channels and seq-less messages do not count");
+  resume.settle({ channel: "a", seq: 66 });
+  assert.equal(resume.seq, 66);
+});
+
+test("GIVEN a since option WHEN tracking the resume point THEN it starts there, and only when a channel is named", () => {
+  assert.equal(new ResumePoint("a", 10).seq, 10);
+  assert.equal(new ResumePoint("a", 0).seq, 0);
+  assert.equal(new ResumePoint("a", undefined).seq, null);
+  assert.equal(new ResumePoint(null, 10).seq, null);
+});
+
+test("GIVEN raw socket data WHEN reading it THEN each frame becomes the event the connection machine expects", () => {
+  const data = { kind: "data", channel: "c", topic: "t", data: 1, seq: 1, id: "m1" };
+  assert.deepEqual(readFrame(JSON.stringify(data)), { type: "message", frame: data });
+  assert.equal(readFrame('{"kind":"run","id":"r"}').type, "message");
+  for (const quiet of ['{"kind":"ping"}', '{"kind":"pong"}', '{"kind":"sub"}', '{"kind":["data"]}', "null", "[1]", "3"]) {
+    assert.deepEqual(readFrame(quiet), { type: "traffic" }, quiet);
+  }
+  const error = readFrame('{"kind":"error","data":{"code":"bad_frame","message":"unknown kind"}}');
+  assert.equal(error.type, "errorFrame");
+  assert.equal(error.error.code, "bad_frame");
+  assert.equal(error.error.message, "stepstream realtime: bad_frame: unknown kind");
+  assert.equal(readFrame('{"kind":"error"}').error.code, "error");
+  assert.match(readFrame(new Uint8Array([1])).error.message, /binary frame/);
+  const garbage = readFrame(`{${"x".repeat(500)}`);
+  assert.equal(garbage.type, "badFrame");
+  assert.ok(garbage.error.message.length < 150, "only the start of the frame is quoted");
+});
+
+test("GIVEN frames WHEN checking them against the subscription THEN only its channel and topics pass, and run frames need no topic", () => {
+  const topics = new Set(["tokens"]);
+  assert.equal(isWanted({ kind: "data", channel: "c", topic: "tokens" }, "c", topics), true);
+  assert.equal(isWanted({ kind: "data", channel: "other", topic: "tokens" }, "c", topics), false);
+  assert.equal(isWanted({ kind: "data", channel: "c", topic: "secrets" }, "c", topics), false);
+  assert.equal(isWanted({ kind: "data", channel: "c", topic: "secrets" }, "c", null), true, "no topic list: every topic");
+  assert.equal(isWanted({ kind: "data", channel: "c" }, "c", topics), false, "a data frame needs a topic");
+  assert.equal(isWanted({ kind: "data", topic: "tokens" }, "c", topics), false, "and a channel");
+  assert.equal(isWanted({ kind: "run", channel: "c" }, "c", topics), true);
+  assert.equal(isWanted({ kind: "run" }, "c", topics), true);
+  assert.equal(isWanted({ kind: "run", channel: "other" }, "c", topics), false);
+  assert.equal(isWanted({ kind: "data", channel: "any", topic: "tokens" }, null, topics), true, "no channel named: any");
 });

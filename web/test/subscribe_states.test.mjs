@@ -412,3 +412,25 @@ test("GIVEN token() resolving to the token endpoint's {jwt} body WHEN connecting
   assert.equal(sockets[0].url.searchParams.get("token"), "from-endpoint");
   sub.close();
 });
+
+test("GIVEN callbacks that close the subscription WHEN they run mid-transition THEN it closes for good: no ping, no retry", async () => {
+  const onOpen = start({
+    keepaliveMs: 10,
+    onStatus: (s) => {
+      if (s === "open") onOpen.sub.close();
+    },
+  });
+  await until(() => onOpen.sockets.length === 1, "socket");
+  onOpen.sockets[0].open();
+  assert.equal(onOpen.sub.status, "closed");
+  assert.equal(onOpen.sockets[0].closedByClient.code, 1000);
+
+  const onRefused = start({ onError: () => onRefused.sub.close() });
+  await until(() => onRefused.sockets.length === 1, "socket");
+  onRefused.sockets[0].drop(1006);
+  assert.equal(onRefused.sub.status, "closed");
+
+  await new Promise((resolve) => setTimeout(resolve, 40));
+  assert.deepEqual(onOpen.sockets[0].sent, [], "no keepalive ping after close");
+  assert.equal(onRefused.sockets.length, 1, "no reconnect after close");
+});
