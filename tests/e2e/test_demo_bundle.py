@@ -19,6 +19,22 @@ def sources() -> list[str]:
     return re.findall(r'"([^"]+)"', block.group(1))
 
 
+IMPORT = re.compile(r"""\bfrom\s+["'](\.{1,2}/[^"']+)["']""")
+
+
+def test_every_project_module_the_bundle_imports_is_a_listed_source() -> None:
+    # GIVEN the listed sources
+    listed = set(sources())
+    # WHEN following their relative imports
+    imported = {
+        (ROOT / source).parent.joinpath(target).resolve().relative_to(ROOT).as_posix()
+        for source in listed
+        for target in IMPORT.findall((ROOT / source).read_text())
+    }
+    # THEN each is listed, so the hash below covers it
+    assert imported <= listed, f"add {sorted(imported - listed)} to SOURCES in web/demos/build.mjs"
+
+
 def test_bundle_is_built_from_the_current_sources() -> None:
     digest = hashlib.sha256()
     for source in sources():
