@@ -74,26 +74,10 @@ class History(RealtimeTable):
             return kept
 
     def _kept_by_id(self, channel: str, frame: dict[str, Any]) -> dict[str, Any] | None:
-        marker = (
-            self._db("GetItem")
-            .get_item(
-                TableName=self.table,
-                Key=_key(f"HIST#{channel}", f"ID#{frame['id']}"),
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
+        marker = self._get(_key(f"HIST#{channel}", f"ID#{frame['id']}"))
         if marker is None:
             return None
-        kept = (
-            self._db("GetItem")
-            .get_item(
-                TableName=self.table,
-                Key=_key(f"HIST#{channel}", seq_key(int(marker["seq"]["N"]))),
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
+        kept = self._get(_key(f"HIST#{channel}", seq_key(int(marker["seq"]["N"]))))
         if kept is None:  # expired between the two reads: re-use the seq with this frame
             return {**frame, "seq": int(marker["seq"]["N"])}
         loaded: dict[str, Any] = json.loads(kept["frame"]["S"])

@@ -29,6 +29,15 @@ class RealtimeTable:
             self._on_request(operation)
         return _aws.client("dynamodb")
 
+    def _get(self, key: Item) -> Item | None:
+        """One consistent ``GetItem``: the item, or ``None``."""
+        item: Item | None = (
+            self._db("GetItem")
+            .get_item(TableName=self.table, Key=key, ConsistentRead=True)
+            .get("Item")
+        )
+        return item
+
     def _query(self, **kwargs: Any) -> Iterable[Item]:
         """One consistent ``Query``, and another per 1 MB page."""
         while True:

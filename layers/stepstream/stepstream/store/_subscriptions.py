@@ -135,15 +135,7 @@ class Subscriptions(RealtimeTable):
 
     def subscription(self, connection_id: str, channel: str) -> Subscription | None:
         """One subscription, read with one consistent ``GetItem``, or ``None``."""
-        item = (
-            self._db("GetItem")
-            .get_item(
-                TableName=self.table,
-                Key=_subscription_key(connection_id, channel),
-                ConsistentRead=True,
-            )
-            .get("Item")
-        )
+        item = self._get(_subscription_key(connection_id, channel))
         return _subscription(channel, item) if item else None
 
     def remove_topics(
@@ -202,11 +194,7 @@ class Subscriptions(RealtimeTable):
 
     def channels_of(self, connection_id: str) -> list[str]:
         """The channels the connection holds (one consistent ``GetItem`` of its meta item)."""
-        item = (
-            self._db("GetItem")
-            .get_item(TableName=self.table, Key=_meta_key(connection_id), ConsistentRead=True)
-            .get("Item")
-        )
+        item = self._get(_meta_key(connection_id))
         return sorted(item["channels"]["SS"]) if item and "channels" in item else []
 
     def subscribers(self, channel: str) -> list[Subscription]:
