@@ -147,7 +147,7 @@ class SlowPoster:
     """The real ``@connections`` client behind an extra fixed delay per post."""
 
     def __init__(self) -> None:
-        from stepstream.store._connections import ConnectionsApi
+        from stepstream.store import ConnectionsApi
 
         self._api = ConnectionsApi()
 

@@ -13,7 +13,7 @@ from stepstream import Context, Stepstream
 from stepstream.engine import _faults
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime, channel, topic
-from stepstream.store._connections import ConnectionStore
+from stepstream.store import ConnectionStore
 
 from .harness import Harness
 

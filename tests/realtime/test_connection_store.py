@@ -7,7 +7,8 @@ import time
 import pytest
 
 from stepstream.local._provision import Provisioned
-from stepstream.store._connections import MAX_CONNECTION_SECONDS, ConnectionStore
+from stepstream.store import ConnectionStore
+from stepstream.store._subscriptions import MAX_CONNECTION_SECONDS
 
 
 def _later(seconds: int = 600) -> int:

@@ -12,7 +12,8 @@ from stepstream._errors import PayloadTooLargeError
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
 from stepstream.realtime._seq import MAX_BLOCK, SeqAllocator
-from stepstream.store._connections import ConnectionStore, seq_key
+from stepstream.store import ConnectionStore
+from stepstream.store._history import seq_key
 
 ch = channel("checks").add_topic(topic("any")).add_topic(topic("n").type(float))()
 

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from stepstream._errors import PayloadTooLargeError
 from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
-from stepstream.store._connections import HOLD, ConnectionsApi, ConnectionStore
+from stepstream.store import HOLD, ConnectionsApi, ConnectionStore
 
 from ._clients import nothing_more, receive, subscriber
 

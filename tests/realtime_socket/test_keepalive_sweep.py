@@ -20,7 +20,8 @@ from stepstream import Stepstream, _aws
 from stepstream.local._gateway import GatewayLimits, RunningGateway
 from stepstream.realtime import sweep_keepalive
 from stepstream.realtime._keepalive import PING_EVERY_MINUTES
-from stepstream.store._connections import ConnectionStore, connection_shard
+from stepstream.store import ConnectionStore
+from stepstream.store._connection_listing import connection_shard
 
 from ._support import eventually, realtime_items, recv_json, token
 from .conftest import GatewayFactory

@@ -18,7 +18,7 @@ from stepstream import _aws
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._socket import HOLD, on_message
-from stepstream.store._connections import ConnectionsApi, ConnectionStore
+from stepstream.store import ConnectionsApi, ConnectionStore
 
 from ._support import APP_ID, token
 

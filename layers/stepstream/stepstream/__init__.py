@@ -6,6 +6,8 @@ a subpackage's private modules may change without notice.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ._app import Stepstream
 from ._errors import (
     EventValidationError,
@@ -29,7 +31,9 @@ from .realtime import (
     get_subscription_token,
     topic,
 )
-from .realtime._subscribe import subscribe
+
+if TYPE_CHECKING:
+    from .realtime import subscribe
 
 __all__ = [
     "CancelOn",
@@ -59,3 +63,12 @@ __all__ = [
     "subscribe",
     "topic",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The subscriber needs websockets, which only code that subscribes should pay to import.
+    if name == "subscribe":
+        from . import realtime
+
+        return realtime.subscribe
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

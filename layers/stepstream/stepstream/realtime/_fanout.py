@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..store._connections import Subscription
+from ..store import Subscription
 from ._frames import dumps
 
 _log = logging.getLogger("stepstream.realtime")

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ..store._connections import CONNECTION_SHARDS, ConnectionsApi, ConnectionStore
+from ..store import CONNECTION_SHARDS, ConnectionsApi, ConnectionStore
 from ._frames import PING, dumps
 
 PING_EVERY_MINUTES = 4

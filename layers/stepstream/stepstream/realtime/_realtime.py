@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import NonRetriableError, PayloadTooLargeError
-from ..store._connections import ConnectionsApi, ConnectionStore
+from ..store import ConnectionsApi, ConnectionStore
 from ._authorize import Authorize, require_signing_key
 from ._fanout import Fanout, Poster
 from ._frames import MAX_SERVER_FRAME_BYTES, data_frame, frame_size, run_frame

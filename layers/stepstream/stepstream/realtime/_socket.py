@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..store._connections import HOLD, ConnectionsApi, ConnectionStore
+from ..store import HOLD, ConnectionsApi, ConnectionStore
 from ._frames import PONG, ClientFrame, FrameError, dumps, error_frame, parse_client_frame
 from ._realtime import subscriber_cache_seconds
 from ._tokens import TokenClaims, TokenError, verify_token

@@ -14,14 +14,20 @@ from ._base import (
     WaitRecord,
 )
 from ._blobs import S3Blobs
-from ._connections import ConnectionsApi, ConnectionStore, Subscription
+from ._connection_listing import CONNECTION_SHARDS
+from ._connections import ConnectionStore
+from ._connections_api import ConnectionsApi
 from ._queue import SqsQueue
 from ._state import DynamoState
+from ._subscriptions import HOLD, Subscription
 
 # --- engine store (above) ---
-# --- realtime store (store/_connections.py): ConnectionStore, ConnectionsApi, Subscription ---
+# --- realtime store (store/_connections.py and its families): ConnectionStore, ConnectionsApi,
+# Subscription, HOLD, CONNECTION_SHARDS ---
 
 __all__ = [
+    "CONNECTION_SHARDS",
+    "HOLD",
     "TERMINAL",
     "BlobStore",
     "CancelRecord",
