@@ -11,6 +11,7 @@ a thread that runs an event loop."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import json
 import threading
@@ -18,10 +19,12 @@ import time
 import traceback
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+import stepstream.engine
 from stepstream import Context, Stepstream, SyncContext
 from stepstream._config import Settings
 from stepstream.engine._backends import Backends
@@ -204,3 +207,17 @@ def test_no_store_call_runs_on_the_event_loop(
         "BlobStore.get",
     } <= made
     assert calls.on_loop == [], "store calls on the event loop:\n" + "\n".join(calls.on_loop)
+
+
+def test_the_engine_leaves_its_thread_only_through_engine_io() -> None:
+    """One helper is the only way, so a reader never wonders where a call runs."""
+    engine = Path(stepstream.engine.__file__).parent
+    offenders = [
+        f"{path.name}:{node.lineno} .{node.attr}"
+        for path in sorted(engine.glob("*.py"))
+        if path.name != "_io.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("to_thread", "run_in_executor", "run_in_threadpool")
+    ]
+    assert offenders == [], f"use engine/_io.py instead: {offenders}"
