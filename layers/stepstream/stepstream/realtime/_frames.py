@@ -20,7 +20,7 @@ MAX_SERVER_FRAME_BYTES = 128 * 1024
 MAX_CLIENT_FRAME_BYTES = 32_768
 """Default limit for a client frame: a token and a list of topics need far less."""
 MAX_TOPICS_PER_FRAME = 64
-RUN_STATUSES = frozenset({RunStatus.RUNNING, *TERMINAL})
+RUN_STATUSES = frozenset(str(s) for s in (RunStatus.RUNNING, *TERMINAL))
 
 PING: dict[str, Any] = {"kind": "ping"}
 PONG: dict[str, Any] = {"kind": "pong"}
