@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from stepstream import RunStatus
 from stepstream.realtime import Message, encode_sse, subscribe
 
 from .channels import hello_channel
@@ -87,7 +88,7 @@ async def hello_messages(uuid_: str) -> AsyncIterator[Message]:
 
 def _terminal(message: Message) -> bool:
     data = message.data
-    return isinstance(data, dict) and data.get("status") in ("completed", "failed", "cancelled")
+    return isinstance(data, dict) and RunStatus.is_terminal(data.get("status"))
 
 
 @router.post("/api/hello-world", response_class=StreamingResponse)

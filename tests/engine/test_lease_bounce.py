@@ -12,7 +12,6 @@ from typing import Any
 from stepstream import Context, Stepstream
 from stepstream._aws import client
 from stepstream.engine._backends import Backends
-from stepstream.engine._executor import execute
 from stepstream.engine._ids import now_ms
 from stepstream.local._lambda_context import LambdaContext
 from stepstream.local._provision import Provisioned
@@ -43,7 +42,7 @@ def test_a_busy_lease_bounces_the_message_with_a_growing_delay(engine_env: Provi
     try:
         body: dict[str, Any] = {"run_id": run_id, "kind": "resume"}
         for _ in range(7):
-            execute(app, body, LambdaContext())
+            app.execute(body, LambdaContext())
             body = json.loads(sent[-1]["MessageBody"])
     finally:
         sqs.meta.events.unregister("provide-client-params.sqs.SendMessage", capture)

@@ -20,6 +20,7 @@ from ._errors import (
 from ._event import Event
 from ._function import CancelOn, Function, TriggerCron, TriggerEvent
 from ._loader import load_app
+from ._states import RunStatus, StepStatus
 from .engine._context import Context, SyncContext
 from .engine._step import Step, SyncStep
 from .engine._views import RunView, StepView
@@ -46,9 +47,11 @@ __all__ = [
     "PublishValidationError",
     "Realtime",
     "RetryAfterError",
+    "RunStatus",
     "RunView",
     "Step",
     "StepError",
+    "StepStatus",
     "StepView",
     "Stepstream",
     "StepstreamError",

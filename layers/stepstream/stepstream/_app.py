@@ -13,7 +13,8 @@ from .engine._backends import Backends
 from .engine._cron import tick
 from .engine._executor import execute
 from .engine._faults import FaultHook
-from .engine._ingest import ingest
+from .engine._ingest import ingest, validate_events
+from .engine._ports import Engine
 from .engine._views import Events, Runs
 
 if TYPE_CHECKING:
@@ -22,7 +23,11 @@ if TYPE_CHECKING:
 
 class Stepstream:
     """An app: its functions, and the entry points that send events, execute runs and read
-    them back. Everything reads its settings from the environment when used."""
+    them back. Everything reads its settings from the environment when used.
+
+    To the engine it is a facade: the function registry, the realtime source, the event sender
+    and the holder of the fault hook (the protocols of ``engine/_ports.py``), handed to the
+    engine as one ``Engine`` per entry-point call."""
 
     def __init__(self, id: str, *, backends: Callable[[], Backends] | None = None) -> None:
         if not id or not isinstance(id, str):
@@ -88,6 +93,16 @@ class Stepstream:
         """The backends one entry-point call uses; made once per call and passed down."""
         return self.backends_provider()
 
+    def _engine(self) -> Engine:
+        """The engine's view of this app for one entry-point call."""
+        return Engine(
+            registry=self,
+            realtime=self,
+            sender=self,
+            hooks=self,
+            make_backends=self.backends,
+        )
+
     def get_function(self, function_id: str) -> Function | None:
         return self.functions.get(function_id)
 
@@ -104,15 +119,15 @@ class Stepstream:
         ``PayloadTooLargeError`` (naming the field or the sizes) before storing anything."""
         if isinstance(events, Event):
             events = events.model_dump()
-        return ingest(self, events)
+        return ingest(self._engine(), validate_events(events))
 
     def execute(self, message: dict[str, Any], lambda_context: Any) -> None:
         """Handle one executor queue message (the executor Lambda calls this per record)."""
-        execute(self, message, lambda_context)
+        execute(self._engine(), message, lambda_context)
 
     def tick(self, now: datetime | None = None) -> list[str]:
         """Start the cron runs due this minute (the scheduler Lambda calls this every minute)."""
-        return tick(self, now)
+        return tick(self._engine(), now)
 
     # --- realtime -------------------------------------------------------------------------------
     @property

@@ -19,6 +19,12 @@ class RunStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
 
+    @staticmethod
+    def is_terminal(status: object) -> bool:
+        """Whether ``status`` (a member or its string, e.g. a run frame's ``data.status``) is
+        one a run never leaves: completed, failed or cancelled. False for anything else."""
+        return isinstance(status, str) and status in TERMINAL
+
 
 TERMINAL: frozenset[str] = frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED})
 """A run in one of these never changes again."""

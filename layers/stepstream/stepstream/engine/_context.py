@@ -47,7 +47,9 @@ class Context(_RunContext):
         kwargs = self._publish_args(topic_ref)
         if kwargs is None:
             return None
-        frame: dict[str, Any] = await self._inv.app.realtime.publish(topic_ref, data, **kwargs)
+        frame: dict[str, Any] = await self._inv.engine.publisher().publish(
+            topic_ref, data, **kwargs
+        )
         return frame
 
 
@@ -64,6 +66,6 @@ class SyncContext(_RunContext):
         if kwargs is None:
             return None
         frame: dict[str, Any] = self._inv.call_sync(
-            self._inv.app.realtime.publish(topic_ref, data, **kwargs)
+            self._inv.engine.publisher().publish(topic_ref, data, **kwargs)
         )
         return frame

@@ -4,29 +4,27 @@ minute however often the tick is delivered."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .._function import TriggerCron
 from .._states import DEDUPE_MS
 from ._ids import now_ms, ulid_from
-from ._ingest import start_run
-
-if TYPE_CHECKING:
-    from .._app import Stepstream
+from ._ports import Engine
+from ._start import start_run
 
 CRON_EVENT = "stepstream/scheduled.timer"
 
 
-def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
+def tick(engine: Engine, now: datetime | None = None) -> list[str]:
     """Start every cron run due in the minute of ``now`` (default: the current minute); returns
     the ids of the runs started."""
     from croniter import croniter
 
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
-    backends = app.backends()
+    backends = engine.backends
     started: list[str] = []
-    for fn in app.functions.values():
+    for fn in engine.registry.functions.values():
         for trigger in fn.triggers:
             if not isinstance(trigger, TriggerCron):
                 continue
@@ -47,7 +45,7 @@ def tick(app: Stepstream, now: datetime | None = None) -> list[str]:
                 f"CRON#{fn.id}#{trigger.cron}#{stamp}", run_id, ms + DEDUPE_MS, ms
             ):
                 continue
-            run = start_run(app, backends, fn, event, run_id=run_id)
+            run = start_run(backends, fn, event, run_id=run_id)
             if run is not None:
                 started.append(run.run_id)
     return started

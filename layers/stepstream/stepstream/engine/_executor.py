@@ -9,21 +9,19 @@ import logging
 import math
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._errors import NonRetriableError, StepError
-from ..store import TERMINAL
+from .._states import TERMINAL, RunStatus, StepStatus
 from . import _faults, _serde, _timers
-from ._backends import Backends
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
 from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, RetryLater, Stopping, Suspend
 from ._invocation import Invocation
+from ._io import in_worker_thread, offload
+from ._ports import Engine
 from ._retry import error_dict, retry_delay
-
-if TYPE_CHECKING:
-    from .._app import Stepstream
 
 LEASE_MARGIN_MS = 2_000
 """Added to the Lambda's remaining time: covers clock differences between executors."""
@@ -31,14 +29,14 @@ MAX_BOUNCE_SECONDS = 30
 log = logging.getLogger("stepstream.executor")
 
 
-def execute(app: Stepstream, body: dict[str, Any], lambda_context: Any) -> None:
+def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
     retried by SQS); every run outcome, including a failed run, returns normally."""
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
         return
-    backends = app.backends()
+    backends = engine.backends
     if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
         return
     owner = ulid()
@@ -46,17 +44,17 @@ def execute(app: Stepstream, body: dict[str, Any], lambda_context: Any) -> None:
     lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
     run = backends.state.claim_run(run_id, owner, lease_until, now)
     if run is None:
-        _refused(app, backends, run_id, body)
+        _refused(engine, run_id, body)
         return
-    fn = app.get_function(run.function_id)
+    fn = engine.registry.get_function(run.function_id)
     if fn is None:
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
-        if backends.state.release(run_id, owner, "failed", error=error, now=now_ms()):
-            run.status, run.error = "failed", error
-            after_terminal(app, backends, run)
+        if backends.state.release(run_id, owner, RunStatus.FAILED, error=error, now=now_ms()):
+            run.status, run.error = RunStatus.FAILED, error
+            after_terminal(engine.registry, backends, run)
         return
     steps = backends.state.load_steps(run_id)
-    inv = Invocation(app, fn, run, steps, owner, lambda_context, backends)
+    inv = Invocation(engine, fn, run, steps, owner, lambda_context)
     _run_coroutine(_invoke(inv))
 
 
@@ -82,10 +80,10 @@ def _run_coroutine(coro: Any) -> None:
         raise failure[0]
 
 
-def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, Any]) -> None:
+def _refused(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
     """The claim failed: the run is unknown, finished, or leased by a live executor."""
-    if app.fault_hook is not None:
-        app.fault_hook(_faults.CLAIM_REFUSED, run_id, "")
+    engine.fault(_faults.CLAIM_REFUSED, run_id)
+    backends = engine.backends
     current = backends.state.get_run(run_id)
     if current is None:
         log.warning("message for unknown run %s dropped", run_id)
@@ -93,7 +91,7 @@ def _refused(app: Stepstream, backends: Backends, run_id: str, body: dict[str, A
     if current.status in TERMINAL:
         # A crash may have fallen between finishing the run and its follow-ups; they are
         # idempotent, so redo them.
-        after_terminal(app, backends, current)
+        after_terminal(engine.registry, backends, current)
         return
     # The holder usually lets go within milliseconds (a resume that raced the end of the
     # invocation that suspended), so come back soon and back off only if it keeps holding; the
@@ -117,7 +115,7 @@ async def _invoke(inv: Invocation) -> None:
         if fn.is_async:
             outcome = await fn.handler(Context(inv))
         else:
-            outcome = await asyncio.to_thread(fn.handler, SyncContext(inv))
+            outcome = await in_worker_thread(fn.handler, SyncContext(inv))
     except Interrupt as exc:
         if not isinstance(exc, Stopping) and exc not in inv.interrupts:
             inv.interrupts.append(exc)
@@ -131,28 +129,34 @@ async def _invoke(inv: Invocation) -> None:
     else:
         await _complete(inv, outcome)
     if started_here and inv.run.status not in TERMINAL:
-        await _run_status(inv, "running")
+        await _run_status(inv, RunStatus.RUNNING)
     await _flush_realtime(inv)
 
 
 async def _suspend(inv: Invocation) -> None:
-    backends, run = inv.backends, inv.run
     kinds = {type(i) for i in inv.interrupts}
     if Cancelled in kinds:
-        inv.run.status = "cancelled"
-        await asyncio.to_thread(after_terminal, inv.app, backends, run)
-        await _run_status(inv, "cancelled")
+        inv.run.status = RunStatus.CANCELLED
+        await offload(after_terminal, inv.engine.registry, inv.backends, inv.run)
+        await _run_status(inv, RunStatus.CANCELLED)
         return
     if LeaseLost in kinds:
         return
+    await offload(_store_suspension, inv, kinds)
+
+
+def _store_suspension(inv: Invocation, kinds: set[type[Interrupt]]) -> None:
+    """Release the run and queue what wakes it: a timer per sleeping or waiting step, one retry
+    for the steps that failed, a handover message if the Lambda ran low on time."""
+    backends, run = inv.backends, inv.run
     suspends = [i for i in inv.interrupts if isinstance(i, Suspend)]
     retries = [i for i in inv.interrupts if isinstance(i, RetryLater)]
     if retries or Handover in kinds:
-        status = "queued"
-    elif any(s.status == "waiting" for s in suspends):
-        status = "waiting"
+        status = RunStatus.QUEUED
+    elif any(s.status == StepStatus.WAITING for s in suspends):
+        status = RunStatus.WAITING
     else:
-        status = "sleeping"
+        status = RunStatus.SLEEPING
     if not backends.state.release(run.run_id, inv.owner, status, channels=_new_channels(inv)):
         return
     hop = backends.settings.max_timer_hop_seconds
@@ -169,51 +173,74 @@ async def _suspend(inv: Invocation) -> None:
 
 
 async def _failed_attempt(inv: Invocation, exc: BaseException) -> None:
-    run, fn, backends = inv.run, inv.fn, inv.backends
+    run, fn = inv.run, inv.fn
     # An uncaught StepError replays identically on every attempt, so retrying it cannot help.
     final = isinstance(exc, NonRetriableError | StepError) or run.attempt >= fn.retries
     if not final:
-        delay = retry_delay(exc, run.attempt, backends.settings.retry_base_seconds)
-        if backends.state.release(
-            run.run_id, inv.owner, "queued", attempt=run.attempt + 1, channels=_new_channels(inv)
-        ):
-            _timers.schedule(
-                backends.queue,
-                {"run_id": run.run_id, "kind": "retry"},
-                time.time() + delay,
-                backends.settings.max_timer_hop_seconds,
-            )
+        delay = retry_delay(exc, run.attempt, inv.backends.settings.retry_base_seconds)
+        await offload(_store_retry, inv, delay)
         return
     error: dict[str, Any] = dict(error_dict(exc))
     if isinstance(exc, StepError):
         error = {"name": exc.name, "message": exc.message, "stack": exc.stack, "step": exc.step_id}
+    if await offload(_store_end, inv, RunStatus.FAILED, error=error):
+        await _run_status(inv, RunStatus.FAILED, error=error)
+
+
+def _store_retry(inv: Invocation, delay: float) -> None:
+    """Release the run for its next attempt and queue that attempt after ``delay`` seconds."""
+    run, backends = inv.run, inv.backends
     if backends.state.release(
-        run.run_id, inv.owner, "failed", error=error, now=now_ms(), channels=_new_channels(inv)
+        run.run_id,
+        inv.owner,
+        RunStatus.QUEUED,
+        attempt=run.attempt + 1,
+        channels=_new_channels(inv),
     ):
-        run.status, run.error = "failed", error
-        await asyncio.to_thread(after_terminal, inv.app, backends, run)
-        await _run_status(inv, "failed", error=error)
+        _timers.schedule(
+            backends.queue,
+            {"run_id": run.run_id, "kind": "retry"},
+            time.time() + delay,
+            backends.settings.max_timer_hop_seconds,
+        )
 
 
 async def _complete(inv: Invocation, outcome: Any) -> None:
-    run, backends = inv.run, inv.backends
     try:
         text, type_ref = _serde.encode(outcome)
     except NonRetriableError as exc:
         await _failed_attempt(inv, exc)
         return
-    if backends.state.release(
+    if await offload(_store_end, inv, RunStatus.COMPLETED, output_json=text, output_type=type_ref):
+        await _run_status(inv, RunStatus.COMPLETED, output=_serde.decode(text, None))
+
+
+def _store_end(
+    inv: Invocation,
+    status: RunStatus,
+    *,
+    error: dict[str, Any] | None = None,
+    output_json: str | None = None,
+    output_type: str | None = None,
+) -> bool:
+    """Store the run's final status and do its follow-ups; False if this executor no longer
+    held the run (another one, or a cancellation, got there first)."""
+    run, backends = inv.run, inv.backends
+    if not backends.state.release(
         run.run_id,
         inv.owner,
-        "completed",
-        output_json=text,
-        output_type=type_ref,
+        status,
+        output_json=output_json,
+        output_type=output_type,
+        error=error,
         now=now_ms(),
         channels=_new_channels(inv),
     ):
-        run.status, run.output_json, run.output_type = "completed", text, type_ref
-        await asyncio.to_thread(after_terminal, inv.app, backends, run)
-        await _run_status(inv, "completed", output=_serde.decode(text, None))
+        return False
+    run.status, run.error = status, error
+    run.output_json, run.output_type = output_json, output_type
+    after_terminal(inv.engine.registry, backends, run)
+    return True
 
 
 def _new_channels(inv: Invocation) -> list[str] | None:
@@ -221,10 +248,10 @@ def _new_channels(inv: Invocation) -> list[str] | None:
     return sorted(inv.channels) if inv.channels != set(inv.run.channels) else None
 
 
-async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:
+async def _run_status(inv: Invocation, status: RunStatus, **extra: Any) -> None:
     """Tell subscribers of the channels this invocation published to about a run transition;
     never fails the run. Without channels there is nobody to tell."""
-    realtime = inv.app.realtime_if_available(create=bool(inv.channels))
+    realtime = inv.engine.publisher_if_available(create=bool(inv.channels))
     if realtime is None or not inv.channels:
         return
     try:
@@ -240,7 +267,7 @@ async def _run_status(inv: Invocation, status: str, **extra: Any) -> None:
 
 
 async def _flush_realtime(inv: Invocation) -> None:
-    realtime = inv.app.realtime_if_available(create=bool(inv.channels))
+    realtime = inv.engine.publisher_if_available(create=bool(inv.channels))
     if realtime is None:
         return
     try:

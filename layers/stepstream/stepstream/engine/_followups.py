@@ -3,22 +3,19 @@ the parent's ``step.invoke`` and start the ``on_failure`` run."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from ..store import TERMINAL, RunRecord, StepRecord
+from .._states import TERMINAL, RunStatus, StepStatus
+from ..store import RunRecord, StepRecord
 from . import _serde
 from ._backends import Backends
 from ._ids import now_ms, ulid
-from ._ingest import start_run
-
-if TYPE_CHECKING:
-    from .._app import Stepstream
+from ._ports import FunctionRegistry
+from ._start import start_run
 
 
-def after_terminal(app: Stepstream, backends: Backends, run: RunRecord) -> None:
+def after_terminal(registry: FunctionRegistry, backends: Backends, run: RunRecord) -> None:
     resolve_parent(backends, run)
-    if run.status == "failed":
-        start_on_failure(app, backends, run)
+    if run.status == RunStatus.FAILED:
+        start_on_failure(registry, backends, run)
 
 
 def resolve_parent(backends: Backends, run: RunRecord) -> None:
@@ -26,19 +23,20 @@ def resolve_parent(backends: Backends, run: RunRecord) -> None:
     record, so a timeout and the child cannot both win) and wake the parent."""
     if not (run.parent_run_id and run.parent_step_hash and run.status in TERMINAL):
         return
+    completed = run.status == RunStatus.COMPLETED
     record = StepRecord(
         run.parent_step_hash,
         run.parent_step_id or "",
         "invoke",
-        "ok" if run.status == "completed" else "error",
+        StepStatus.OK if completed else StepStatus.ERROR,
         ended_at=now_ms(),
         detail={"child_run_id": run.run_id, "function_id": run.function_id},
     )
-    if run.status == "completed":
+    if completed:
         record.output_json, record.output_type = run.output_json or "null", run.output_type
         if len(record.output_json.encode()) > _serde.INLINE_OUTPUT_BYTES:
             record.blob_key = f"runs/{run.parent_run_id}/{run.parent_step_hash}/{ulid()}"
-    elif run.status == "cancelled":
+    elif run.status == RunStatus.CANCELLED:
         record.error = {"name": "Cancelled", "message": f"invoked {run.function_id} was cancelled"}
     else:
         error = run.error or {}
@@ -46,15 +44,15 @@ def resolve_parent(backends: Backends, run: RunRecord) -> None:
             "name": error.get("name", "Error"),
             "message": f"invoked {run.function_id} failed: {error.get('message', '')}",
         }
-    if backends.state.resolve_step(run.parent_run_id, record, expect=("waiting",)):
+    if backends.state.resolve_step(run.parent_run_id, record, expect=(StepStatus.WAITING,)):
         backends.queue.send({"run_id": run.parent_run_id, "kind": "resume"})
 
 
-def start_on_failure(app: Stepstream, backends: Backends, run: RunRecord) -> None:
+def start_on_failure(registry: FunctionRegistry, backends: Backends, run: RunRecord) -> None:
     """Start the function's ``on_failure`` run; its id is derived from the failed run's, so it
     starts once however often this is called."""
-    fn = app.get_function(run.function_id)
-    handler = app.get_function(fn.failure_id) if fn is not None else None
+    fn = registry.get_function(run.function_id)
+    handler = registry.get_function(fn.failure_id) if fn is not None else None
     if fn is None or handler is None:
         return
     event = {
@@ -68,4 +66,4 @@ def start_on_failure(app: Stepstream, backends: Backends, run: RunRecord) -> Non
             "event": run.event,
         },
     }
-    start_run(app, backends, handler, event, run_id=f"{run.run_id}-failure")
+    start_run(backends, handler, event, run_id=f"{run.run_id}-failure")

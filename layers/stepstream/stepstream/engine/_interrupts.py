@@ -5,6 +5,8 @@ sleep, a wait, a retry or a cancellation."""
 
 from __future__ import annotations
 
+from .._states import StepStatus
+
 
 class Interrupt(BaseException):
     """Stop running the function for this invocation."""
@@ -15,7 +17,7 @@ class Suspend(Interrupt):
 
     ``wake_at`` is None for a wait with no timer of its own (never the case today)."""
 
-    def __init__(self, step_hash: str, wake_at: float, status: str) -> None:
+    def __init__(self, step_hash: str, wake_at: float, status: StepStatus) -> None:
         super().__init__(f"{status} until {wake_at}")
         self.step_hash = step_hash
         self.wake_at = wake_at

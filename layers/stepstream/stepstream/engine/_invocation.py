@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+from .._function import Function
 from ..store import CheckpointRejected, RunRecord, StepRecord, WaitRecord
 from . import _faults
 from ._backends import Backends
 from ._ids import now_ms
 from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, Stopping
+from ._io import offload
 from ._memo import Memo, memoized
-
-if TYPE_CHECKING:
-    from .._app import Stepstream
-    from .._function import Function
+from ._ports import Engine
 
 T = TypeVar("T")
 
@@ -24,21 +23,21 @@ T = TypeVar("T")
 class Invocation:
     def __init__(
         self,
-        app: Stepstream,
+        engine: Engine,
         fn: Function,
         run: RunRecord,
         steps: list[StepRecord],
         owner: str,
         lambda_context: Any,
-        backends: Backends,
     ) -> None:
-        self.app = app
+        self.engine = engine
         self.fn = fn
         self.run = run
         self.owner = owner
         self.lambda_context = lambda_context
-        self.backends = backends
-        self.memo = Memo(steps, backends.state.load_step_output)
+        self.backends: Backends = engine.backends
+        load_output = self.backends.state.load_step_output
+        self.memo = Memo(steps, lambda record: offload(load_output, record))
         self.interrupts: list[Interrupt] = []
         self.channels: set[str] = set(run.channels)
         self.step_attempt: int | None = None
@@ -66,10 +65,14 @@ class Invocation:
         self.memo.mark_new()
         self.new_steps += 1
 
-    def hook(self, point: str, step_hash: str) -> None:
-        hook = self.app.fault_hook
-        if hook is not None:
-            hook(point, self.run.run_id, step_hash)
+    def fault(self, point: str, step_hash: str) -> None:
+        """Call the fault hook at ``point``: from sync code that is already off the loop."""
+        self.engine.fault(point, self.run.run_id, step_hash)
+
+    async def reach(self, point: str, step_hash: str) -> None:
+        """Call the fault hook at ``point`` from the loop (off it: tests do I/O in hooks)."""
+        if self.engine.hooks.fault_hook is not None:
+            await offload(self.fault, point, step_hash)
 
     async def step(
         self, hash_: str, run_new: Callable[[StepRecord | None], Awaitable[StepRecord]]
@@ -107,16 +110,13 @@ class Invocation:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
     # --- storage --------------------------------------------------------------------------------
-    def checkpoint(
+    async def checkpoint(
         self, record: StepRecord, *, replace: Sequence[str] = (), wait: WaitRecord | None = None
     ) -> StepRecord:
         """Store ``record`` with one transaction and return what is stored for the step: ours,
         or the record another executor (or an event, or a child run) stored first."""
-        self.hook(_faults.BEFORE_CHECKPOINT, record.hash)
         try:
-            self.backends.state.checkpoint(
-                self.run.run_id, self.owner, record, replace=replace, wait=wait
-            )
+            await offload(self._store_checkpoint, record, replace, wait)
         except CheckpointRejected as rejected:
             if rejected.reason == "step_exists" and rejected.existing is not None:
                 self.memo.remember(rejected.existing)
@@ -124,9 +124,17 @@ class Invocation:
             if rejected.reason == "cancelled":
                 self.interrupt(Cancelled())
             self.interrupt(LeaseLost())
-        self.hook(_faults.AFTER_CHECKPOINT, record.hash)
         self.memo.remember(record)
         return record
+
+    def _store_checkpoint(
+        self, record: StepRecord, replace: Sequence[str], wait: WaitRecord | None
+    ) -> None:
+        self.fault(_faults.BEFORE_CHECKPOINT, record.hash)
+        self.backends.state.checkpoint(
+            self.run.run_id, self.owner, record, replace=replace, wait=wait
+        )
+        self.fault(_faults.AFTER_CHECKPOINT, record.hash)
 
     @property
     def attempt(self) -> int:

@@ -4,20 +4,21 @@ the memo check."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._event import Event
 from .._function import Function
-from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS
+from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS, StepStatus
 from ..store import StepRecord, WaitRecord
 from . import _cel, _faults, _serde
 from ._ids import now_ms, ulid
 from ._interrupts import RetryLater, Suspend
 from ._invocation import Invocation
+from ._io import offload
 from ._retry import error_dict, gives_up, retry_delay
+from ._start import start_run
 
 EVENT_TYPE = f"{Event.__module__}:{Event.__qualname__}"
 
@@ -33,13 +34,13 @@ async def run_body(
     detail: dict[str, Any],
 ) -> StepRecord:
     """Run a step body once, and store its output, its final error or a retry record."""
-    attempt = pending.attempt if pending is not None and pending.status == "retry" else 0
+    attempt = pending.attempt if pending is not None and pending.status == StepStatus.RETRY else 0
     started = now_ms()
-    inv.hook(_faults.BEFORE_BODY, hash_)
+    await inv.reach(_faults.BEFORE_BODY, hash_)
     inv.step_attempt = attempt
     try:
         value = await body()
-        inv.hook(_faults.AFTER_BODY, hash_)
+        await inv.reach(_faults.AFTER_BODY, hash_)
         text, type_ref = _serde.encode(value)
     except Exception as exc:
         limit = inv.fn.retries if retries is None else retries
@@ -48,7 +49,7 @@ async def run_body(
                 hash_,
                 full,
                 kind,
-                "error",
+                StepStatus.ERROR,
                 error=error_dict(exc),
                 attempt=attempt,
                 started_at=started,
@@ -61,7 +62,7 @@ async def run_body(
                 hash_,
                 full,
                 kind,
-                "retry",
+                StepStatus.RETRY,
                 error=error_dict(exc),
                 attempt=attempt + 1,
                 started_at=started,
@@ -73,7 +74,7 @@ async def run_body(
             hash_,
             full,
             kind,
-            "ok",
+            StepStatus.OK,
             output_json=text,
             output_type=type_ref,
             attempt=attempt,
@@ -85,8 +86,8 @@ async def run_body(
             record.blob_key = f"runs/{inv.run.run_id}/{hash_}/{ulid()}"
     finally:
         inv.step_attempt = None
-    stored = inv.checkpoint(record, replace=("retry",))
-    if stored.status == "retry":
+    stored = await inv.checkpoint(record, replace=(StepStatus.RETRY,))
+    if stored.status == StepStatus.RETRY:
         inv.interrupt(RetryLater(max(0.0, (stored.wake_at or 0.0) - time.time())))
     return stored
 
@@ -96,7 +97,7 @@ def _done(pending: StepRecord, output_json: str, output_type: str | None = None)
         pending.hash,
         pending.id,
         pending.kind,
-        "ok",
+        StepStatus.OK,
         output_json=output_json,
         output_type=output_type,
         started_at=pending.started_at,
@@ -116,15 +117,17 @@ async def sleep_step(
 ) -> StepRecord:
     if pending is None:
         target = wake_at if wake_at is not None else time.time() + (seconds or 0.0)
-        record = StepRecord(hash_, full, "sleep", "sleeping", wake_at=target, started_at=now_ms())
+        record = StepRecord(
+            hash_, full, "sleep", StepStatus.SLEEPING, wake_at=target, started_at=now_ms()
+        )
         if target <= time.time():
-            return inv.checkpoint(_done(record, "null"))
-        pending = inv.checkpoint(record)
+            return await inv.checkpoint(_done(record, "null"))
+        pending = await inv.checkpoint(record)
         if pending.final:
             return pending
     if (pending.wake_at or 0.0) <= time.time():
-        return inv.checkpoint(_done(pending, "null"), replace=("sleeping",))
-    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "sleeping"))
+        return await inv.checkpoint(_done(pending, "null"), replace=(StepStatus.SLEEPING,))
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, StepStatus.SLEEPING))
 
 
 async def wait_step(
@@ -143,13 +146,13 @@ async def wait_step(
         # a function that publishes "please confirm" and then waits (the seeds' human-in-the-loop
         # pattern) must not miss an answer that arrives before the wait is written.
         reached = min(now_ms(), inv.boundary_ms)
-        inv.hook(_faults.WAIT_REACHED, hash_)
+        await inv.reach(_faults.WAIT_REACHED, hash_)
         expires = time.time() + seconds
         record = StepRecord(
             hash_,
             full,
             "wait",
-            "waiting",
+            StepStatus.WAITING,
             wake_at=expires,
             started_at=reached,
             detail={"event": event_name, "if": expression, "reached_at": reached},
@@ -157,7 +160,7 @@ async def wait_step(
         wait = WaitRecord(
             event_name, inv.run.run_id, hash_, full, expression, trigger, expires, reached
         )
-        pending = inv.checkpoint(record, wait=wait)
+        pending = await inv.checkpoint(record, wait=wait)
         if pending.final:
             return pending
     wait = WaitRecord(
@@ -168,20 +171,20 @@ async def wait_step(
     # after the wait was reached (a replay after a crash looks at the same small window).
     reached = int(pending.detail.get("reached_at", pending.started_at or 0))
     window = (reached - WAIT_SKEW_MS, reached + WAIT_LOOKBACK_MS)
-    for candidate in state.events_between(event_name, *window):
+    for candidate in await offload(state.events_between, event_name, *window):
         if candidate.get("id") == trigger.get("id"):
             continue
         if _cel.matches(expression, event=trigger, **{"async": candidate}):
-            stored = inv.checkpoint(
-                _done(pending, _serde.dumps(candidate), EVENT_TYPE), replace=("waiting",)
+            stored = await inv.checkpoint(
+                _done(pending, _serde.dumps(candidate), EVENT_TYPE), replace=(StepStatus.WAITING,)
             )
-            state.delete_wait(wait)
+            await offload(state.delete_wait, wait)
             return stored
     if (pending.wake_at or 0.0) <= time.time():
-        stored = inv.checkpoint(_done(pending, "null"), replace=("waiting",))
-        state.delete_wait(wait)
+        stored = await inv.checkpoint(_done(pending, "null"), replace=(StepStatus.WAITING,))
+        await offload(state.delete_wait, wait)
         return stored
-    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "waiting"))
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, StepStatus.WAITING))
 
 
 async def invoke_step(
@@ -193,19 +196,17 @@ async def invoke_step(
     seconds: float,
     pending: StepRecord | None,
 ) -> StepRecord:
-    from ._ingest import start_run
-
     if pending is None:
         record = StepRecord(
             hash_,
             full,
             "invoke",
-            "waiting",
+            StepStatus.WAITING,
             wake_at=time.time() + seconds,
             started_at=now_ms(),
             detail={"function_id": function.id, "child_run_id": ulid()},
         )
-        pending = inv.checkpoint(record)
+        pending = await inv.checkpoint(record)
         if pending.final:
             return pending
     child_id = str(pending.detail.get("child_run_id"))
@@ -214,13 +215,13 @@ async def invoke_step(
             hash_,
             full,
             "invoke",
-            "error",
+            StepStatus.ERROR,
             started_at=pending.started_at,
             ended_at=now_ms(),
             error={"name": "InvokeTimeout", "message": f"{function.id} did not finish in time"},
             detail=pending.detail,
         )
-        return inv.checkpoint(timed_out, replace=("waiting",))
+        return await inv.checkpoint(timed_out, replace=(StepStatus.WAITING,))
     # Creating the child is idempotent (a conditional put on its id), so a replay after a crash
     # between the checkpoint above and this call still starts it exactly once.
     event = {
@@ -229,13 +230,12 @@ async def invoke_step(
         "id": f"{child_id}-invoke",
         "ts": now_ms(),
     }
-    await asyncio.to_thread(
+    await offload(
         start_run,
-        inv.app,
         inv.backends,
         function,
         event,
         run_id=child_id,
         parent=(inv.run.run_id, hash_, full),
     )
-    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, "waiting"))
+    inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, StepStatus.WAITING))

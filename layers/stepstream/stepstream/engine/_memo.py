@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .._errors import StepError
+from .._states import StepStatus
 from ..store import StepRecord
 from . import _serde
 from ._ids import step_hash
@@ -18,7 +19,11 @@ class Memo:
     """The step records of one run, loaded once per invocation, plus the per-invocation counts
     that turn repeated ids into ``id``, ``id:1``, ``id:2``, ..."""
 
-    def __init__(self, records: list[StepRecord], load_output: Callable[[StepRecord], str | None]):
+    def __init__(
+        self,
+        records: list[StepRecord],
+        load_output: Callable[[StepRecord], Awaitable[str | None]],
+    ) -> None:
         self._records = {r.hash: r for r in records}
         self._load_output = load_output
         self._seen: dict[str, int] = {}
@@ -49,10 +54,11 @@ class Memo:
     def mark_new(self) -> None:
         self._reached_new = True
 
-    def result(self, record: StepRecord) -> Any:
-        """The stored outcome of a final record: its output, or its ``StepError`` raised."""
+    async def result(self, record: StepRecord) -> Any:
+        """The stored outcome of a final record: its output (fetched if it was offloaded), or
+        its ``StepError`` raised."""
         self._unvisited.discard(record.hash)
-        if record.status == "error":
+        if record.status == StepStatus.ERROR:
             error = record.error or {}
             raise StepError(
                 record.id,
@@ -60,7 +66,7 @@ class Memo:
                 str(error.get("message", "")),
                 error.get("stack"),
             )
-        return _serde.decode(self._load_output(record), record.output_type)
+        return _serde.decode(await self._load_output(record), record.output_type)
 
     @property
     def records(self) -> list[StepRecord]:
@@ -77,8 +83,8 @@ async def memoized(
     is not final yet) or None, and returns the record that ends up stored for the step."""
     record = memo.get(hash_)
     if record is not None and record.final:
-        return memo.result(record)
+        return await memo.result(record)
     before_new()
     stored = await run_new(record)
     memo.remember(stored)
-    return memo.result(stored)
+    return await memo.result(stored)

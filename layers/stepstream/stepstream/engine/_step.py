@@ -3,7 +3,6 @@ numbers deterministically), then goes through the memo check in ``_memo.py``."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import time
@@ -16,6 +15,7 @@ from .._event import Event
 from .._function import Function, match_expression
 from . import _cel
 from ._invocation import Invocation
+from ._io import in_worker_thread, offload
 from ._kinds import invoke_step, run_body, sleep_step, wait_step
 
 T = TypeVar("T")
@@ -65,7 +65,7 @@ class Step:
         async def body() -> Any:
             if inspect.iscoroutinefunction(fn):
                 return await fn(*args)
-            result = await asyncio.to_thread(fn, *args)
+            result = await in_worker_thread(fn, *args)
             if inspect.isawaitable(result):
                 return await result
             return result
@@ -136,7 +136,7 @@ class Step:
                 raw = item.model_dump() if isinstance(item, Event) else dict(item)
                 raw["id"] = raw.get("id") or f"{inv.run.run_id}-{hash_[:12]}-{i}"
                 prepared.append(raw)
-            return await asyncio.to_thread(inv.app.send, prepared)
+            return await offload(inv.engine.sender.send, prepared)
 
         return inv.step(
             hash_, lambda pending: run_body(inv, full, hash_, "send_event", body, None, pending, {})
@@ -179,7 +179,7 @@ class RealtimeSteps:
             inv.channels.add(channel)
 
         async def body() -> dict[str, Any]:
-            frame: dict[str, Any] = await inv.app.realtime.publish(
+            frame: dict[str, Any] = await inv.engine.publisher().publish(
                 topic_ref,
                 data,
                 run_id=inv.run.run_id,

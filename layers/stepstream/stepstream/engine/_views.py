@@ -9,18 +9,20 @@ from typing import Any
 from pydantic import BaseModel
 
 from .._event import Event
+from .._states import RunStatus, StepStatus
 from ..store import RunRecord, StepRecord
 from ._backends import Backends
 from ._followups import resolve_parent
 from ._ids import now_ms
 
-_STEP_STATUS = {
-    "ok": "completed",
-    "error": "failed",
-    "retry": "running",
-    "sleeping": "sleeping",
-    "waiting": "waiting",
+_STEP_STATUS: dict[str, RunStatus] = {
+    StepStatus.OK: RunStatus.COMPLETED,
+    StepStatus.ERROR: RunStatus.FAILED,
+    StepStatus.RETRY: RunStatus.RUNNING,
+    StepStatus.SLEEPING: RunStatus.SLEEPING,
+    StepStatus.WAITING: RunStatus.WAITING,
 }
+"""A step's status as the API shows it: in the run's words."""
 
 
 class StepView(BaseModel):

@@ -14,6 +14,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._states import RunStatus
+
 T = TypeVar("T")
 
 InngestStatus = Literal["Queued", "Running", "Completed", "Failed", "Cancelled"]
@@ -22,13 +24,13 @@ EngineState = Literal[
 ]
 
 INNGEST_STATUS: dict[str, InngestStatus] = {
-    "queued": "Queued",
-    "running": "Running",
-    "sleeping": "Running",
-    "waiting": "Running",
-    "completed": "Completed",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    RunStatus.QUEUED: "Queued",
+    RunStatus.RUNNING: "Running",
+    RunStatus.SLEEPING: "Running",
+    RunStatus.WAITING: "Running",
+    RunStatus.COMPLETED: "Completed",
+    RunStatus.FAILED: "Failed",
+    RunStatus.CANCELLED: "Cancelled",
 }
 
 

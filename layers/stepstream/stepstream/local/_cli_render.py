@@ -13,17 +13,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-_STATUS_COLOURS = {
-    "completed": "32",
-    "ok": "32",
-    "failed": "31",
-    "error": "31",
-    "cancelled": "90",
-    "running": "36",
-    "retry": "33",
-    "sleeping": "35",
-    "waiting": "35",
-    "queued": "90",
+from .._states import RunStatus, StepStatus
+
+_STATUS_COLOURS: dict[str, str] = {
+    RunStatus.COMPLETED: "32",
+    StepStatus.OK: "32",
+    RunStatus.FAILED: "31",
+    StepStatus.ERROR: "31",
+    RunStatus.CANCELLED: "90",
+    RunStatus.RUNNING: "36",
+    StepStatus.RETRY: "33",
+    RunStatus.SLEEPING: "35",
+    RunStatus.WAITING: "35",
+    RunStatus.QUEUED: "90",
 }
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .._states import TERMINAL, RunStatus
+
 MAX_SERVER_FRAME_BYTES = 128 * 1024
 """API Gateway's WebSocket message limit; a larger frame cannot be delivered."""
 MAX_CLIENT_FRAME_BYTES = 32_768
 """Default limit for a client frame: a token and a list of topics need far less."""
 MAX_TOPICS_PER_FRAME = 64
-RUN_STATUSES = frozenset({"running", "completed", "failed", "cancelled"})
+RUN_STATUSES = frozenset(str(s) for s in (RunStatus.RUNNING, *TERMINAL))
 
 PING: dict[str, Any] = {"kind": "ping"}
 PONG: dict[str, Any] = {"kind": "pong"}

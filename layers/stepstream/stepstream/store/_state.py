@@ -9,7 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ._base import ACTIVE, CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
+from .._states import ACTIVE, TERMINAL, RunStatus
+from ._base import CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
 from ._state_events import EventsAndWaits
 
@@ -43,7 +44,7 @@ class DynamoState(EventsAndWaits, StateStore):
             function_id=_str(item, "function_id") or "",
             event=self._loads(item, "event") or {},
             event_id=_str(item, "event_id") or "",
-            status=_str(item, "status") or "queued",
+            status=_str(item, "status") or RunStatus.QUEUED,
             attempt=_int(item, "attempt") or 0,
             created_at=_int(item, "created_at") or 0,
             started_at=_int(item, "started_at"),
@@ -98,7 +99,7 @@ class DynamoState(EventsAndWaits, StateStore):
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":running": _s("running"),
+                    ":running": _s(RunStatus.RUNNING),
                     ":owner": _s(owner),
                     ":until": _n(lease_until),
                     ":now": _n(now),
@@ -160,7 +161,7 @@ class DynamoState(EventsAndWaits, StateStore):
         fields: Item = {"status": _s(status)}
         if attempt is not None:
             fields["attempt"] = _n(attempt)
-        if status in ("completed", "failed", "cancelled"):
+        if status in TERMINAL:
             fields["ended_at"] = _n(now)
         if output_json is not None:
             self._put_json(fields, "output", output_json, f"runs/{run_id}/output")
@@ -174,7 +175,7 @@ class DynamoState(EventsAndWaits, StateStore):
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values: dict[str, Any] = {f":f{i}": cell for i, cell in enumerate(fields.values())}
         names["#status"] = "status"
-        values.update({":owner": _s(owner), ":running": _s("running")})
+        values.update({":owner": _s(owner), ":running": _s(RunStatus.RUNNING)})
         try:
             self._ddb.update_item(
                 TableName=self._table,
@@ -199,7 +200,7 @@ class DynamoState(EventsAndWaits, StateStore):
                 ConditionExpression="#status IN (:a0, :a1, :a2, :a3)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
-                    ":cancelled": _s("cancelled"),
+                    ":cancelled": _s(RunStatus.CANCELLED),
                     ":now": _n(now),
                     **{f":a{i}": _s(s) for i, s in enumerate(ACTIVE)},
                 },
@@ -335,7 +336,10 @@ class DynamoState(EventsAndWaits, StateStore):
                     "Key": {"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
                     "ConditionExpression": "#status = :running AND lease_owner = :owner",
                     "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {":running": _s("running"), ":owner": _s(owner)},
+                    "ExpressionAttributeValues": {
+                        ":running": _s(RunStatus.RUNNING),
+                        ":owner": _s(owner),
+                    },
                 }
             },
         ]
@@ -360,7 +364,7 @@ class DynamoState(EventsAndWaits, StateStore):
                 raise CheckpointRejected("step_exists", existing) from exc
         if run_failed or not reasons:
             run = self.get_run(run_id)
-            if run is None or run.status != "running":
+            if run is None or run.status != RunStatus.RUNNING:
                 raise CheckpointRejected("cancelled") from exc
             raise CheckpointRejected("lease_lost") from exc
         raise exc
