@@ -128,7 +128,7 @@ def test_the_graph_covers_the_library() -> None:
     assert "stepstream._app" in graph
     assert "stepstream.engine._executor" in graph
     assert "stepstream.engine._ingest" in graph["stepstream._app"]
-    assert "stepstream._aws" in graph["stepstream.store._connections"]  # from .. import _aws
+    assert "stepstream._aws" in graph["stepstream.store._connections_api"]  # from .. import _aws
 
 
 def test_the_import_graph_has_no_cycles() -> None:
