@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI, WebSocketException
+from websockets.exceptions import InvalidStatus, InvalidURI, WebSocketException
 
 from ..realtime._frames import dumps
 from ..realtime._subscribe import CONNECT_PATH, Message, subscribe
@@ -98,7 +98,7 @@ class Tail:
             )
         if isinstance(error, OSError | TimeoutError) and not self.connects:
             raise CliError(unreachable(self.api.target.url, error))
-        if isinstance(error, ConnectionClosed | WebSocketException):
+        if isinstance(error, WebSocketException):  # closed, or a handshake that went wrong
             self._note(f"connection closed ({error}); reconnecting")
 
     def _note(self, text: str) -> None:
