@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from stepstream import _aws, subscribe
+from stepstream import aws, subscribe
 from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import Message, Realtime, channel, topic
 
@@ -58,7 +58,7 @@ async def test_it_fires_again_after_a_reconnect(gateway: RunningGateway) -> None
         await asyncio.wait_for(registered.wait(), 20)
         registered.clear()
         first = await until_connected(gateway)
-        client = _aws.client("apigatewaymanagementapi", endpoint_url=gateway.management_url)
+        client = aws.client("apigatewaymanagementapi", endpoint_url=gateway.management_url)
         await asyncio.to_thread(client.delete_connection, ConnectionId=next(iter(first)))
         await asyncio.wait_for(registered.wait(), 20)
         await until_connected(gateway, exclude=frozenset(first))
