@@ -4,12 +4,6 @@ No token raises ``Unauthorized`` (API Gateway answers 401); a bad token returns 
 (403); a good one allows the connection with the token's channel and topics as context.
 """
 
-from __future__ import annotations
+from stepstream.handlers import ws_authorizer_handler
 
-from typing import Any
-
-from stepstream.realtime._socket import authorize
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return authorize(event)
+handler = ws_authorizer_handler()

@@ -1,11 +1,5 @@
 """WebSocket ``$connect``: record the subscription the authorizer granted."""
 
-from __future__ import annotations
+from stepstream.handlers import ws_connect_handler
 
-from typing import Any
-
-from stepstream.realtime._socket import on_connect
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return on_connect(event)
+handler = ws_connect_handler()

@@ -1,12 +1,5 @@
 """WebSocket ``$disconnect``: forget the closed connection's subscriptions."""
 
-from __future__ import annotations
+from stepstream.handlers import ws_disconnect_handler
 
-from typing import Any
-
-from stepstream.realtime._socket import on_disconnect
-
-
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    on_disconnect(event)
-    return {"statusCode": 200}
+handler = ws_disconnect_handler()

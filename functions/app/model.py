@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from stepstream import _aws
+from stepstream import aws
 
 LOCAL_MODEL_NAME = "stepstream-local"
 DEFAULT_TOKENS_PER_SECOND = 40.0
@@ -133,7 +133,7 @@ class BedrockModel:
         return self.model_id
 
     async def stream(self, prompt: str) -> AsyncIterator[str]:
-        bedrock = self.client if self.client is not None else _aws.client("bedrock-runtime")
+        bedrock = self.client if self.client is not None else aws.client("bedrock-runtime")
         request = converse_request(self.model_id, prompt)
         response = await asyncio.to_thread(lambda: bedrock.converse_stream(**request))
         pieces = texts_of(iter(response["stream"]))

@@ -15,7 +15,9 @@ import contextlib
 import json
 import time
 import uuid
+from asyncio import FIRST_COMPLETED
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -49,23 +51,27 @@ async def _check_body(request: Request) -> None:
         raise HTTPException(400, "the body must be a JSON object, e.g. {}")
 
 
-async def _wait_subscribed(channel: str, task: asyncio.Future[Message]) -> None:
-    store = app.realtime.store
-    deadline = time.monotonic() + SUBSCRIBE_WAIT_SECONDS
-    while time.monotonic() < deadline and not task.done():
-        if await asyncio.to_thread(store.subscribers, channel):
-            return
-        await asyncio.sleep(0.02)
+async def _wait_subscribed(subscribed: asyncio.Event, first: asyncio.Future[Message]) -> None:
+    """Until the gateway has registered the subscription, the first message came (or the
+    subscription failed), or ``SUBSCRIBE_WAIT_SECONDS`` passed."""
+    signal = asyncio.ensure_future(subscribed.wait())
+    either: list[asyncio.Future[Any]] = [signal, first]
+    try:
+        await asyncio.wait(either, timeout=SUBSCRIBE_WAIT_SECONDS, return_when=FIRST_COMPLETED)
+    finally:
+        signal.cancel()
 
 
 async def hello_messages(uuid_: str) -> AsyncIterator[Message]:
     """Subscribe to the run's channel, send the event once subscribed, then yield the ``logs``
     messages until the run ends."""
-    channel = hello_channel(uuid_)
-    messages = subscribe(app, channel=channel, topics=["logs"])
+    subscribed = asyncio.Event()
+    messages = subscribe(
+        app, channel=hello_channel(uuid_), topics=["logs"], on_subscribed=subscribed.set
+    )
     pending: asyncio.Future[Message] = asyncio.ensure_future(anext(messages))
     try:
-        await _wait_subscribed(channel.name, pending)
+        await _wait_subscribed(subscribed, pending)
         await asyncio.to_thread(app.send, {"name": "hello-world/hello", "data": {"uuid": uuid_}})
         deadline = time.monotonic() + STREAM_SECONDS
         while (left := deadline - time.monotonic()) > 0:
@@ -83,7 +89,7 @@ async def hello_messages(uuid_: str) -> AsyncIterator[Message]:
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
-        await messages.aclose()  # type: ignore[attr-defined]  # an async generator
+        await messages.aclose()
 
 
 def _terminal(message: Message) -> bool:

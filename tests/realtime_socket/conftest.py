@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from stepstream import Stepstream
-from stepstream.http._realtime_routes import token_api
+from stepstream.http import token_api
 from stepstream.local._gateway import (
     Gateway,
     GatewayLimits,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stepstream import _aws, subscribe
+from stepstream import aws, subscribe
 from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import (
     Message,
@@ -107,7 +107,7 @@ async def test_reconnect_resumes_without_gap_or_repeat(gateway: RunningGateway) 
         await realtime.flush()
         await eventually(lambda: len(received) >= 5, "5 received")
         # WHEN its socket is dropped by the server and 5 more are published meanwhile
-        client = _aws.client("apigatewaymanagementapi", endpoint_url=gateway.management_url)
+        client = aws.client("apigatewaymanagementapi", endpoint_url=gateway.management_url)
         await asyncio.to_thread(client.delete_connection, ConnectionId=next(iter(first)))
         for n in range(5, 10):
             await realtime.publish(feed("c").log, f"line {n}")

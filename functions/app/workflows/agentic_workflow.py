@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 from stepstream import Context, NonRetriableError
-from stepstream._durations import to_seconds
+from stepstream.durations import to_seconds
 
 from ..channels import agentic_workflow_channel
 from ..client import app

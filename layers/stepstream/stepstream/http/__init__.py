@@ -5,6 +5,7 @@ locally."""
 from ._auth import hashed_signing_key
 from ._factory import create_api, routers_from_env
 from ._limits import MAX_BODY_BYTES
+from ._realtime_routes import token_api
 from ._wire import MAX_EVENTS_PER_REQUEST
 
 __all__ = [
@@ -13,4 +14,5 @@ __all__ = [
     "create_api",
     "hashed_signing_key",
     "routers_from_env",
+    "token_api",
 ]

@@ -6,9 +6,11 @@ The CLI talks to the same HTTP API as every other client (the dashboard, the Inn
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +19,7 @@ import httpx
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 
 DEFAULT_URL = "http://127.0.0.1:8288"
+TOKEN_PATH = "/v1/realtime/token"
 TIMEOUT_SECONDS = 30.0
 
 
@@ -56,6 +59,7 @@ class ApiClient:
 
     def __init__(self, target: Target, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self.target = target
+        self._timeout = timeout
         self._http = httpx.Client(base_url=target.url, timeout=timeout)
 
     def close(self) -> None:
@@ -75,8 +79,24 @@ class ApiClient:
         return [str(i) for i in ids]
 
     def token(self, channel: str, topics: list[str]) -> str:
-        request = [{"channel": channel, "name": t, "kind": "run"} for t in topics]
-        body = self._request("POST", "/v1/realtime/token", json_body=request, signed=True)
+        body = self._request(
+            "POST", TOKEN_PATH, json_body=_token_request(channel, topics), signed=True
+        )
+        return self._jwt(body)
+
+    async def token_async(self, channel: str, topics: list[str]) -> str:
+        """:meth:`token` without blocking the event loop, and cancelled at once by a Ctrl-C
+        (a worker thread would hold the process until its request timed out)."""
+        async with httpx.AsyncClient(base_url=self.target.url, timeout=self._timeout) as http:
+            with self._http_errors(TOKEN_PATH):
+                response = await http.post(
+                    TOKEN_PATH,
+                    json=_token_request(channel, topics),
+                    headers=self._auth(signed=True),
+                )
+        return self._jwt(_decode(response, self.target.url))
+
+    def _jwt(self, body: Any) -> str:
         jwt = body.get("jwt") if isinstance(body, dict) else None
         if not isinstance(jwt, str):
             raise CliError(f"{self.target.url} answered without a token: {_short(body)}")
@@ -101,31 +121,53 @@ class ApiClient:
         params: dict[str, str | int] | None = None,
         signed: bool = False,
     ) -> Any:
-        headers = {"Authorization": f"Bearer {self.target.signing_key}"} if signed else {}
-        try:
+        with self._http_errors(path):
             response = self._http.request(
-                method, path, json=json_body, params=params, headers=headers
+                method, path, json=json_body, params=params, headers=self._auth(signed)
             )
+        return _decode(response, self.target.url)
+
+    def _auth(self, signed: bool) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.target.signing_key}"} if signed else {}
+
+    @contextlib.contextmanager
+    def _http_errors(self, path: str) -> Iterator[None]:
+        """httpx's failures as one readable line each."""
+        try:
+            yield
         except httpx.ConnectError as exc:
             raise CliError(unreachable(self.target.url, exc)) from exc
         except httpx.TimeoutException as exc:
             raise CliError(
-                f"{self.target.url} did not answer within {TIMEOUT_SECONDS:.0f} s ({exc}); "
+                f"{self.target.url} did not answer within {self._timeout:.0f} s ({exc}); "
                 "is the stack overloaded or the URL wrong?"
             ) from exc
         except httpx.HTTPError as exc:
             raise CliError(f"request to {self.target.url}{path} failed: {exc}") from exc
-        return _decode(response, self.target.url)
+
+
+def _token_request(channel: str, topics: list[str]) -> list[dict[str, str]]:
+    return [{"channel": channel, "name": t, "kind": "run"} for t in topics]
 
 
 def unreachable(url: str, exc: BaseException) -> str:
     reason = str(exc) or type(exc).__name__
-    if "refused" in reason.lower():
+    if "refused" in reason.lower() or _refused(exc):
         reason = "connection refused"
     return (
         f"cannot reach {url}: {reason}. Is `make dev` running? Start it with `make dev`, "
         "or point --url / STEPSTREAM_URL at a running stack."
     )
+
+
+def _refused(exc: BaseException | None) -> bool:
+    """A refused connection anywhere in the chain (async httpx words it "All connection attempts
+    failed" and keeps the ``ConnectionRefusedError`` underneath)."""
+    while exc is not None:
+        if isinstance(exc, ConnectionRefusedError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _decode(response: httpx.Response, url: str) -> Any:

@@ -1,0 +1,45 @@
+"""boto3 clients, made one way so every one honours ``AWS_ENDPOINT_URL[_<SERVICE>]``.
+
+Public so that user code (a workflow calling Bedrock, say) shares the library's clients, their
+retry and timeout settings, and the endpoints the dev stack and tests point at.
+
+botocore reads the standard endpoint variables itself; passing no ``endpoint_url`` here is what
+keeps that working. Clients are cached per thread-safe key because creating one costs ~20 ms.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+__all__ = ["client", "reset_clients"]
+
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=50,
+)
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+@functools.cache
+def client(service_name: str, endpoint_url: str | None = None) -> Any:
+    """A cached boto3 client. ``endpoint_url`` is only for endpoints that are not AWS services'
+    standard ones (API Gateway's ``@connections`` URL); everything else comes from the
+    environment."""
+    session: Any = _session()  # typed per service by boto3-stubs; callers annotate the result
+    return session.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
+
+
+def reset_clients() -> None:
+    """Forget cached clients, e.g. after tests change ``AWS_ENDPOINT_URL``."""
+    client.cache_clear()
+    _session.cache_clear()

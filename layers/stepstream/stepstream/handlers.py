@@ -1,0 +1,232 @@
+"""The Lambda handlers the template deploys, as factories: ``handler = executor_handler()``.
+
+Each ``functions/*.py`` binds one of these and nothing else, so a deployed function is a thin
+adapter over the public library. Every handler logs through one Powertools :class:`Logger`
+(:func:`handler_logger`) with the Lambda context injected; the library's own ``stepstream.*``
+loggers write through it too, so its INFO lines are not lost to the runtime's WARNING root
+logger, and the executor adds the run id of the record it is working on to every line.
+
+A factory imports what its handler needs when it is called, so a function's cold start pays only
+for its own handler (the WebSocket functions never import FastAPI).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+
+from ._app import Stepstream
+from ._loader import load_app
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+__all__ = [
+    "LIBRARY_LOGGER",
+    "AppSource",
+    "LambdaHandler",
+    "api_handler",
+    "executor_handler",
+    "handler_logger",
+    "scheduler_handler",
+    "token_handler",
+    "ws_authorizer_handler",
+    "ws_connect_handler",
+    "ws_default_handler",
+    "ws_disconnect_handler",
+]
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+"""``handler(event, context)`` as the Lambda runtime calls it."""
+AppSource = Stepstream | Callable[[], Stepstream]
+"""An app, or how to get it on each invocation (``load_app``, cached, by default)."""
+
+LIBRARY_LOGGER = "stepstream"
+"""The parent of every logger the library writes to (``stepstream.executor``, ``stepstream.run``,
+...)."""
+_REQUEST_ID = correlation_paths.API_GATEWAY_HTTP  # requestContext.requestId, WebSocket events too
+
+
+@functools.cache
+def handler_logger() -> Logger:
+    """The Powertools Logger of every handler in this process: service ``POWERTOOLS_SERVICE_NAME``
+    (default ``stepstream``), level ``POWERTOOLS_LOG_LEVEL``."""
+    service = os.environ.get("POWERTOOLS_SERVICE_NAME") or LIBRARY_LOGGER
+    logger = Logger(service=service)
+    if service.split(".")[0] != LIBRARY_LOGGER:
+        # Under another service name the library's loggers are not this logger's children:
+        # give them its handler and level (Powertools' documented way for other loggers).
+        copy_config_to_registered_loggers(source_logger=logger, include={LIBRARY_LOGGER})
+    return logger
+
+
+def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
+    """``handle`` with the Lambda context (and a correlation id) on every log line."""
+    injected: LambdaHandler = handler_logger().inject_lambda_context(
+        handle, correlation_id_path=correlation_id_path
+    )
+
+    @functools.wraps(handle)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if context is None:  # a script or test calling without a context: nothing to inject
+            return handle(event, context)
+        return injected(event, context)
+
+    return handler
+
+
+def _resolve(app: AppSource) -> Stepstream:
+    return app if isinstance(app, Stepstream) else app()
+
+
+# --- SQS and EventBridge ----------------------------------------------------------------------
+
+
+def executor_handler(app: AppSource = load_app) -> LambdaHandler:
+    """The executor: one SQS record per run message → ``app.execute``. Partial batch failures
+    are reported, so SQS redelivers only the records that failed."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    logger = handler_logger()
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        current = _resolve(app)
+        processor = BatchProcessor(event_type=EventType.SQS)  # holds per-batch state: one per call
+
+        def record_handler(record: SQSRecord) -> None:
+            body = json.loads(record.body)
+            keys = _run_keys(body)
+            # Context-local keys: they follow the run into its event loop and worker threads,
+            # and stay off lines other handlers in this process (the dev stack) write meanwhile.
+            logger.thread_safe_append_keys(**keys)
+            try:
+                current.execute(body, context)
+            finally:
+                logger.thread_safe_remove_keys(keys)
+
+        return dict(
+            process_partial_response(
+                event=event, record_handler=record_handler, processor=processor, context=context
+            )
+        )
+
+    return _logged(handle)
+
+
+def _run_keys(body: Any) -> dict[str, str]:
+    """What a run message says about its run, for the log lines written while it is handled."""
+    if not isinstance(body, dict):
+        return {}
+    names = {"run_id": "run_id", "function_id": "function_id", "kind": "message_kind"}
+    return {key: body[field] for field, key in names.items() if isinstance(body.get(field), str)}
+
+
+def scheduler_handler(app: AppSource = load_app) -> LambdaHandler:
+    """The per-minute tick: start the due cron runs, then ping the WebSocket connections whose
+    keepalive is due (docs/realtime.md, "Keepalive")."""
+    from .realtime._keepalive import sweep_keepalive
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # EventBridge's "time" is the scheduled minute; use it so a late delivery still starts
+        # the runs of the minute it was meant for.
+        stamp = event.get("time") if isinstance(event, dict) else None
+        now = (
+            datetime.fromisoformat(stamp.replace("Z", "+00:00")) if isinstance(stamp, str) else None
+        )
+        started = _resolve(app).tick(now)
+        # After the tick: a failed sweep fails the invocation, and a retried tick starts nothing
+        # twice.
+        swept = sweep_keepalive(now)
+        return {"started": started, "pinged": swept.pinged, "gone": swept.gone}
+
+    return _logged(handle, correlation_paths.EVENT_BRIDGE)
+
+
+# --- HTTP API -----------------------------------------------------------------------------------
+
+
+def api_handler(
+    app: Stepstream | None = None, *, routers: Sequence[APIRouter] | None = None
+) -> LambdaHandler:
+    """The HTTP API (events, runs, token, plus ``routers``; default ``STEPSTREAM_ROUTES``) behind
+    API Gateway's HTTP API, through Mangum. ``app`` defaults to ``load_app()``."""
+    from mangum import Mangum
+
+    from .http import create_api, routers_from_env
+
+    api = create_api(
+        app if app is not None else load_app(),
+        routers=routers_from_env() if routers is None else routers,
+    )
+    return _logged(Mangum(api, lifespan="off"), _REQUEST_ID)
+
+
+def token_handler(app: Stepstream | None = None) -> LambdaHandler:
+    """``POST /v1/realtime/token`` alone (:func:`stepstream.http.token_api`), through Mangum: the
+    only HTTP function that needs the JWT secret."""
+    from mangum import Mangum
+
+    from .http import token_api
+
+    return _logged(
+        Mangum(token_api(app if app is not None else load_app()), lifespan="off"), _REQUEST_ID
+    )
+
+
+# --- WebSocket API ------------------------------------------------------------------------------
+
+
+def ws_authorizer_handler() -> LambdaHandler:
+    """The ``$connect`` REQUEST authorizer: no token raises ``Unauthorized`` (API Gateway answers
+    401), a bad token returns a Deny policy (403), a good one an Allow policy whose context
+    carries the token's channel and topics."""
+    from .realtime._socket import authorize
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return authorize(event)
+
+    return _logged(handle, _REQUEST_ID)
+
+
+def ws_connect_handler() -> LambdaHandler:
+    """``$connect``: record the subscription the authorizer granted."""
+    from .realtime._socket import on_connect
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return on_connect(event)
+
+    return _logged(handle, _REQUEST_ID)
+
+
+def ws_disconnect_handler() -> LambdaHandler:
+    """``$disconnect``: forget the closed connection's subscriptions."""
+    from .realtime._socket import on_disconnect
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        on_disconnect(event)
+        return {"statusCode": 200}
+
+    return _logged(handle, _REQUEST_ID)
+
+
+def ws_default_handler() -> LambdaHandler:
+    """``$default``: one client frame (``sub``, ``unsub``, ``ping``, or an error reply)."""
+    from .realtime._socket import on_message
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return on_message(event)
+
+    return _logged(handle, _REQUEST_ID)
