@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from devprocess import DevProcess, app_env
+
+from tests.support.devprocess import DevProcess, app_env
 
 
 @pytest.fixture(scope="module")

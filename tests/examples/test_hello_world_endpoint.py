@@ -17,7 +17,6 @@ import ws_connect
 import ws_default
 import ws_disconnect
 from app.routes import router
-from engine.harness import Harness
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -25,6 +24,7 @@ from stepstream import Stepstream
 from stepstream.http import create_api
 from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
 from stepstream.local._provision import Provisioned
+from tests.engine.harness import Harness
 
 
 @pytest.fixture

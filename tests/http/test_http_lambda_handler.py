@@ -15,10 +15,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _http_support import AUTH, EVENT_KEY, LAMBDA_APP
 
 from stepstream.http import MAX_BODY_BYTES
 from stepstream.local._provision import Provisioned
+
+from ._http_support import AUTH, EVENT_KEY, LAMBDA_APP
 
 APP_REF = "_http_support:LAMBDA_APP"
 

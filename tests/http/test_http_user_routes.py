@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _http_support import USER_ROUTER
-from _serve import serve
 
 from stepstream import Stepstream
 from stepstream.http import MAX_BODY_BYTES, create_api, routers_from_env
+from tests.support.serve import serve
+
+from ._http_support import USER_ROUTER
 
 
 @pytest.fixture
