@@ -69,6 +69,9 @@ class StackOptions:
     """Keep services an ``AWS_ENDPOINT_URL*`` variable names there; False: moto serves all."""
     resource_prefix: str = ""
     """Prefix of the provisioned resources' names, so stacks can share one endpoint."""
+    provisioned: Provisioned | None = None
+    """The template's resources, already provisioned by the caller (a test's); None: create
+    them."""
     serve: bool = True
     """Serve the gateway (and the API and dashboard, if on) on ``host:port``."""
     http_api: bool = True
@@ -254,6 +257,10 @@ class LocalStack:
     def _provision(self) -> None:
         from ._provision import provision
 
+        if self.options.provisioned is not None:
+            self.provisioned = self.options.provisioned
+            self._export_environment(self.provisioned.environment)
+            return
         self.progress.step(f"provisioning tables, queues and buckets from {self.template.name}...")
         try:
             provisioned = provision(self.template, prefix=self.options.resource_prefix)
