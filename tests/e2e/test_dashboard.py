@@ -16,6 +16,8 @@ from .conftest import DevStack, screenshot, wait_until
 pytestmark = pytest.mark.e2e
 EXAMPLES = ["agentic-workflow", "generate-response", "hello-world", "post/like"]
 DEMOS = ["agentic-workflow", "generate-response", "hello-world", "post-like"]
+STARTED = ("generate-response", "hello-world")
+SETTLED = {"completed", "failed", "cancelled"}
 
 
 def test_dashboard_links_the_demos_and_shows_their_runs(dev_stack: DevStack, page: Any) -> None:
@@ -30,14 +32,19 @@ def test_dashboard_links_the_demos_and_shows_their_runs(dev_stack: DevStack, pag
     ]
     sent = dev_stack.http.post(f"{dev_stack.url}/e/{DEV_EVENT_KEY}", json=events)
     sent.raise_for_status()
+
+    def settled() -> bool:
+        runs = [run for fid in STARTED for run in dev_stack.runs(fid)]
+        return len(runs) >= len(STARTED) and all(run["state"] in SETTLED for run in runs)
+
+    wait_until(page, settled, "the generate-response and hello-world runs to settle")
     page.goto(dev_stack.url + "/")
 
     links = page.eval_on_selector_all(
         "#demos a", "links => links.map(a => [a.textContent, a.getAttribute('href')])"
     )
     assert sorted(links) == [[name, f"/web/demos/{name}/index.html"] for name in DEMOS]
-    wait_until(page, lambda: dev_stack.runs("generate-response"), "the generate-response run")
-    for function_id in ("generate-response", "hello-world"):
+    for function_id in STARTED:
         # the runs table links each run's function (the nav's demo links have the same text)
         page.wait_for_selector(f"a[href='#/runs?function={function_id}']", timeout=15_000)
     screenshot(page, "dashboard")
