@@ -18,14 +18,13 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import RequestCounter, start_moto, use_local_aws
+from bench._support import RequestCounter, local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "engine.json"
@@ -48,23 +47,16 @@ def _summary(counts: Counter[str], prefix: str, names: set[str]) -> int:
 
 
 def main() -> dict[str, Any]:
-    server = start_moto()
-    host, port = server.get_host_and_port()
-    try:
-        return _measure(f"http://{host}:{port}")
-    finally:
-        server.stop()
+    with local_stack("bench") as stack:
+        return _measure(stack.environment)
 
 
-def _measure(endpoint_url: str) -> dict[str, Any]:
+def _measure(environment: dict[str, str]) -> dict[str, Any]:
     from stepstream import Context, Stepstream, SyncContext
     from stepstream._aws import client
     from stepstream.local._poller import SqsPoller
 
-    environment = use_local_aws(endpoint_url, "bench")
-    counter = RequestCounter()
-    for service in ("dynamodb", "sqs", "s3"):
-        client(service).meta.events.register("before-call.*", counter)
+    counter = RequestCounter().count()
 
     app = Stepstream(id="bench-engine")
     timings: dict[str, list[float]] = {}
@@ -102,14 +94,7 @@ def _measure(endpoint_url: str) -> dict[str, Any]:
     rows = []
     for steps, sync in ((10, False), (100, False), (100, True)):
         fid = define(steps, sync)
-        poller = SqsPoller(
-            lambda event, context: (
-                [app.execute(json.loads(r["body"]), context) for r in event["Records"]]
-                and {"batchItemFailures": []}
-            ),
-            queue_url,
-            wait_seconds=1,
-        )
+        poller = SqsPoller(handler, queue_url, wait_seconds=1)
         counter.take()
         [event_id] = app.send({"name": f"bench/{fid}", "data": {}})
         send_counts = counter.take()
@@ -238,7 +223,6 @@ def _print(report: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "layers" / "stepstream"))
     result = main()
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import threading
 import time
 from collections import Counter
@@ -34,29 +33,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import RequestCounter, start_moto, use_local_aws
+from bench._support import RequestCounter, local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "http.json"
 EVENTS = 50
 ROUNDS = 5
 PARSE_REPEATS = 20
-
-
-@contextmanager
-def local_stack() -> Iterator[RequestCounter]:
-    from stepstream._aws import client
-
-    moto = start_moto()
-    host, port = moto.get_host_and_port()
-    use_local_aws(f"http://{host}:{port}", "bh")
-    counter = RequestCounter()
-    for service in ("dynamodb", "sqs", "s3"):
-        client(service).meta.events.register("before-call.*", counter)
-    try:
-        yield counter
-    finally:
-        moto.stop()
 
 
 @contextmanager
@@ -95,7 +78,8 @@ def main() -> dict[str, Any]:
     def noop(ctx: Any) -> None:
         return None
 
-    with local_stack() as counter, served(create_api(app)) as url, httpx.Client() as http:
+    with local_stack("bh"), served(create_api(app)) as url, httpx.Client() as http:
+        counter = RequestCounter().count()
         send_url = f"{url}/e/{DEV_EVENT_KEY}"
 
         def via_http(i: int) -> None:
@@ -205,7 +189,6 @@ def report(result: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "functions"))
     outcome = main()
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(outcome, indent=2) + "\n")

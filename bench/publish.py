@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import start_gateway, start_moto, use_local_aws
+from bench._support import local_stack as _local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "publish.json"
@@ -49,22 +49,13 @@ SLOW_POST_SECONDS = 0.005
 ROUNDS = 5
 TARGET_REQUESTS_PER_PUBLISH = 0.1
 
-sys.path.insert(0, str(ROOT / "functions"))
-
 
 @contextmanager
 def local_stack() -> Iterator[None]:
     """moto + tables from template.yaml + the local gateway, with the environment pointing there."""
-    moto = start_moto()
-    host, port = moto.get_host_and_port()
-    use_local_aws(f"http://{host}:{port}", "b")
-    gateway = start_gateway()
-    os.environ["BENCH_WS_URL"] = gateway.ws_url
-    try:
+    with _local_stack("b", gateway=True) as stack:
+        os.environ["BENCH_WS_URL"] = stack.ws_url
         yield
-    finally:
-        gateway.stop()
-        moto.stop()
 
 
 class RequestCounter:

@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import start_gateway, use_local_aws
+from bench._support import local_stack as _local_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "realtime.json"
@@ -50,12 +50,10 @@ CONNECT_CONCURRENCY = 1
 """Sockets opened at a time: moto's TransactWriteItems (used by ``$connect``) is not safe
 against concurrent writes to the same table, so connects go one by one."""
 
-sys.path.insert(0, str(ROOT / "functions"))
-
 
 @contextmanager
 def local_stack() -> Iterator[Any]:
-    """moto + tables from template.yaml + the local gateway; yields the running gateway."""
+    """moto (its own process) + tables from template.yaml + the local gateway; yields the stack."""
     import socket
     import subprocess
 
@@ -69,12 +67,12 @@ def local_stack() -> Iterator[Any]:
         stderr=subprocess.DEVNULL,
     )
     _wait_for_port(port)
-    use_local_aws(f"http://127.0.0.1:{port}", "r")
-    gateway = start_gateway(max_workers=64)
     try:
-        yield gateway
+        with _local_stack(
+            "r", gateway=True, aws_endpoint=f"http://127.0.0.1:{port}", gateway_workers=64
+        ) as stack:
+            yield stack
     finally:
-        gateway.stop()
         moto.terminate()
         try:
             moto.wait(10)

@@ -8,56 +8,31 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 from stepstream._aws import reset_clients
-from stepstream.local._provision import Provisioned, provision
-
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATE = ROOT / "template.yaml"
-
-# The user's code folder is importable as the handlers see it in Lambda.
-sys.path.insert(0, str(ROOT / "functions"))
-
-
-@dataclass
-class MotoEndpoint:
-    url: str
+from stepstream.local import LocalAws, Provisioned
+from tests.support.aws import MotoEndpoint, use_local_aws
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[MotoEndpoint]:
-    """One moto server per test process, on a free loopback port."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield MotoEndpoint(url=f"http://{host}:{port}")
-    server.stop()
+    """One moto server per test process, on a free loopback port (the local stack's own)."""
+    aws = LocalAws(use_environment=False)
+    aws.start()
+    yield MotoEndpoint(url=aws.endpoint, aws=aws)
+    aws.stop()
 
 
 @pytest.fixture
 def aws(moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Provisioned]:
     """Fresh tables, queues and buckets from template.yaml, under a unique prefix, with the
     environment pointing at them."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    reset_clients()
-    prefix = f"t{uuid.uuid4().hex[:10]}-"
-    provisioned = provision(TEMPLATE, prefix=prefix)
-    for key, value in provisioned.environment.items():
-        monkeypatch.setenv(key, value)
-    yield provisioned
+    yield use_local_aws(monkeypatch, moto_endpoint.aws)
     reset_clients()
 
 

@@ -5,15 +5,11 @@ from __future__ import annotations
 import queue
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "devstack"))
-
-from devprocess import STEPSTREAM, cli_env
+from tests.support.devprocess import STEPSTREAM, cli_env
 
 
 @dataclass

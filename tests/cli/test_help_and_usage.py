@@ -5,7 +5,8 @@ THEN help works everywhere (exit 0) and usage errors exit 2 naming the problem, 
 from __future__ import annotations
 
 import pytest
-from cli_support import run_cli
+
+from .cli_support import run_cli
 
 COMMANDS = ["dev", "send", "tail", "token", "runs"]
 

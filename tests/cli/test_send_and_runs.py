@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cli_support import run_cli
-from devprocess import DevProcess
+from tests.support.devprocess import DevProcess
+
+from .cli_support import run_cli
 
 
 def _wait_for_run(stack: DevProcess, event_id: str) -> dict[str, Any]:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-from cli_support import run_cli
+
+from .cli_support import run_cli
 
 
 def _closed_port_url() -> str:

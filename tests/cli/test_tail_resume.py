@@ -15,8 +15,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from cli_support import TailProcess, run_cli
-from devprocess import DevProcess, app_env
+
+from tests.support.devprocess import DevProcess, app_env
+
+from .cli_support import TailProcess, run_cli
 
 
 def _connection_ids(stack: DevProcess) -> set[str]:

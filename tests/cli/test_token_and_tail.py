@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import json
 
-from cli_support import TailProcess, run_cli
-from devprocess import DevProcess
+from tests.support.devprocess import DevProcess
+
+from .cli_support import TailProcess, run_cli
 
 
 def _claims(jwt: str) -> dict[str, object]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from devprocess import DevProcess, app_env
+
+from tests.support.devprocess import DevProcess, app_env
 
 
 @pytest.fixture(scope="module")
 def test_stack() -> Iterator[DevProcess]:
-    """One dev stack per module, running tests/devstack/devstack_app.py."""
+    """One dev stack per module, running tests/support/devstack_app.py."""
     stack = DevProcess(env=app_env())
     try:
         stack.wait_ready()

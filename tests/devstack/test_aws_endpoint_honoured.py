@@ -10,9 +10,9 @@ import time
 
 import boto3
 import httpx
-from devprocess import DevProcess, app_env
 
 from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from tests.support.devprocess import DevProcess, app_env
 
 
 def _completed_run(url: str, stack: DevProcess) -> str:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 
 import httpx
-from devprocess import DevProcess
 
 from stepstream._config import DEV_EVENT_KEY
+from tests.support.devprocess import DevProcess
 
 
 def test_sigint_exits_zero_promptly_without_traceback() -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from devprocess import ROOT, DevProcess
 
 from stepstream._config import DEV_EVENT_KEY
+from tests.support.devprocess import ROOT, DevProcess
 
 pytestmark = pytest.mark.e2e
 

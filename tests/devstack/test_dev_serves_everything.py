@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import websockets
-from devprocess import ROOT, DevProcess
 
 from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from tests.support.devprocess import ROOT, DevProcess
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}
 

@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 import httpx
-from devprocess import DevProcess
 
 from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from tests.support.devprocess import DevProcess
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}
 

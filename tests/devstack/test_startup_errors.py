@@ -8,7 +8,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from devprocess import STEPSTREAM, cli_env
+from tests.support.devprocess import STEPSTREAM, cli_env
 
 
 def test_port_in_use_is_reported() -> None:

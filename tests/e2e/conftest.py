@@ -1,26 +1,21 @@
 """The end-to-end fixtures: the dev stack (``tests/e2e/_devstack.py``, i.e. ``stepstream dev``
-plus the examples' routes) on a free port, once per session, and Debian's headless Chromium
-through Playwright (``executable_path``; never a downloaded browser)."""
+plus a route listing the gateway's connections) on a free port, once per session, and Debian's
+headless Chromium through Playwright (``executable_path``; never a downloaded browser)."""
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.devprocess import ROOT, DevProcess, cli_env
+
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-READY = re.compile(r"ready on (http://\S+)")
-SIGNING_KEY = re.compile(r"Signing key\s+(\S+)")
 
 
 @dataclass
@@ -28,7 +23,6 @@ class DevStack:
     url: str
     signing_key: str
     http: httpx.Client
-    lines: list[str] = field(default_factory=list)
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.signing_key}"}
@@ -62,49 +56,14 @@ class DevStack:
 
 
 @pytest.fixture(scope="session")
-def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("AWS_ENDPOINT_URL", "STEPSTREAM_"))
-    }
-    env.update(
-        PYTHONUNBUFFERED="1",
-        NO_COLOR="1",
-    )
-    log_path = tmp_path_factory.mktemp("devstack") / "output.log"
-    log = log_path.open("w+")
-    process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("_devstack.py")), "--port", "0"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def dev_stack() -> Iterator[DevStack]:
+    process = DevProcess(command=[sys.executable, "-m", "tests.e2e._devstack"], env=cli_env())
     try:
-        url, key = _wait_ready(process, log_path)
+        process.wait_ready()
         with httpx.Client(timeout=15) as http:
-            yield DevStack(url, key, http)
+            yield DevStack(process.url, process.signing_key, http)
     finally:
         process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_ready(process: subprocess.Popen[str], log_path: Path) -> tuple[str, str]:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        text = log_path.read_text()
-        ready, key = READY.search(text), SIGNING_KEY.search(text)
-        if ready and key:
-            return ready.group(1), key.group(1)
-        if process.poll() is not None:
-            break
-        time.sleep(0.1)
-    pytest.fail(f"the dev stack did not start:\n{log_path.read_text()}")
 
 
 @pytest.fixture(scope="module")

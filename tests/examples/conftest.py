@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 from app import app as user_app
-from engine.harness import Harness
 
 from stepstream import Stepstream
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime
+from tests.engine.harness import Harness
 
 
 @dataclass(frozen=True)

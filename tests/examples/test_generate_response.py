@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from app.model import LOCAL_MODEL_NAME, MAX_PROMPT_CHARS, local_answer, split_tokens
-from engine.harness import Harness
 
 from stepstream import Stepstream
+from tests.engine.harness import Harness
 
 from .conftest import RecordingRealtime
 

@@ -5,9 +5,9 @@ at once and publishes nothing."""
 from __future__ import annotations
 
 import pytest
-from engine.harness import Harness
 
 from stepstream import Stepstream
+from tests.engine.harness import Harness
 
 from .conftest import RecordingRealtime
 

@@ -1,65 +1,36 @@
-"""GIVEN the hello-world route (seed 001's ``POST`` handler) mounted next to the HTTP API and the
-local WebSocket gateway, on a real port WHEN a client POSTs to ``/api/hello-world`` THEN it gets a
-``text/event-stream`` carrying the run's "Hello, world!" from ``logs``, and the stream ends when
-the run completes. Malformed bodies are refused with a message saying what to send."""
+"""GIVEN the local stack with the hello-world route (seed 001's ``POST`` handler) next to the
+HTTP API, the WebSocket gateway and the executor, on a real port WHEN a client POSTs to
+``/api/hello-world`` THEN it gets a ``text/event-stream`` carrying the run's "Hello, world!"
+from ``logs``, and the stream ends when the run completes. Malformed bodies are refused with a
+message saying what to send."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-import ws_authorizer
-import ws_connect
-import ws_default
-import ws_disconnect
-from app.routes import router
-from engine.harness import Harness
-from starlette.applications import Starlette
-from starlette.routing import Mount
 
 from stepstream import Stepstream
-from stepstream.http import create_api
-from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
-from stepstream.local._provision import Provisioned
+from stepstream.local import LocalStack, Provisioned, StackOptions
+from tests.support.aws import TEMPLATE, MotoEndpoint
 
 
 @pytest.fixture
-def base_url(aws: Provisioned, monkeypatch: pytest.MonkeyPatch, app: Stepstream) -> Iterator[str]:
-    gateway = Gateway(
-        WebSocketHandlers(
-            authorizer=ws_authorizer.handler,
-            connect=ws_connect.handler,
-            disconnect=ws_disconnect.handler,
-            default=ws_default.handler,
-        )
+def base_url(aws: Provisioned, moto_endpoint: MotoEndpoint, app: Stepstream) -> Iterator[str]:
+    """The local stack on this test's resources: the HTTP API with the template's routes
+    (``STEPSTREAM_ROUTES``), the WebSocket gateway and the executor's SQS poller."""
+    options = StackOptions(
+        template=TEMPLATE,
+        aws_endpoint=moto_endpoint.url,
+        provisioned=aws,
+        dashboard=False,
+        schedules=False,
     )
-    api = create_api(app)
-    api.include_router(router)
-    running = serve_in_thread(gateway, asgi=Starlette(routes=[*gateway.routes, Mount("", api)]))
-    monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
-    yield running.base_url
-    running.stop()
-
-
-@pytest.fixture
-def executor(harness: Harness) -> Iterator[None]:
-    """The executor queue drained in the background, as the dev stack's poller does."""
-    stop = threading.Event()
-
-    def loop() -> None:
-        while not stop.is_set():
-            if not harness.poller.poll_once(wait_seconds=0):
-                stop.wait(0.05)
-
-    thread = threading.Thread(target=loop, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    with LocalStack(options) as stack:
+        yield stack.url
 
 
 def sse_events(response: httpx.Response) -> list[dict[str, Any]]:
@@ -70,7 +41,7 @@ def sse_events(response: httpx.Response) -> list[dict[str, Any]]:
     return events
 
 
-def test_post_streams_the_runs_logs_as_sse(base_url: str, executor: None) -> None:
+def test_post_streams_the_runs_logs_as_sse(base_url: str) -> None:
     with httpx.Client(timeout=30) as http:
         response = http.post(f"{base_url}/api/hello-world", json={"prompt": "ignored"})
 

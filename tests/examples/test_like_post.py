@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from engine.harness import Harness
 
 from stepstream import Stepstream
+from tests.engine.harness import Harness
 
 from .conftest import RecordingRealtime
 

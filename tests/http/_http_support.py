@@ -65,7 +65,8 @@ LAMBDA_APP = make_app()
 
 
 USER_ROUTER = APIRouter()
-"""A user's own routes, as ``STEPSTREAM_ROUTES=_http_support:USER_ROUTER`` names them."""
+"""A user's own routes, as ``STEPSTREAM_ROUTES=tests.http._http_support:USER_ROUTER`` names
+them."""
 
 
 @USER_ROUTER.post("/api/echo")

@@ -7,21 +7,19 @@ per case would dominate the suite's run time.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from _http_support import make_app
-from _serve import serve
 
 from stepstream import Stepstream
 from stepstream._aws import reset_clients
 from stepstream.http import create_api
-from stepstream.local._provision import Provisioned, provision
+from stepstream.local import Provisioned
+from tests.support.aws import MotoEndpoint, use_local_aws
+from tests.support.serve import serve
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+from ._http_support import make_app
 
 
 @pytest.fixture
@@ -42,18 +40,10 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def shared_app(moto_endpoint: object) -> Iterator[Stepstream]:
+def shared_app(moto_endpoint: MotoEndpoint) -> Iterator[Stepstream]:
     """Like ``aws`` + ``app``, once per module."""
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL", moto_endpoint.url)  # type: ignore[attr-defined]
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        env.setenv("AWS_ACCESS_KEY_ID", "testing")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        env.delenv("AWS_PROFILE", raising=False)
-        reset_clients()
-        provisioned = provision(TEMPLATE, prefix=f"h{uuid.uuid4().hex[:10]}-")
-        for key, value in provisioned.environment.items():
-            env.setenv(key, value)
+        use_local_aws(env, moto_endpoint.aws, letter="h")
         yield make_app()
     reset_clients()
 

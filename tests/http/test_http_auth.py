@@ -7,10 +7,11 @@ import hashlib
 
 import httpx
 import pytest
-from _http_support import AUTH, EVENT_KEY
 
 from stepstream._config import DEV_SIGNING_KEY
 from stepstream.http import hashed_signing_key
+
+from ._http_support import AUTH, EVENT_KEY
 
 V1_ROUTES = [
     ("GET", "/v1/runs"),

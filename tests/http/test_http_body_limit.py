@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
-from _http_support import EVENT_KEY
 
 from stepstream import Stepstream
 from stepstream.http import MAX_BODY_BYTES
+
+from ._http_support import EVENT_KEY
 
 
 def _event_of_size(size: int) -> bytes:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from _http_support import AUTH, EVENT_KEY, run_until_settled
 
 from stepstream import Stepstream
+
+from ._http_support import AUTH, EVENT_KEY, run_until_settled
 
 
 def _sleeping_run(client: httpx.Client, app: Stepstream) -> str:

@@ -7,9 +7,10 @@ import json
 
 import httpx
 import pytest
-from _http_support import EVENT_KEY
 
 from stepstream import Stepstream
+
+from ._http_support import EVENT_KEY
 
 JSON_ONLY = "send the events as application/json"
 BODY = json.dumps({"name": "test/greet", "data": {}}).encode()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from _http_support import EVENT_KEY
-from _serve import serve
 
 from stepstream import Stepstream
 from stepstream.http import create_api
+from tests.support.serve import serve
+
+from ._http_support import EVENT_KEY
 
 PREFLIGHT = {
     "origin": "http://localhost:5173",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 import inngest
-from _http_support import AUTH, EVENT_KEY
 
 from stepstream import Stepstream
+
+from ._http_support import AUTH, EVENT_KEY
 
 
 def test_a_repeated_event_id_starts_one_run(client: httpx.Client, app: Stepstream) -> None:

@@ -6,7 +6,8 @@ import logging
 
 import httpx
 import pytest
-from _http_support import AUTH
+
+from ._http_support import AUTH
 
 
 def test_an_unknown_route_is_a_json_404(shared_client: httpx.Client) -> None:

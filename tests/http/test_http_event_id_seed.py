@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import inngest
-from _http_support import AUTH, EVENT_KEY
 
 from stepstream import Stepstream
+
+from ._http_support import AUTH, EVENT_KEY
 
 SEED_HEADER = "x-inngest-event-id-seed"
 

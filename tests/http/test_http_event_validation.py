@@ -7,10 +7,11 @@ import json
 
 import httpx
 import pytest
-from _http_support import EVENT_KEY
 
 from stepstream import Stepstream
 from stepstream.http import MAX_EVENTS_PER_REQUEST
+
+from ._http_support import EVENT_KEY
 
 GOOD = {"name": "test/greet", "data": {"who": "ada"}}
 

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterator
 
 import inngest
 import pytest
-from _http_support import EVENT_KEY
 from inngest._internal.errors import SendEventsError  # what send() raises; not re-exported
 
 from stepstream import Stepstream
+
+from ._http_support import EVENT_KEY
 
 MakeClient = Callable[..., inngest.Inngest]
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from _http_support import AUTH, EVENT_KEY
 
 from stepstream import Stepstream
+
+from ._http_support import AUTH, EVENT_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).parent / "node" / "official_send.mjs"

@@ -15,12 +15,13 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from _http_support import AUTH, EVENT_KEY, LAMBDA_APP
 
 from stepstream.http import MAX_BODY_BYTES
 from stepstream.local._provision import Provisioned
 
-APP_REF = "_http_support:LAMBDA_APP"
+from ._http_support import AUTH, EVENT_KEY, LAMBDA_APP
+
+APP_REF = "tests.http._http_support:LAMBDA_APP"
 
 
 @dataclass
@@ -70,7 +71,7 @@ def http_api_event(
 @pytest.fixture
 def api_module(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.setenv("STEPSTREAM_APP", APP_REF)
-    monkeypatch.setenv("STEPSTREAM_ROUTES", "_http_support:USER_ROUTER")
+    monkeypatch.setenv("STEPSTREAM_ROUTES", "tests.http._http_support:USER_ROUTER")
     # Mangum runs each request on the thread's current event loop, creating one if there is
     # none and never closing it (right for a Lambda process); give it one we close afterwards.
     loop = asyncio.new_event_loop()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import httpx
-from _http_support import AUTH
+
+from ._http_support import AUTH
 
 REQUEST = [{"channel": "user:42", "name": "ai", "kind": "run"}]
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
-from _http_support import AUTH, EVENT_KEY, run_until_settled
 
 from stepstream import Stepstream
+
+from ._http_support import AUTH, EVENT_KEY, run_until_settled
 
 
 def _send(client: httpx.Client, **event: object) -> str:

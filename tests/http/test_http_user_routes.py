@@ -7,11 +7,12 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _http_support import USER_ROUTER
-from _serve import serve
 
 from stepstream import Stepstream
 from stepstream.http import MAX_BODY_BYTES, create_api, routers_from_env
+from tests.support.serve import serve
+
+from ._http_support import USER_ROUTER
 
 
 @pytest.fixture
@@ -39,13 +40,20 @@ def test_a_user_route_cannot_shadow_a_built_in_one(user_client: httpx.Client) ->
 
 
 def test_routes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("STEPSTREAM_ROUTES", " _http_support:USER_ROUTER , ")
+    monkeypatch.setenv("STEPSTREAM_ROUTES", " tests.http._http_support:USER_ROUTER , ")
     assert routers_from_env() == [USER_ROUTER]
     monkeypatch.delenv("STEPSTREAM_ROUTES")
     assert routers_from_env() == []
 
 
-@pytest.mark.parametrize("ref", ["_http_support", "_http_support:make_app", "_http_support:nope"])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "tests.http._http_support",
+        "tests.http._http_support:make_app",
+        "tests.http._http_support:nope",
+    ],
+)
 def test_a_wrong_routes_reference_says_what_it_must_be(
     monkeypatch: pytest.MonkeyPatch, ref: str
 ) -> None:

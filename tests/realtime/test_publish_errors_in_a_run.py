@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from engine.harness import Harness  # the engine's real-queue driver (tests/engine)
 
 from stepstream import Context, Stepstream
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import channel, topic
+from tests.engine.harness import Harness  # the engine's real-queue driver (tests/engine)
 
 app = Stepstream(id="publish-errors")
 results = channel(lambda run_id: f"results:{run_id}").add_topic(topic("result").type(int))

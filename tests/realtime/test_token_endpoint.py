@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from _serve import serve
 
 from stepstream import Stepstream
 from stepstream._config import DEV_SIGNING_KEY
 from stepstream.http._auth import hashed_signing_key
 from stepstream.http._realtime_routes import token_api
 from stepstream.realtime import TokenRequest, verify_token
+from tests.support.serve import serve
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}
 

@@ -4,7 +4,6 @@ what is published on that channel's topics, and nothing of the topics it was not
 from __future__ import annotations
 
 import httpx
-from _serve import serve
 from websockets.asyncio.client import connect
 
 from stepstream import Stepstream
@@ -12,6 +11,7 @@ from stepstream._config import Settings
 from stepstream.http._realtime_routes import token_api
 from stepstream.local._gateway import RunningGateway
 from stepstream.realtime import Realtime, channel, topic
+from tests.support.serve import serve
 
 from ._clients import nothing_more, receive
 

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _template_support import ROOT, Build, sam_build, transform_template
+
+from ._template_support import ROOT, Build, sam_build, transform_template
 
 
 @pytest.fixture(scope="session")

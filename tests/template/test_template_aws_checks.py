@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-from _template_support import CFN_LINT, ROOT, SAM, TEMPLATE, tool_env
+from ._template_support import CFN_LINT, ROOT, SAM, TEMPLATE, tool_env
 
 
 def test_sam_validate_lint_passes() -> None:

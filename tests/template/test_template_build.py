@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _template_support import EVENTS, HANDLERS, ROOT, Build
 
 from stepstream.local._provision import Provisioned
+
+from ._template_support import EVENTS, HANDLERS, ROOT, Build
 
 RUNNER = Path(__file__).with_name("_lambda_runner.py")
 LAYER_LIMIT_BYTES = 250 * 1024 * 1024

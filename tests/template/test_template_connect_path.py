@@ -12,9 +12,10 @@ import subprocess
 from typing import Any
 
 import pytest
-from _template_support import TEMPLATE
 
 from stepstream.local._provision import load_template
+
+from ._template_support import TEMPLATE
 
 
 def distribution() -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from _template_support import ROOT
+from ._template_support import ROOT
 
 
 def test_no_module_in_functions_shadows_the_standard_library() -> None:

@@ -8,7 +8,8 @@ import shutil
 import subprocess
 
 import pytest
-from _template_support import ROOT
+
+from ._template_support import ROOT
 
 
 def test_layer_build_refuses_to_run_without_artifacts_dir() -> None:

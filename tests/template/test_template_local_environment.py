@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from _template_support import TEMPLATE
-
 from stepstream.local._provision import Provisioned, load_template
+
+from ._template_support import TEMPLATE
 
 
 def test_local_environment_has_no_unresolved_values(aws: Provisioned) -> None:

@@ -8,7 +8,8 @@ import re
 from typing import Any
 
 import pytest
-from _template_support import HANDLERS
+
+from ._template_support import HANDLERS
 
 
 def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:

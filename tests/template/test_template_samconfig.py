@@ -10,9 +10,10 @@ import tomllib
 from typing import Any
 
 import pytest
-from _template_support import ROOT, TEMPLATE
 
 from stepstream.local._provision import load_template
+
+from ._template_support import ROOT, TEMPLATE
 
 CONFIG = tomllib.loads((ROOT / "samconfig.toml").read_text(encoding="utf-8"))
 

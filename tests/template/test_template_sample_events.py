@@ -7,7 +7,6 @@ import json
 from typing import Any, Literal
 
 import pytest
-from _template_support import EVENTS, HANDLERS
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayProxyEventV2Model,
     APIGatewayWebSocketConnectEventModel,
@@ -20,6 +19,8 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
     APIGatewayWebSocketConnectEventRequestContext,
 )
 from pydantic import BaseModel, Field, ValidationError
+
+from ._template_support import EVENTS, HANDLERS
 
 
 class WebSocketAuthorizerRequest(BaseModel):

@@ -1,6 +1,6 @@
-"""A realtime stack for the browser-client tests, in one process: moto (DynamoDB/SQS/S3) on
-loopback, resources provisioned from template.yaml, the local API Gateway WebSocket emulator
-running the real ``functions/ws_*.py`` handlers, and a small control server.
+"""A realtime stack for the browser-client tests, in one process: a ``LocalStack`` serving only
+the WebSocket gateway (moto on loopback, resources from template.yaml, the real
+``functions/ws_*.py`` handlers; no API, executor or dashboard), and a small control server.
 
 Run it as ``.venv/bin/python tests/web/_stack.py``: it prints one JSON line,
 ``{"gateway": "http://127.0.0.1:<port>", "control": "http://127.0.0.1:<port>"}``, and runs until
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 import threading
@@ -35,18 +34,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "web-tests"
-
-
-def _environment(moto_url: str) -> None:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": moto_url,
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-        }
-    )
-    os.environ.pop("AWS_PROFILE", None)
 
 
 def _control_app(gateway: Any, realtime: Any) -> Any:
@@ -142,61 +129,43 @@ def _control_app(gateway: Any, realtime: Any) -> Any:
 
 def main() -> None:
     import uvicorn
-    from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request access log
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
-    _environment(f"http://{host}:{port}")
-
-    sys.path.insert(0, str(ROOT / "functions"))
-    import ws_authorizer
-    import ws_connect
-    import ws_default
-    import ws_disconnect
-
-    from stepstream.local._gateway import Gateway, WebSocketHandlers, serve_in_thread
-    from stepstream.local._provision import provision
+    from stepstream.local import LocalStack, StackOptions
     from stepstream.realtime import Realtime
 
-    provisioned = provision(ROOT / "template.yaml", prefix=f"w{uuid.uuid4().hex[:8]}-")
-    os.environ.update(provisioned.environment)
-    handlers = WebSocketHandlers(
-        authorizer=ws_authorizer.handler,
-        connect=ws_connect.handler,
-        disconnect=ws_disconnect.handler,
-        default=ws_default.handler,
+    options = StackOptions(
+        template=ROOT / "template.yaml",
+        use_environment=False,  # always its own moto, whatever the caller's shell points at
+        resource_prefix=f"w{uuid.uuid4().hex[:8]}-",
+        http_api=False,
+        dashboard=False,
+        pollers=False,
+        schedules=False,
     )
-    running = serve_in_thread(Gateway(handlers))
-    os.environ["STEPSTREAM_WS_MANAGEMENT_URL"] = running.management_url
-
-    realtime = Realtime(APP_ID)
-    config = uvicorn.Config(
-        _control_app(running.gateway, realtime),
-        host="127.0.0.1",
-        port=0,
-        lifespan="off",
-        log_level="warning",
-    )
-    control = uvicorn.Server(config)
-    thread = threading.Thread(target=control.run, daemon=True)
-    thread.start()
-    while not control.started:
-        if not thread.is_alive():
-            raise SystemExit("the control server did not start")
-        threading.Event().wait(0.01)
-    control_port = control.servers[0].sockets[0].getsockname()[1]
-    print(
-        json.dumps({"gateway": running.base_url, "control": f"http://127.0.0.1:{control_port}"}),
-        flush=True,
-    )
-    sys.stdin.read()  # until the test closes the pipe
-    control.should_exit = True
-    thread.join(timeout=5)
-    realtime.close()
-    running.stop()
-    moto.stop()
+    with LocalStack(options) as stack:
+        assert stack.gateway is not None
+        realtime = Realtime(APP_ID)
+        config = uvicorn.Config(
+            _control_app(stack.gateway, realtime),
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            log_level="warning",
+        )
+        control = uvicorn.Server(config)
+        thread = threading.Thread(target=control.run, daemon=True)
+        thread.start()
+        while not control.started:
+            if not thread.is_alive():
+                raise SystemExit("the control server did not start")
+            threading.Event().wait(0.01)
+        control_port = control.servers[0].sockets[0].getsockname()[1]
+        control_url = f"http://127.0.0.1:{control_port}"
+        print(json.dumps({"gateway": stack.url, "control": control_url}), flush=True)
+        sys.stdin.read()  # until the test closes the pipe
+        control.should_exit = True
+        thread.join(timeout=5)
+        realtime.close()
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ HTTP API, the same FastAPI app the API Lambda serves.
 
 from __future__ import annotations
 
+import logging
 import signal
 import socket
-from collections.abc import Callable, Generator
+import threading
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -17,10 +19,11 @@ from typing import TYPE_CHECKING
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
-from starlette.routing import Mount
+from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
+from ._gateway import _DenialLogFilter
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -28,11 +31,20 @@ if TYPE_CHECKING:
     from ._gateway import Gateway
 
 
-def build_asgi(api: FastAPI, gateway: Gateway, dashboard: DashboardConfig) -> ASGIApp:
-    app = Starlette(
-        routes=[*gateway.routes, *dashboard_routes(dashboard), Mount("", app=api)],
-    )
-    return LoopbackManagementOnly(app)
+def build_asgi(
+    api: FastAPI | None,
+    gateway: Gateway,
+    dashboard: DashboardConfig | None,
+    extra_routes: Sequence[BaseRoute] = (),
+) -> ASGIApp:
+    """``extra_routes`` first (a test's hand on the server), then the gateway, the dashboard
+    (None: none) and the API (None: none)."""
+    routes = [*extra_routes, *gateway.routes]
+    if dashboard is not None:
+        routes += dashboard_routes(dashboard)
+    if api is not None:
+        routes.append(Mount("", app=api))
+    return LoopbackManagementOnly(Starlette(routes=routes))
 
 
 class LoopbackManagementOnly:
@@ -83,20 +95,27 @@ def bind(host: str, port: int) -> socket.socket:
 class DevServer(uvicorn.Server):
     """uvicorn, with Ctrl-C meaning "stop cleanly": the signal is not re-raised after the
     graceful shutdown (uvicorn does that by default, which would end in a KeyboardInterrupt
-    traceback), and a second Ctrl-C forces the exit."""
+    traceback), and a second Ctrl-C forces the exit. Served from another thread (tests), it
+    leaves signals alone: only the main thread may handle them."""
 
-    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, on_started: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(config)
-        self._on_started = on_started
+        self.on_started = on_started
         self.stop_signal: int | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
-        if self.started:
-            self._on_started()
+        if self.started and self.on_started is not None:
+            self.on_started()
 
     @contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
         def stop(sig: int, frame: FrameType | None) -> None:
             if self.should_exit:
                 self.force_exit = True
@@ -111,7 +130,11 @@ class DevServer(uvicorn.Server):
                 signal.signal(sig, handler)
 
 
+_DENIAL_FILTER = _DenialLogFilter()
+
+
 def server_config(app: ASGIApp, *, max_message_bytes: int) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_DENIAL_FILTER)  # one instance: added once
     return uvicorn.Config(
         app,
         ws="websockets-sansio",

@@ -1,4 +1,5 @@
-"""Run ``.venv/bin/stepstream dev`` as a user would, on a free port, and read what it prints."""
+"""``stepstream dev`` in a subprocess, as a user runs it, on a free port: start it, read what it
+prints (its URL, AWS endpoint and signing key), stop it with Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 STEPSTREAM = Path(sys.executable).parent / "stepstream"
-HERE = Path(__file__).resolve().parent
 READY = re.compile(r"ready on (http://\S+)")
 AWS = re.compile(r"AWS_ENDPOINT_URL=(\S+)")
+SIGNING_KEY = re.compile(r"Signing key\s+(\S+)")
+DEVSTACK_APP = "tests.support.devstack_app:app"
 
 
 def cli_env(**overrides: str) -> dict[str, str]:
@@ -32,18 +35,26 @@ def cli_env(**overrides: str) -> dict[str, str]:
 
 
 def app_env(**overrides: str) -> dict[str, str]:
-    """Point the stack at tests/devstack/devstack_app.py instead of functions/app."""
+    """Point the stack at tests/support/devstack_app.py instead of functions/app."""
     return cli_env(
-        STEPSTREAM_APP="devstack_app:app",
-        PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        STEPSTREAM_APP=DEVSTACK_APP,
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
         **overrides,
     )
 
 
 class DevProcess:
-    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+    """``stepstream dev --port 0 [args]``; ``command`` replaces ``stepstream dev`` (the
+    end-to-end tests run it with an extra route)."""
+
+    def __init__(
+        self,
+        *args: str,
+        env: dict[str, str] | None = None,
+        command: Sequence[str] = (str(STEPSTREAM), "dev"),
+    ) -> None:
         self.proc = subprocess.Popen(
-            [str(STEPSTREAM), "dev", "--port", "0", *args],
+            [*command, "--port", "0", *args],
             cwd=ROOT,
             env=env or cli_env(),
             stdout=subprocess.PIPE,
@@ -56,6 +67,7 @@ class DevProcess:
         self._reader.start()
         self.url = ""
         self.aws_endpoint = ""
+        self.signing_key = ""
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
@@ -79,6 +91,8 @@ class DevProcess:
                 raise AssertionError(f"stepstream dev exited early:\n{self.output}")
             if found := AWS.search(line):
                 self.aws_endpoint = found.group(1)
+            if found := SIGNING_KEY.search(line):
+                self.signing_key = found.group(1)
             if found := READY.search(line):
                 self.url = found.group(1)
                 return self.url
@@ -88,6 +102,17 @@ class DevProcess:
         """Ctrl-C, as a terminal sends it; the exit code."""
         self.proc.send_signal(signal.SIGINT)
         return self.wait_exit(timeout)
+
+    def terminate(self, timeout: float = 20) -> None:
+        """SIGTERM, as a service manager stops it; killed if it has not exited in ``timeout``."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._close()
 
     def wait_exit(self, timeout: float = 60) -> int:
         code = self.proc.wait(timeout=timeout)

@@ -1,0 +1,111 @@
+"""The AWS a local stack talks to: an endpoint it is given, the endpoints ``AWS_ENDPOINT_URL*``
+already names (DynamoDB Local, LocalStack, a real account through a proxy), or an embedded moto
+server on a free loopback port for every service nothing else serves."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+SERVICES = ("dynamodb", "sqs", "s3")
+"""What the template's resources need."""
+
+DEFAULT_REGION = "us-east-1"
+_DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def external_endpoints() -> dict[str, str]:
+    """Service → endpoint for the services an ``AWS_ENDPOINT_URL*`` variable already points at.
+    The generic ``AWS_ENDPOINT_URL`` covers every service, as botocore reads it."""
+    env = os.environ
+    generic = env.get("AWS_ENDPOINT_URL", "")
+    found = {}
+    for service in SERVICES:
+        specific = env.get(f"AWS_ENDPOINT_URL_{service.upper()}", "")
+        if specific or generic:
+            found[service] = specific or generic
+    return found
+
+
+class LocalAws:
+    """Where the stack's AWS calls go, and the ``AWS_*`` variables that send them there.
+
+    ``endpoint``: send every service there (moto started elsewhere, DynamoDB Local), with dummy
+    credentials. Otherwise, with ``use_environment``, services an ``AWS_ENDPOINT_URL*`` variable
+    names stay there; moto serves the rest (all of them without ``use_environment``)."""
+
+    def __init__(self, endpoint: str | None = None, *, use_environment: bool = True) -> None:
+        self.given_endpoint = endpoint
+        self.external = external_endpoints() if use_environment and not endpoint else {}
+        self.use_environment = use_environment
+        self.endpoint = endpoint or ""
+        """What ``AWS_ENDPOINT_URL`` is set to; empty when every service is external."""
+        self._moto: Any = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when this stack runs moto (its state is in this process's memory)."""
+        return self._moto is not None
+
+    @property
+    def missing(self) -> list[str]:
+        """The services moto serves: those no endpoint was given or found for."""
+        if self.given_endpoint:
+            return []
+        return [service for service in SERVICES if service not in self.external]
+
+    def start(self) -> None:
+        if not self.missing:
+            return
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._moto.start()
+        # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        host, port = self._moto.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def environment(self) -> dict[str, str | None]:
+        """The variables to set (``None``: unset) so boto3 in this process, and handlers run
+        here, reach these endpoints."""
+        region = os.environ.get("AWS_DEFAULT_REGION") if self.use_environment else None
+        env: dict[str, str | None] = {"AWS_DEFAULT_REGION": region or DEFAULT_REGION}
+        if not self.endpoint:
+            return env  # every service is external: the developer's credentials go there
+        # The generic variable reaches every service without its own AWS_ENDPOINT_URL_<SERVICE>.
+        env["AWS_ENDPOINT_URL"] = self.endpoint
+        if not self.external:
+            # Everything is moto (or an emulator), which accepts any credentials; fixed ones keep
+            # a developer's real profile (and its SSO prompts) out of it.
+            env.update(_DUMMY_CREDENTIALS)
+            env["AWS_SESSION_TOKEN"] = None
+            env["AWS_PROFILE"] = None
+        elif _no_credentials():
+            env.update(_DUMMY_CREDENTIALS)
+        return env
+
+    def describe(self) -> str:
+        """One line for a banner: where state lives."""
+        if not self.endpoint:
+            where = ", ".join(f"{service} at {url}" for service, url in self.external.items())
+            return f"{where} (state lives there)"
+        if self.embedded:
+            line = f"AWS_ENDPOINT_URL={self.endpoint} (embedded moto; its state is in memory)"
+        else:
+            line = f"AWS_ENDPOINT_URL={self.endpoint}"
+        for service, url in self.external.items():
+            line += f"; {service} at {url}"
+        return line
+
+
+def _no_credentials() -> bool:
+    import boto3
+
+    return boto3.session.Session().get_credentials() is None

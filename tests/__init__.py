@@ -1,0 +1,1 @@
+"""The test suite, a package so test folders import shared helpers as ``tests.support``."""
