@@ -9,8 +9,9 @@ from __future__ import annotations
 import socket
 import time
 
-from cli_support import TailProcess
-from devprocess import DevProcess
+from tests.support.devprocess import DevProcess
+
+from .cli_support import TailProcess
 
 EXIT_WITHIN_SECONDS = 3.0
 
