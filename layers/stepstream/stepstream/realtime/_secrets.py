@@ -93,11 +93,22 @@ def reset_secret_cache() -> None:
     _providers.clear()
 
 
+def secret_string(arn: str) -> str:
+    """A Secrets Manager secret's current value, fetched at most every ``SECRET_MAX_AGE``
+    seconds per container (so a put-secret-value reaches every function without a deploy)."""
+    value = _provider("secretsmanager").get(arn, max_age=SECRET_MAX_AGE)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str) or not value.strip():
+        raise SecretConfigError(f"the secret {arn} is empty")
+    return value.strip()
+
+
 def key_ring(settings: Settings | None = None) -> KeyRing:
     """The key ring from wherever the settings say the secret lives."""
     settings = settings or Settings.from_env()
     if settings.jwt_secret_arn:
-        value = _provider("secretsmanager").get(settings.jwt_secret_arn, max_age=SECRET_MAX_AGE)
+        value = secret_string(settings.jwt_secret_arn)
     elif settings.jwt_secret_param:
         value = _provider("ssm").get(
             settings.jwt_secret_param, max_age=SECRET_MAX_AGE, decrypt=True
