@@ -9,9 +9,10 @@ A botocore ``before-parameter-build`` hook on the session ``stepstream._aws`` ma
 from reads which function is acting (a context variable set by :meth:`IamEmulator.enforce`), works
 out the action and resource ARN of the request (``_iam_requests``) and evaluates the role's
 statements (``_iam_policies``). Calls made while no function is acting (test set-up, the local
-stack's own plumbing) are not checked. Threads that do not inherit the caller's context (the
-realtime fan-out pool, the keepalive sweep's pool) are attributed to the one function acting in
-the process; while several act at once such calls are counted in ``unattributed`` instead.
+stack's own plumbing) are not checked. Worker pools that do not inherit the caller's context (the
+realtime fan-out's, the keepalive sweep's; known by thread name) are attributed to the one
+function acting in the process; while several act at once such calls are counted in
+``unattributed`` instead and not checked.
 docs/architecture.md ("IAM, locally") lists what this covers and what it does not.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from .. import _aws
+from ..realtime._secrets import CACHE_SCOPE, reset_secret_cache
 from ._iam_policies import Decision, LocalNames, RolePolicy, role_policies, transform
 from ._iam_requests import Requested, requested
 from ._provision import Provisioned
@@ -37,9 +40,12 @@ _HOOK_ID = "stepstream-local-iam"
 _DENIED_CODES = {"s3": "AccessDenied", "sqs": "AccessDenied"}
 
 _acting: ContextVar[tuple[IamEmulator, str] | None] = ContextVar("stepstream_iam", default=None)
-_hooked: set[int] = set()
+_hooked: weakref.WeakSet[Any] = weakref.WeakSet()  # sessions carrying the hook
 _lock = threading.Lock()
 _active: list[tuple[IamEmulator, str]] = []  # every enforce() in progress, in any thread
+# Worker threads that run a function's calls without its context: the realtime fan-out's posts
+# and the keepalive sweep's pings (an unnamed ThreadPoolExecutor).
+_POOL_THREADS = ("stepstream-post", "ThreadPoolExecutor-")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,7 +99,7 @@ def local_names(
     )
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: one emulator is one stack
 class IamEmulator:
     """The template's roles, enforced on the calls of whichever function is acting."""
 
@@ -127,6 +133,11 @@ class IamEmulator:
         )
         return cls(role_policies(transformed, names), names)
 
+    def install(self) -> None:
+        """Hook the clients ``stepstream._aws`` makes from now on (also done by :meth:`enforce`;
+        call it first when you hold on to clients made before any function acts)."""
+        _hook_current_session()
+
     def decide(self, function: str, needed: Requested) -> Decision:
         try:
             policy = self.policies[function]
@@ -142,6 +153,7 @@ class IamEmulator:
             raise KeyError(f"{function} is not a function of the template")
         _hook_current_session()
         token = _acting.set((self, function))
+        scope = CACHE_SCOPE.set(function)  # each function its own secret cache, as on Lambda
         with _lock:
             _active.append((self, function))
         try:
@@ -149,6 +161,7 @@ class IamEmulator:
         finally:
             with _lock:
                 _active.remove((self, function))
+            CACHE_SCOPE.reset(scope)
             _acting.reset(token)
 
     def wrap(self, function: str, handler: F) -> F:
@@ -175,23 +188,21 @@ def _hook_current_session() -> None:
     their session's hooks when made, so the first time a session is seen the cached clients
     (and the secret providers holding some) are dropped and made again with the hook."""
     session = _aws._session()
-    if id(session) in _hooked:
+    if session in _hooked:
         return
     with _lock:
-        if id(session) in _hooked:
+        if session in _hooked:
             return
         _aws.reset_clients()
-        from ..realtime._secrets import reset_secret_cache
-
         reset_secret_cache()
         session = _aws._session()
         session.events.register("before-parameter-build", _check, unique_id=_HOOK_ID)
-        _hooked.add(id(session))
+        _hooked.add(session)
 
 
 def _who() -> tuple[IamEmulator, str] | None:
     acting = _acting.get()
-    if acting is not None:
+    if acting is not None or not threading.current_thread().name.startswith(_POOL_THREADS):
         return acting
     with _lock:
         distinct = set(_active)

@@ -10,6 +10,7 @@ which cache them for ``SECRET_MAX_AGE`` seconds per Lambda container.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,17 +76,23 @@ def _ring(kid: Any, secret: Any, previous: list[tuple[Any, Any]]) -> KeyRing:
     return KeyRing(kid, secrets)
 
 
-_providers: dict[str, Any] = {}
+CACHE_SCOPE: ContextVar[str] = ContextVar("stepstream_secret_cache_scope", default="")
+"""Whose cache a read uses. On Lambda every function is its own process with its own cache; the
+local stack runs every function in one process and sets this to the acting function, so a secret
+one function fetched never hides that another may not read it."""
+
+_providers: dict[tuple[str, str], Any] = {}
 
 
 def _provider(kind: str) -> Any:
-    if kind not in _providers:
+    key = (CACHE_SCOPE.get(), kind)
+    if key not in _providers:
         if kind == "secretsmanager":
             client = _aws.client("secretsmanager")
-            _providers[kind] = parameters.SecretsProvider(boto3_client=client)
+            _providers[key] = parameters.SecretsProvider(boto3_client=client)
         else:
-            _providers[kind] = parameters.SSMProvider(boto3_client=_aws.client("ssm"))
-    return _providers[kind]
+            _providers[key] = parameters.SSMProvider(boto3_client=_aws.client("ssm"))
+    return _providers[key]
 
 
 def reset_secret_cache() -> None:
