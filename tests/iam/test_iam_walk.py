@@ -198,6 +198,28 @@ def test_the_executor_runs_a_run_through_every_message_kind_under_its_role(
     assert denied(iam) == []
 
 
+@walk_app.function(id="nap", trigger="iam/nap")
+async def nap(ctx: Context) -> None:
+    await ctx.step.sleep("long", "1h")
+
+
+def test_a_cancel_through_the_api_runs_under_its_role(iam: IamEmulator, aws: Provisioned) -> None:
+    harness = Harness(walk_app, aws)
+    harness.poller = SqsPoller(
+        iam.wrap("ExecutorFunction", executor_handler(walk_app)), harness.queue_url, wait_seconds=0
+    )
+    with iam.enforce("ApiFunction"):
+        run_id = harness.run_of(harness.send("iam/nap"))
+    harness.settle(run_id, "sleeping")
+
+    with iam.enforce("ApiFunction"):  # what POST /v1/runs/{run_id}/cancel does
+        cancelled = walk_app.runs.cancel(run_id)
+
+    assert cancelled is not None
+    assert cancelled.status == "cancelled"
+    assert denied(iam) == []
+
+
 @pytest.fixture
 def hello_stack(
     iam: IamEmulator, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
