@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8288
 
-.PHONY: dev test lint typecheck pytest bench system-deps node-deps clean help
+.PHONY: dev test lint typecheck pytest bench system-deps node-deps checkov-deps clean help
 
 help:
 	@echo "make dev    - run the whole stack locally on http://127.0.0.1:$(PORT)"
@@ -26,6 +26,17 @@ $(STAMP): pyproject.toml
 dev: $(STAMP)
 	$(BIN)/stepstream dev --port $(PORT)
 
+# checkov pins boto3 and packaging versions that clash with aws-sam-cli's, so it gets a venv of
+# its own (tests/template/test_checkov.py finds it there).
+CHECKOV_STAMP := .venv-checkov/.installed
+$(CHECKOV_STAMP):
+	@echo "==> first run: installing checkov into .venv-checkov (its pins clash with the main venv)"
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov
+	@touch $@
+
+checkov-deps: $(CHECKOV_STAMP)
+
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -39,7 +50,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) system-deps node-deps
+pytest: $(STAMP) system-deps node-deps checkov-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
@@ -48,4 +59,4 @@ bench: $(STAMP) node-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .aws-sam node_modules .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .aws-sam node_modules .mypy_cache .ruff_cache

@@ -121,9 +121,14 @@ def test_an_oversize_body_is_refused_through_api_gateway(api_module: ModuleType)
     assert "512 KB" in answer["error"]
 
 
-def test_the_repository_sample_events_are_served(api_module: ModuleType) -> None:
-    # GIVEN the sample events `sam local invoke -e` uses for this function
+def test_the_repository_sample_events_are_served(
+    api_module: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the sample events `sam local invoke -e` uses for this function, and the keys
+    # `--env-vars events/env.json` gives it
     samples = Path(__file__).resolve().parents[2] / "events"
+    for name, value in json.loads((samples / "env.json").read_text())["ApiFunction"].items():
+        monkeypatch.setenv(name, value)
     health = json.loads((samples / "api.json").read_text())
     send = json.loads((samples / "api_send_event.json").read_text())
     # THEN the handler answers both

@@ -73,6 +73,9 @@ def invoke(
     env["PYTHONNOUSERSITE"] = "1"
     # Replies to a connection go to moto's @connections API, as they would to API Gateway's.
     env["STEPSTREAM_WS_MANAGEMENT_URL"] = env["AWS_ENDPOINT_URL"]
+    # The function's sample keys, as `sam local invoke --env-vars events/env.json` gives them
+    # (its "Parameters" are the deployed stack's resource names; here moto's stand in).
+    env.update(SAMPLE_ENV.get(logical_id, {}))
     result = subprocess.run(
         [
             sys.executable,
@@ -94,6 +97,11 @@ def invoke(
     output: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     assert output["foreign"] == [], f"imported from outside the build: {output['foreign']}"
     return output
+
+
+SAMPLE_ENV: dict[str, dict[str, str]] = json.loads(
+    (EVENTS / "env.json").read_text(encoding="utf-8")
+)
 
 
 def sample(name: str) -> dict[str, Any]:
@@ -158,10 +166,12 @@ def test_authorizer_refuses_the_samples_unsigned_token(run: Any) -> None:
 
 
 def authorize_with_a_real_token(run: Any) -> dict[str, Any]:
+    from stepstream.realtime._secrets import parse_key_ring
     from stepstream.realtime._tokens import mint_token
 
     event = sample("ws_authorizer.json")
-    token = mint_token(app_id="stepstream-demo", channel="demo", topics=["messages"])
+    ring = parse_key_ring(SAMPLE_ENV["WsAuthorizerFunction"]["STEPSTREAM_JWT_SECRET"])
+    token = mint_token(app_id="stepstream-demo", channel="demo", topics=["messages"], ring=ring)
     event["queryStringParameters"]["token"] = token
     event["multiValueQueryStringParameters"]["token"] = [token]
     policy: dict[str, Any] = returned(run("WsAuthorizerFunction", event))
@@ -187,13 +197,12 @@ def test_connect_message_disconnect_with_the_authorizers_context(run: Any) -> No
 
 
 def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The api.json sample re-aimed at another route, signed with the dev signing key."""
-    from stepstream._config import DEV_SIGNING_KEY
-
+    """The api.json sample re-aimed at another route, signed with the sample signing key."""
     event = sample("api.json")
     event["rawPath"] = event["requestContext"]["http"]["path"] = path
     event["requestContext"]["http"]["method"] = method
-    event["headers"]["authorization"] = f"Bearer {DEV_SIGNING_KEY}"
+    signing_key = SAMPLE_ENV["ApiFunction"]["STEPSTREAM_SIGNING_KEY"]
+    event["headers"]["authorization"] = f"Bearer {signing_key}"
     if body is not None:
         event["body"] = json.dumps(body)
         event["headers"]["content-type"] = "application/json"
@@ -232,7 +241,9 @@ def test_built_api_and_executor_run_a_function_to_completion(run: Any, aws: Prov
         run(
             "ApiFunction",
             http_event(
-                "POST", "/e/dev-event-key", {"name": "app/hello", "data": {"name": "smoke"}}
+                "POST",
+                f"/e/{SAMPLE_ENV['ApiFunction']['STEPSTREAM_EVENT_KEY']}",
+                {"name": "app/hello", "data": {"name": "smoke"}},
             ),
         )
     )

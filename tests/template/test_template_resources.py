@@ -49,14 +49,12 @@ def test_tables_have_ttl_pitr_and_on_demand_billing(transformed: dict[str, Any])
         assert table["DeletionPolicy"] == "Retain"
 
 
-def test_bucket_is_encrypted_private_and_expires_outputs(transformed: dict[str, Any]) -> None:
+def test_bucket_is_encrypted_private_and_versioned(transformed: dict[str, Any]) -> None:
     props = transformed["Resources"]["OutputsBucket"]["Properties"]
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert all(props["PublicAccessBlockConfiguration"].values())
     assert len(props["PublicAccessBlockConfiguration"]) == 4
-    rule = props["LifecycleConfiguration"]["Rules"][0]
-    assert rule["Status"] == "Enabled"
-    assert rule["ExpirationInDays"] > 0
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_queue_outlasts_six_executor_timeouts_and_feeds_it_one_at_a_time(
@@ -85,9 +83,13 @@ def test_every_lambda_permission_names_its_source(transformed: dict[str, Any]) -
 
 def test_no_role_is_granted_every_resource(transformed: dict[str, Any]) -> None:
     for role in of_type(transformed, "AWS::IAM::Role"):
-        # The one managed policy is AWSLambdaBasicExecutionRole (logs only).
+        # The managed policies are AWSLambdaBasicExecutionRole (logs only) and, with active
+        # tracing, AWSXrayWriteOnlyAccess (trace segments only).
         managed = transformed["Resources"][role]["Properties"].get("ManagedPolicyArns", [])
-        assert managed == ["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+        assert managed == [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+            "arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess",
+        ]
         for statement in statements(transformed, role):
             assert statement["Resource"] != "*", (role, statement)
             assert "*" not in json.dumps(statement["Action"]), (role, statement)
@@ -104,14 +106,36 @@ def test_manage_connections_is_scoped_to_this_apis_stage(
     assert resource.endswith(":${WebSocketApi}/${Stage}/*/@connections/*")
 
 
-def test_only_token_and_authorizer_read_the_jwt_secret(transformed: dict[str, Any]) -> None:
-    readers = {
-        role
+@pytest.mark.parametrize(
+    ("secret", "readers"),
+    [
+        # Minting (token, the API's own routes) and verifying (authorizer, "sub" frames).
+        (
+            "JwtSecret",
+            {"ApiFunction", "TokenFunction", "WsAuthorizerFunction", "WsDefaultFunction"},
+        ),
+        ("EventKeySecret", {"ApiFunction"}),
+        ("SigningKeySecret", {"ApiFunction", "TokenFunction"}),
+    ],
+)
+def test_each_secret_is_readable_and_named_only_where_it_is_used(
+    transformed: dict[str, Any], secret: str, readers: set[str]
+) -> None:
+    granted = {
+        role.removesuffix("Role")
         for role in of_type(transformed, "AWS::IAM::Role")
         for s in statements(transformed, role)
         if "secretsmanager:GetSecretValue" in json.dumps(s["Action"])
+        and {"Ref": secret}
+        in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
     }
-    assert readers == {"TokenFunctionRole", "WsAuthorizerFunctionRole"}
+    named = {
+        logical_id
+        for logical_id, function in of_type(transformed, "AWS::Lambda::Function").items()
+        if {"Ref": secret} in function["Properties"]["Environment"]["Variables"].values()
+    }
+    assert granted == readers
+    assert named == readers
 
 
 def test_executor_may_stream_from_the_configured_model_only(transformed: dict[str, Any]) -> None:
@@ -146,7 +170,12 @@ def test_alarms_watch_dead_letters_errors_and_throttles(transformed: dict[str, A
         a["Properties"]["MetricName"]
         for a in of_type(transformed, "AWS::CloudWatch::Alarm").values()
     }
-    assert watched == {"ApproximateNumberOfMessagesVisible", "Errors", "Throttles"}
+    assert watched == {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "Errors",
+        "Throttles",
+    }
 
 
 def test_outputs_name_urls_tables_and_secret(transformed: dict[str, Any]) -> None:
@@ -161,6 +190,7 @@ def test_outputs_name_urls_tables_and_secret(transformed: dict[str, Any]) -> Non
 
 
 def test_functions_read_powertools_and_stepstream_settings(transformed: dict[str, Any]) -> None:
+    # The executor runs user code: no key and no secret's ARN is in its environment.
     variables = transformed["Resources"]["ExecutorFunction"]["Properties"]["Environment"][
         "Variables"
     ]
@@ -169,9 +199,7 @@ def test_functions_read_powertools_and_stepstream_settings(transformed: dict[str
         "STEPSTREAM_REALTIME_TABLE",
         "STEPSTREAM_QUEUE_URL",
         "STEPSTREAM_BUCKET",
-        "STEPSTREAM_EVENT_KEY",
-        "STEPSTREAM_SIGNING_KEY",
-        "STEPSTREAM_JWT_SECRET_ARN",
+        "STEPSTREAM_RUN_RETENTION_DAYS",
         "STEPSTREAM_WS_MANAGEMENT_URL",
         "STEPSTREAM_REALTIME_URL",
         "STEPSTREAM_ROUTES",

@@ -20,7 +20,9 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
-from ._template_support import EVENTS, HANDLERS
+from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+
+from ._template_support import EVENTS, HANDLERS, transform_template
 
 
 class WebSocketAuthorizerRequest(BaseModel):
@@ -59,7 +61,7 @@ def load(name: str) -> dict[str, Any]:
 def test_every_handler_has_a_sample_and_every_sample_a_model() -> None:
     modules = {handler.split(".")[0] for handler in HANDLERS.values()}
     assert modules <= {name.removesuffix(".json") for name in MODELS}
-    assert {p.name for p in EVENTS.glob("*.json")} == set(MODELS)
+    assert {p.name for p in EVENTS.glob("*.json")} - {"env.json"} == set(MODELS)
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
@@ -85,3 +87,34 @@ def test_sqs_sample_carries_an_executor_message() -> None:
     body = json.loads(record["body"])
     assert set(body) >= {"run_id", "kind"}
     assert body["kind"] == "start"
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_no_sample_carries_a_development_key(name: str) -> None:
+    # Lambda refuses the development keys, so `sam local invoke -e` with them answers 401.
+    text = (EVENTS / name).read_text(encoding="utf-8")
+    assert DEV_EVENT_KEY not in text
+    assert DEV_SIGNING_KEY not in text
+
+
+def test_env_file_sets_only_variables_sam_local_passes_on() -> None:
+    # `sam local invoke --env-vars` sets only variables the template declares for the function.
+    overrides = load("env.json")
+    functions = {
+        logical_id: spec["Properties"]["Environment"]["Variables"]
+        for logical_id, spec in transform_template()["Resources"].items()
+        if spec["Type"] == "AWS::Lambda::Function"
+    }
+    for variable in overrides.pop("Parameters"):
+        assert all(variable in declared for declared in functions.values()), variable
+    for logical_id, variables in overrides.items():
+        assert set(variables) <= set(functions[logical_id]), logical_id
+
+
+def test_env_file_keys_are_the_ones_the_samples_send() -> None:
+    overrides = load("env.json")
+    event_key = overrides["ApiFunction"]["STEPSTREAM_EVENT_KEY"]
+    signing_key = overrides["TokenFunction"]["STEPSTREAM_SIGNING_KEY"]
+    assert load("api_send_event.json")["rawPath"] == f"/e/{event_key}"
+    assert load("realtime_token.json")["headers"]["authorization"] == f"Bearer {signing_key}"
+    assert overrides["ApiFunction"]["STEPSTREAM_SIGNING_KEY"] == signing_key

@@ -4,6 +4,6 @@ One object, not a copy: ``_aws.client is aws.client``, so one cache and one ``re
 
 from __future__ import annotations
 
-from .aws import client, reset_clients
+from .aws import client, reset_clients, session
 
-__all__ = ["client", "reset_clients"]
+__all__ = ["client", "reset_clients", "session"]

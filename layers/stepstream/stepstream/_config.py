@@ -26,6 +26,14 @@ class Settings:
     """Key accepted by ``POST /e/{event_key}``."""
     signing_key: str = DEV_SIGNING_KEY
     """Inngest-style ``signkey-<env>-<hex>``; authorizes minting subscription tokens."""
+    event_key_secret_arn: str = ""
+    """Secrets Manager ARN holding the event key; read at run time, it wins over ``event_key``."""
+    signing_key_secret_arn: str = ""
+    """Secrets Manager ARN holding the signing key (or its hex part); wins over ``signing_key``."""
+    signing_key_env: str = ""
+    """The ``<env>`` of ``signkey-<env>-<hex>`` when the secret holds only the hex part."""
+    run_retention_days: int = 30
+    """Days a finished run's records and S3 objects are kept (the template's RunRetentionDays)."""
     jwt_secret_arn: str = ""
     """Secrets Manager ARN of the JWT signing secret."""
     jwt_secret_param: str = ""
@@ -53,6 +61,12 @@ class Settings:
             bucket=env("STEPSTREAM_BUCKET", cls.bucket),
             event_key=env("STEPSTREAM_EVENT_KEY") or cls.event_key,
             signing_key=env("STEPSTREAM_SIGNING_KEY") or cls.signing_key,
+            event_key_secret_arn=env("STEPSTREAM_EVENT_KEY_SECRET_ARN", ""),
+            signing_key_secret_arn=env("STEPSTREAM_SIGNING_KEY_SECRET_ARN", ""),
+            signing_key_env=env("STEPSTREAM_SIGNING_KEY_ENV", ""),
+            run_retention_days=int(
+                env("STEPSTREAM_RUN_RETENTION_DAYS", str(cls.run_retention_days))
+            ),
             jwt_secret_arn=env("STEPSTREAM_JWT_SECRET_ARN", ""),
             jwt_secret_param=env("STEPSTREAM_JWT_SECRET_PARAM", ""),
             jwt_secret=env("STEPSTREAM_JWT_SECRET", ""),

@@ -15,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-__all__ = ["client", "reset_clients"]
+__all__ = ["client", "reset_clients", "session"]
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -26,7 +26,9 @@ _CONFIG = Config(
 
 
 @functools.cache
-def _session() -> boto3.session.Session:
+def session() -> boto3.session.Session:
+    """The one boto3 session every client is made from; an event hook registered on it reaches
+    the clients made after (call ``reset_clients`` to remake the cached ones)."""
     return boto3.session.Session()
 
 
@@ -35,11 +37,11 @@ def client(service_name: str, endpoint_url: str | None = None) -> Any:
     """A cached boto3 client. ``endpoint_url`` is only for endpoints that are not AWS services'
     standard ones (API Gateway's ``@connections`` URL); everything else comes from the
     environment."""
-    session: Any = _session()  # typed per service by boto3-stubs; callers annotate the result
-    return session.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
+    made_from: Any = session()  # typed per service by boto3-stubs; callers annotate the result
+    return made_from.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
 
 
 def reset_clients() -> None:
     """Forget cached clients, e.g. after tests change ``AWS_ENDPOINT_URL``."""
     client.cache_clear()
-    _session.cache_clear()
+    session.cache_clear()

@@ -18,13 +18,16 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY, Settings
+from ..realtime._secrets import SecretConfigError
 from ._errors import ApiError
+from ._keys import event_keys, signing_keys
 
 _PREFIX = re.compile(r"^signkey-\w+?-")
 _BEARER_HINT = "send 'Authorization: Bearer <signing key>' (the raw key or its Inngest hash)"
@@ -64,6 +67,21 @@ def _refuse_dev_key_on_lambda(key: str, dev_key: str, variable: str) -> None:
         )
 
 
+def accepted_signing_tokens(settings: Settings) -> list[str]:
+    """Every bearer token that proves possession of an accepted signing key (the current one and
+    those a rotation still lists); refuses the development key on Lambda."""
+    keys = _read(signing_keys, settings, "signing key")
+    _refuse_dev_key_on_lambda(keys[0], DEV_SIGNING_KEY, "STEPSTREAM_SIGNING_KEY")
+    return [token for key in keys for token in accepted_tokens(key)]
+
+
+def _read(read: Callable[[Settings], list[str]], settings: Settings, what: str) -> list[str]:
+    try:
+        return read(settings)
+    except SecretConfigError as exc:
+        raise ApiError(500, f"this deployment's {what} is misconfigured: {exc}") from exc
+
+
 def _matches(presented: str, tokens: list[str]) -> bool:
     # Compare against every form without stopping early, so timing says nothing about which
     # form (or how much of one) matched.
@@ -86,14 +104,13 @@ def require_signing_key(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """FastAPI dependency guarding the ``/v1`` routes."""
-    settings = Settings.from_env()
-    _refuse_dev_key_on_lambda(settings.signing_key, DEV_SIGNING_KEY, "STEPSTREAM_SIGNING_KEY")
+    tokens = accepted_signing_tokens(Settings.from_env())
     if not authorization:
         raise ApiError(401, f"missing Authorization header; {_BEARER_HINT}", _CHALLENGE)
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, f"Authorization is not a bearer token; {_BEARER_HINT}", _CHALLENGE)
-    if not _matches(token.strip(), accepted_tokens(settings.signing_key)):
+    if not _matches(token.strip(), tokens):
         raise ApiError(
             401,
             f"the bearer token is not this deployment's signing key; {_BEARER_HINT}",
@@ -103,9 +120,9 @@ def require_signing_key(
 
 def check_event_key(event_key: str) -> None:
     """Refuse an event key that is not this deployment's."""
-    settings = Settings.from_env()
-    _refuse_dev_key_on_lambda(settings.event_key, DEV_EVENT_KEY, "STEPSTREAM_EVENT_KEY")
-    if not _matches(event_key, [settings.event_key]):
+    keys = _read(event_keys, Settings.from_env(), "event key")
+    _refuse_dev_key_on_lambda(keys[0], DEV_EVENT_KEY, "STEPSTREAM_EVENT_KEY")
+    if not _matches(event_key, keys):
         raise ApiError(
             401,
             "unknown event key; send events to /e/<event key> with the key configured as "

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
+from ._cors import CORS_ENV, add_cors, cors_origins_from_env
 from ._errors import CatchAllMiddleware, install_error_handlers
 from ._event_routes import event_router
 from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
@@ -20,17 +20,9 @@ from ._run_routes import run_router
 if TYPE_CHECKING:
     from .._app import Stepstream
 
-CORS_ENV = "STEPSTREAM_CORS_ORIGINS"
+__all__ = ["CORS_ENV", "ROUTES_ENV", "cors_origins_from_env", "create_api", "routers_from_env"]
+
 ROUTES_ENV = "STEPSTREAM_ROUTES"
-
-
-def cors_origins_from_env() -> list[str]:
-    """Origins allowed to call from a browser: ``STEPSTREAM_CORS_ORIGINS`` (comma-separated,
-    ``*`` for any). Unset means any origin locally and none on Lambda."""
-    raw = os.environ.get(CORS_ENV)
-    if raw is None:
-        return [] if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else ["*"]
-    return [origin.strip() for origin in raw.split(",") if origin.strip()]
 
 
 def routers_from_env() -> list[APIRouter]:
@@ -89,14 +81,6 @@ def create_api(
     # Added innermost first: the body limit sees the raw stream, CORS answers preflights before
     # anything else, and the catch-all wraps everything the app does.
     api.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
-    if origins:
-        api.add_middleware(
-            CORSMiddleware,
-            allow_origins=origins,
-            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-            allow_headers=["*"],  # the Inngest SDKs send several x-inngest-* headers
-            allow_credentials=False,
-            max_age=600,
-        )
+    add_cors(api, origins)
     api.add_middleware(CatchAllMiddleware)
     return api

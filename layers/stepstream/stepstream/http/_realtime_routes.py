@@ -22,7 +22,8 @@ from ..realtime._authorize import TokenRequest, is_allowed, require_signing_key
 from ..realtime._channel import check_channel_name
 from ..realtime._secrets import SecretConfigError
 from ..realtime._tokens import MAX_TOPICS, check_topics, mint_token
-from ._auth import _matches, accepted_tokens
+from ._auth import _matches, accepted_signing_tokens
+from ._cors import add_cors, cors_origins_from_env
 from ._errors import ApiError, CatchAllMiddleware, error_responses, install_error_handlers
 from ._limits import BodyLimitMiddleware
 
@@ -56,7 +57,13 @@ def _has_signing_key(authorization: str | None) -> bool:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return False
-    return _matches(token.strip(), accepted_tokens(Settings.from_env().signing_key))
+    try:
+        tokens = accepted_signing_tokens(Settings.from_env())
+    except ApiError as exc:
+        if exc.status_code == 401:  # the development key on Lambda proves nothing
+            return False
+        raise
+    return _matches(token.strip(), tokens)
 
 
 def _parse(body: bytes) -> tuple[str, list[str]]:
@@ -167,10 +174,13 @@ router = realtime_router()
 
 def token_api(app: Stepstream | None = None) -> FastAPI:
     """A FastAPI app serving only the token route: what the token Lambda runs, so that only it
-    (and the WebSocket authorizer) needs to read the JWT secret."""
+    (and the WebSocket authorizer) needs to read the JWT secret. It answers browsers with the
+    same CORS policy as the API (``STEPSTREAM_CORS_ORIGINS``): on AWS the preflight goes to the
+    API function and the POST comes here, and the browser needs CORS headers on both."""
     api = FastAPI(title="stepstream realtime tokens", docs_url=None, redoc_url=None)
     install_error_handlers(api)
     api.include_router(realtime_router(app))
     api.add_middleware(BodyLimitMiddleware, limit=MAX_TOKEN_REQUEST_BYTES)
+    add_cors(api, cors_origins_from_env())
     api.add_middleware(CatchAllMiddleware)
     return api

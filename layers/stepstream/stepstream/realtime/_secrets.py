@@ -10,6 +10,7 @@ which cache them for ``SECRET_MAX_AGE`` seconds per Lambda container.
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,17 +76,23 @@ def _ring(kid: Any, secret: Any, previous: list[tuple[Any, Any]]) -> KeyRing:
     return KeyRing(kid, secrets)
 
 
-_providers: dict[str, Any] = {}
+CACHE_SCOPE: ContextVar[str] = ContextVar("stepstream_secret_cache_scope", default="")
+"""Whose cache a read uses. On Lambda every function is its own process with its own cache; the
+local stack runs every function in one process and sets this to the acting function, so a secret
+one function fetched never hides that another may not read it."""
+
+_providers: dict[tuple[str, str], Any] = {}
 
 
 def _provider(kind: str) -> Any:
-    if kind not in _providers:
+    key = (CACHE_SCOPE.get(), kind)
+    if key not in _providers:
         if kind == "secretsmanager":
             client = _aws.client("secretsmanager")
-            _providers[kind] = parameters.SecretsProvider(boto3_client=client)
+            _providers[key] = parameters.SecretsProvider(boto3_client=client)
         else:
-            _providers[kind] = parameters.SSMProvider(boto3_client=_aws.client("ssm"))
-    return _providers[kind]
+            _providers[key] = parameters.SSMProvider(boto3_client=_aws.client("ssm"))
+    return _providers[key]
 
 
 def reset_secret_cache() -> None:
@@ -93,11 +100,22 @@ def reset_secret_cache() -> None:
     _providers.clear()
 
 
+def secret_string(arn: str) -> str:
+    """A Secrets Manager secret's current value, fetched at most every ``SECRET_MAX_AGE``
+    seconds per container (so a put-secret-value reaches every function without a deploy)."""
+    value = _provider("secretsmanager").get(arn, max_age=SECRET_MAX_AGE)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8")
+    if not isinstance(value, str) or not value.strip():
+        raise SecretConfigError(f"the secret {arn} is empty")
+    return value.strip()
+
+
 def key_ring(settings: Settings | None = None) -> KeyRing:
     """The key ring from wherever the settings say the secret lives."""
     settings = settings or Settings.from_env()
     if settings.jwt_secret_arn:
-        value = _provider("secretsmanager").get(settings.jwt_secret_arn, max_age=SECRET_MAX_AGE)
+        value = secret_string(settings.jwt_secret_arn)
     elif settings.jwt_secret_param:
         value = _provider("ssm").get(
             settings.jwt_secret_param, max_age=SECRET_MAX_AGE, decrypt=True
