@@ -15,10 +15,13 @@ from ._base import (
 )
 from ._blobs import S3Blobs
 from ._connections import ConnectionsApi, ConnectionStore, Subscription
+from ._memory_blobs import MemoryBlobs
+from ._memory_queue import MemoryQueue, ReceivedMessage
+from ._memory_state import MemoryState
 from ._queue import SqsQueue
 from ._state import DynamoState
 
-# --- engine store (above) ---
+# --- engine store (above); MemoryState/MemoryQueue/MemoryBlobs: the same contract in memory ---
 # --- realtime store (store/_connections.py): ConnectionStore, ConnectionsApi, Subscription ---
 
 __all__ = [
@@ -29,7 +32,11 @@ __all__ = [
     "ConnectionStore",
     "ConnectionsApi",
     "DynamoState",
+    "MemoryBlobs",
+    "MemoryQueue",
+    "MemoryState",
     "Queue",
+    "ReceivedMessage",
     "RunRecord",
     "S3Blobs",
     "SqsQueue",
