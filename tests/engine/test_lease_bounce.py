@@ -54,4 +54,6 @@ def test_a_busy_lease_bounces_the_message_with_a_growing_delay(engine_env: Engin
         body = queue.sent[-1][0]
 
     assert [delay for _, delay in queue.sent] == [1, 2, 4, 8, 16, 30, 30]
-    assert state.get_run(run_id).lease_owner == "someone-else"  # nobody took the run
+    run = state.get_run(run_id)
+    assert run is not None
+    assert run.lease_owner == "someone-else"  # nobody took the run

@@ -84,7 +84,9 @@ class MemoryEventsAndWaits(MemoryTables):
         event_id = event["id"]
         with self._lock:
             holder = self._events.get(event_id)
-            if holder is None or (holder.expires_at is not None and holder.expires_at < received_at):
+            if holder is None or (
+                holder.expires_at is not None and holder.expires_at < received_at
+            ):
                 self._events[event_id] = _Event(
                     received_at=received_at,
                     expires_at=expires_at,
@@ -181,9 +183,7 @@ class MemoryEventsAndWaits(MemoryTables):
                     trigger={},
                     expires_at=float(cancel.expires_at),
                 )
-                trigger = self._put_json(
-                    json.dumps(cancel.trigger), f"runs/{cancel.run_id}/event"
-                )
+                trigger = self._put_json(json.dumps(cancel.trigger), f"runs/{cancel.run_id}/event")
                 entries = self._cancels.setdefault(cancel.event_name, {})
                 entries[f"{cancel.run_id}#{cancel.index}"] = (stored, trigger)
 
