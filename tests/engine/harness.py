@@ -111,10 +111,17 @@ class EngineEnv:
 
 
 class Harness:
-    def __init__(self, app: Stepstream, env: EngineEnv, **poller: Any) -> None:
+    def __init__(self, app: Stepstream, env: EngineEnv | Provisioned, **poller: Any) -> None:
+        """Drive ``app`` on ``env``'s backends; given only provisioned AWS resources (as
+        tests/examples do), on the app's own backends and the provisioned SQS queue."""
+        handler = executor_handler(app)
+        if isinstance(env, Provisioned):
+            queue_url = env.environment["STEPSTREAM_QUEUE_URL"]
+            self.app = app
+            self.poller: QueuePoller = SqsPoller(handler, queue_url, wait_seconds=0, **poller)
+            return
         self.app = env.use(app)
-        self.env = env
-        self.poller = env.poller(executor_handler(app), wait_seconds=0, **poller)
+        self.poller = env.poller(handler, wait_seconds=0, **poller)
 
     def send(self, name: str, data: dict[str, Any] | None = None, **extra: Any) -> str:
         return self.app.send({"name": name, "data": data or {}, **extra})[0]

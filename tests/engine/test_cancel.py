@@ -87,7 +87,6 @@ def test_cancel_on_with_cel_cancels_a_waiting_run(engine_env: EngineEnv) -> None
     assert ran == []
 
 
-@pytest.mark.also_on_aws
 def test_api_cancel_stops_a_running_run_at_its_next_step(engine_env: EngineEnv) -> None:
     ran.clear()
     h = Harness(app, engine_env)

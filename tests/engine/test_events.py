@@ -51,7 +51,6 @@ def test_repeated_event_id_starts_no_second_run(engine_env: EngineEnv) -> None:
     assert h.finish(runs[0].run_id).output == "1"
 
 
-@pytest.mark.also_on_aws
 def test_idempotency_key_starts_one_run_per_value(engine_env: EngineEnv) -> None:
     a = app.send({"name": "test/signup", "data": {"user": "u1"}})
     b = app.send({"name": "test/signup", "data": {"user": "u1"}})
@@ -75,7 +74,6 @@ def test_trigger_if_exp_filters_and_lists_of_triggers_work(engine_env: EngineEnv
     assert len(app.runs.for_event(vip)) == 1
 
 
-@pytest.mark.also_on_aws
 def test_events_are_readable(engine_env: EngineEnv) -> None:
     [event_id] = app.send({"name": "test/ev", "data": {"n": 3}, "user": {"id": "u"}})
     stored = app.events.get(event_id)

@@ -85,7 +85,6 @@ async def waits_on_slow(ctx: Context) -> str:
     return "finished"
 
 
-@pytest.mark.also_on_aws
 def test_cancelling_the_child_fails_the_parents_step_at_once(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/waits-on-slow"))

@@ -68,7 +68,6 @@ def test_match_shorthand_resumes_the_sync_waiter(engine_env: EngineEnv) -> None:
     assert run.output == {"approved_by": "bob"}
 
 
-@pytest.mark.also_on_aws
 def test_timeout_resumes_with_none(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/order.created", {"order": 1, "timeout": "1s"}))
