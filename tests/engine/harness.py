@@ -1,13 +1,18 @@
-"""Drive an app's runs through the real queue: an SQS poller invokes the executor handler shape
-(Powertools batch processing) exactly as the Lambda event source mapping would."""
+"""Drive an app's runs through a queue: a poller invokes the executor handler shape (Powertools
+batch processing) exactly as the Lambda event source mapping would, over the in-memory queue or
+SQS on moto, whichever backends the test's ``engine_env`` holds."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
 
+import pytest
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -16,10 +21,17 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from stepstream import RunView, Stepstream
-from stepstream.local._poller import SqsPoller
-from stepstream.local._provision import Provisioned
+from stepstream._aws import client
+from stepstream._config import Settings
+from stepstream.engine._backends import Backends
+from stepstream.local._memory import memory_backends
+from stepstream.local._poller import Handler, QueuePoller, SqsPoller
+from stepstream.local._provision import Provisioned, provision
+from stepstream.store import MemoryBlobs, MemoryQueue, MemoryState
 
 TERMINAL = {"completed", "failed", "cancelled"}
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+BackendKind = Literal["memory", "aws"]
 
 
 def executor_handler(app: Stepstream) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -38,11 +50,78 @@ def executor_handler(app: Stepstream) -> Callable[[dict[str, Any], Any], dict[st
     return handler
 
 
+@dataclass
+class EngineEnv:
+    """The backends one engine test runs on: ``memory`` (MemoryState/MemoryQueue/MemoryBlobs)
+    or ``aws`` (DynamoDB/SQS/S3 on moto over HTTP). Settings are read from the environment on
+    every call either way, so ``monkeypatch.setenv`` of a STEPSTREAM_* variable takes effect."""
+
+    kind: BackendKind
+    monkeypatch: pytest.MonkeyPatch
+    aws: Provisioned | None = None
+    memory: Backends | None = None
+
+    def backends(self) -> Backends:
+        if self.memory is not None:
+            return replace(self.memory, settings=Settings.from_env())
+        return Backends.from_env()
+
+    def use(self, app: Stepstream) -> Stepstream:
+        """Make ``app`` use these backends for the rest of the test."""
+        self.monkeypatch.setattr(app, "backends_provider", self.backends)
+        return app
+
+    def poller(self, handler: Handler, **options: Any) -> QueuePoller:
+        if self.memory is not None:
+            assert isinstance(self.memory.queue, MemoryQueue)
+            return QueuePoller(handler, self.memory.queue, **options)
+        return SqsPoller(handler, self.backends().settings.queue_url, **options)
+
+    def fresh(self) -> None:
+        """Start over on empty backends (new tables and queue on moto)."""
+        if self.memory is not None:
+            self.memory = memory_backends()
+            return
+        self.aws = provision(TEMPLATE, prefix=f"f{uuid.uuid4().hex[:10]}-")
+        for key, value in self.aws.environment.items():
+            self.monkeypatch.setenv(key, value)
+
+    def delayed_messages(self) -> int:
+        """Messages sent with a delay that has not yet passed (SQS's
+        ApproximateNumberOfMessagesDelayed)."""
+        if self.memory is not None:
+            assert isinstance(self.memory.queue, MemoryQueue)
+            return self.memory.queue.counts()["delayed"]
+        attributes = client("sqs").get_queue_attributes(
+            QueueUrl=self.backends().settings.queue_url,
+            AttributeNames=["ApproximateNumberOfMessagesDelayed"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesDelayed"])
+
+    def blob_keys(self, prefix: str) -> list[str]:
+        """Keys of offloaded payloads under ``prefix`` (S3 objects on moto)."""
+        if self.memory is not None:
+            assert isinstance(self.memory.state, MemoryState)
+            assert isinstance(self.memory.state, MemoryState)
+            blobs = self.memory.state.blobs
+            assert isinstance(blobs, MemoryBlobs)
+            return blobs.list_keys(prefix)
+        listed = client("s3").list_objects_v2(Bucket=self.backends().settings.bucket, Prefix=prefix)
+        return [o["Key"] for o in listed.get("Contents", [])]
+
+
 class Harness:
-    def __init__(self, app: Stepstream, aws: Provisioned, **poller: Any) -> None:
-        self.app = app
-        self.queue_url = aws.environment["STEPSTREAM_QUEUE_URL"]
-        self.poller = SqsPoller(executor_handler(app), self.queue_url, wait_seconds=0, **poller)
+    def __init__(self, app: Stepstream, env: EngineEnv | Provisioned, **poller: Any) -> None:
+        """Drive ``app`` on ``env``'s backends; given only provisioned AWS resources (as
+        tests/examples do), on the app's own backends and the provisioned SQS queue."""
+        handler = executor_handler(app)
+        if isinstance(env, Provisioned):
+            queue_url = env.environment["STEPSTREAM_QUEUE_URL"]
+            self.app = app
+            self.poller: QueuePoller = SqsPoller(handler, queue_url, wait_seconds=0, **poller)
+            return
+        self.app = env.use(app)
+        self.poller = env.poller(handler, wait_seconds=0, **poller)
 
     def send(self, name: str, data: dict[str, Any] | None = None, **extra: Any) -> str:
         return self.app.send({"name": name, "data": data or {}, **extra})[0]

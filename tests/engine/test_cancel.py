@@ -4,10 +4,11 @@ its next step boundary, and later timers or events do not revive them."""
 
 from __future__ import annotations
 
-from stepstream import CancelOn, Context, Stepstream
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import CancelOn, Context, Stepstream
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-cancel")
 ran: list[str] = []
@@ -50,7 +51,7 @@ async def busy(ctx: Context) -> str:
     return "finished"
 
 
-def test_cancel_on_event_cancels_a_sleeping_run_at_once(engine_env: Provisioned) -> None:
+def test_cancel_on_event_cancels_a_sleeping_run_at_once(engine_env: EngineEnv) -> None:
     ran.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/cancel.start", {"id": "x"}))
@@ -71,7 +72,8 @@ def test_cancel_on_event_cancels_a_sleeping_run_at_once(engine_env: Provisioned)
     assert ran.count("second") == 1  # only the other run's
 
 
-def test_cancel_on_with_cel_cancels_a_waiting_run(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_cancel_on_with_cel_cancels_a_waiting_run(engine_env: EngineEnv) -> None:
     ran.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/patient.start", {"id": 5}))
@@ -85,7 +87,7 @@ def test_cancel_on_with_cel_cancels_a_waiting_run(engine_env: Provisioned) -> No
     assert ran == []
 
 
-def test_api_cancel_stops_a_running_run_at_its_next_step(engine_env: Provisioned) -> None:
+def test_api_cancel_stops_a_running_run_at_its_next_step(engine_env: EngineEnv) -> None:
     ran.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/busy.start"))
@@ -98,7 +100,7 @@ def test_api_cancel_stops_a_running_run_at_its_next_step(engine_env: Provisioned
     assert run.output is None
 
 
-def test_api_cancel_is_idempotent_and_none_for_unknown_runs(engine_env: Provisioned) -> None:
+def test_api_cancel_is_idempotent_and_none_for_unknown_runs(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/patient.start", {"id": 1}))
     h.settle(run_id, "waiting")

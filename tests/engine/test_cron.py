@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from stepstream import Context, Stepstream, TriggerCron
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-cron")
 
@@ -25,7 +24,8 @@ async def nine_in_paris(ctx: Context) -> str:
     return "bonjour"
 
 
-def test_due_functions_start_once_per_minute(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_due_functions_start_once_per_minute(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     at = datetime(2026, 1, 5, 8, 0, 17, tzinfo=UTC)  # 09:00 in Paris, and a multiple of 5
 
@@ -38,7 +38,7 @@ def test_due_functions_start_once_per_minute(engine_env: Provisioned) -> None:
     assert outputs == {"every-5": "2026-01-05T08:00:00+00:00", "nine-in-paris": "bonjour"}
 
 
-def test_nothing_due_starts_nothing(engine_env: Provisioned) -> None:
+def test_nothing_due_starts_nothing(engine_env: EngineEnv) -> None:
     assert app.tick(datetime(2026, 1, 5, 8, 3, tzinfo=UTC)) == []
 
 
@@ -48,7 +48,7 @@ def test_invalid_cron_is_refused_at_definition() -> None:
 
 
 def test_scheduler_handler_uses_the_scheduled_time(
-    engine_env: Provisioned, monkeypatch: pytest.MonkeyPatch
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import scheduler  # functions/scheduler.py
 

@@ -10,9 +10,8 @@ import pytest
 from stepstream import CancelOn, Context, Stepstream, TriggerEvent
 from stepstream._durations import to_seconds
 from stepstream.engine._cel import ExpressionError
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 
 def test_duplicate_function_ids_are_refused() -> None:
@@ -83,13 +82,14 @@ async def naive(ctx: Context) -> None:
     await ctx.step.sleep_until("when", datetime(2030, 1, 1))
 
 
-def test_non_json_step_output_is_a_clear_step_error(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_non_json_step_output_is_a_clear_step_error(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/unserialisable")))
     assert "must be JSON-serialisable or a pydantic model" in run.output
 
 
-def test_naive_datetime_is_refused(engine_env: Provisioned) -> None:
+def test_naive_datetime_is_refused(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/naive")))
     assert run.error is not None

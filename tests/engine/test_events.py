@@ -15,10 +15,8 @@ from stepstream import (
     Stepstream,
     TriggerEvent,
 )
-from stepstream.local._provision import Provisioned
-from stepstream.store import DynamoState, S3Blobs
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-events")
 
@@ -41,7 +39,8 @@ async def big_orders(ctx: Context) -> str:
     return ctx.event.name
 
 
-def test_repeated_event_id_starts_no_second_run(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_repeated_event_id_starts_no_second_run(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     first = app.send({"name": "test/ev", "data": {"n": 1}, "id": "evt-1"})
     second = app.send({"name": "test/ev", "data": {"n": 2}, "id": "evt-1"})
@@ -52,21 +51,7 @@ def test_repeated_event_id_starts_no_second_run(engine_env: Provisioned) -> None
     assert h.finish(runs[0].run_id).output == "1"
 
 
-def test_dedupe_claim_is_taken_over_after_expiry_without_ttl_deletion(
-    engine_env: Provisioned,
-) -> None:
-    # GIVEN a finished event whose 24 h dedupe window has passed but which TTL has not deleted
-    state = DynamoState(S3Blobs())
-    now = int(time.time() * 1000)
-    event = {"name": "test/ev", "data": {}, "id": "old", "ts": now, "user": {}}
-    assert state.claim_event(event, now - 2, now - 1, 30_000) == now - 2
-    state.finish_event("old")
-    # WHEN the same id arrives again THEN the conditional put takes the claim over
-    assert state.claim_event(event, now, now + 1000, 30_000) == now
-    assert state.claim_event(event, now, now + 1000, 30_000) is None
-
-
-def test_idempotency_key_starts_one_run_per_value(engine_env: Provisioned) -> None:
+def test_idempotency_key_starts_one_run_per_value(engine_env: EngineEnv) -> None:
     a = app.send({"name": "test/signup", "data": {"user": "u1"}})
     b = app.send({"name": "test/signup", "data": {"user": "u1"}})
     c = app.send({"name": "test/signup", "data": {"user": "u2"}})
@@ -76,7 +61,7 @@ def test_idempotency_key_starts_one_run_per_value(engine_env: Provisioned) -> No
     assert len(app.runs.for_event(c[0])) == 1
 
 
-def test_trigger_if_exp_filters_and_lists_of_triggers_work(engine_env: Provisioned) -> None:
+def test_trigger_if_exp_filters_and_lists_of_triggers_work(engine_env: EngineEnv) -> None:
     small, big, vip = app.send(
         [
             {"name": "test/order", "data": {"total": 5}},
@@ -89,7 +74,7 @@ def test_trigger_if_exp_filters_and_lists_of_triggers_work(engine_env: Provision
     assert len(app.runs.for_event(vip)) == 1
 
 
-def test_events_are_readable(engine_env: Provisioned) -> None:
+def test_events_are_readable(engine_env: EngineEnv) -> None:
     [event_id] = app.send({"name": "test/ev", "data": {"n": 3}, "user": {"id": "u"}})
     stored = app.events.get(event_id)
     assert stored is not None
@@ -117,24 +102,25 @@ def test_events_are_readable(engine_env: Provisioned) -> None:
     ],
 )
 def test_malformed_events_name_the_bad_field(
-    engine_env: Provisioned, event: object, message: str
+    engine_env: EngineEnv, event: object, message: str
 ) -> None:
     with pytest.raises(EventValidationError, match=message):
         app.send(event)  # type: ignore[arg-type]
 
 
-def test_one_bad_event_in_a_list_stores_nothing(engine_env: Provisioned) -> None:
+def test_one_bad_event_in_a_list_stores_nothing(engine_env: EngineEnv) -> None:
     with pytest.raises(EventValidationError, match=r"event\[1\]\.name"):
         app.send([{"name": "test/ev", "id": "good-one"}, {"data": {}}])
     assert app.events.get("good-one") is None
 
 
-def test_oversized_event_is_refused_with_sizes(engine_env: Provisioned) -> None:
+def test_oversized_event_is_refused_with_sizes(engine_env: EngineEnv) -> None:
     with pytest.raises(PayloadTooLargeError, match="limit is 524288 bytes"):
         app.send({"name": "test/ev", "data": {"blob": "x" * 600_000}})
 
 
-def test_large_event_within_limit_is_stored(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_large_event_within_limit_is_stored(engine_env: EngineEnv) -> None:
     # 450 KB does not fit in a DynamoDB item; it is kept in S3 and read back
     h = Harness(app, engine_env)
     [event_id] = app.send({"name": "test/ev", "data": {"n": "y" * 450_000}})
@@ -142,8 +128,9 @@ def test_large_event_within_limit_is_stored(engine_env: Provisioned) -> None:
     assert run.output == "y" * 450_000
 
 
+@pytest.mark.also_on_aws
 def test_an_ingestion_that_died_half_way_is_redone_by_the_next_send(
-    engine_env: Provisioned, monkeypatch: pytest.MonkeyPatch
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from stepstream.engine import _faults, _ingest
 
@@ -173,7 +160,7 @@ def test_an_ingestion_that_died_half_way_is_redone_by_the_next_send(
 
 
 def test_a_duplicate_while_the_first_ingestion_is_running_starts_nothing(
-    engine_env: Provisioned,
+    engine_env: EngineEnv,
 ) -> None:
     from stepstream.engine import _faults
 
@@ -193,10 +180,9 @@ def test_a_duplicate_while_the_first_ingestion_is_running_starts_nothing(
     assert len(app.runs.for_event("busy")) == 1
 
 
+@pytest.mark.also_on_aws
 @pytest.mark.parametrize("identifier", ["", "x" * 5000, "RUN#../../etc", "\x00"])
-def test_read_api_answers_hostile_ids_with_nothing(
-    engine_env: Provisioned, identifier: str
-) -> None:
+def test_read_api_answers_hostile_ids_with_nothing(engine_env: EngineEnv, identifier: str) -> None:
     assert app.runs.get(identifier) is None
     assert app.runs.cancel(identifier) is None
     assert app.runs.for_event(identifier) == []

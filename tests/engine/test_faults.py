@@ -6,7 +6,9 @@ kills the executor (a BaseException: nothing after it runs, the message is not d
 or after step bodies and before or after checkpoints, and duplicate copies of start messages
 WHEN 200 runs execute
 THEN every run completes; every step body ran at least once (a counter inside the body); each
-step has exactly one stored result; and the function saw exactly the stored results."""
+step has exactly one stored result; and the function saw exactly the stored results.
+
+It runs on the in-memory backends and on DynamoDB/SQS on moto (``also_on_aws``)."""
 
 from __future__ import annotations
 
@@ -16,21 +18,15 @@ import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
 import pytest
 
 from stepstream import Context, Stepstream
-from stepstream._aws import client
 from stepstream.engine import _faults
-from stepstream.engine._backends import Backends
-from stepstream.local._poller import SqsPoller
-from stepstream.local._provision import Provisioned, provision
+from stepstream.local._poller import QueuePoller
 
-from .harness import executor_handler
+from .harness import EngineEnv, executor_handler
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 RUNS = 200
 STEPS = 5
 EXECUTORS = 4
@@ -84,28 +80,16 @@ class Killer:
         raise _faults.SimulatedCrash(point)
 
 
-BATCHES = 4
-"""The 200 runs go through in batches on fresh tables: moto copies a whole table for every
-TransactWriteItems (its rollback), so its cost grows with the table; real DynamoDB's does not."""
+BATCHES = {"aws": 4, "memory": 1}
+"""On moto the 200 runs go through in batches on fresh tables: moto copies a whole table for
+every TransactWriteItems (its rollback), so its cost grows with the table; real DynamoDB's and
+the in-memory store's do not."""
 
 
-def fresh_tables(moto_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    provisioned = provision(TEMPLATE, prefix=f"f{uuid.uuid4().hex[:10]}-")
-    for key, value in provisioned.environment.items():
-        monkeypatch.setenv(key, value)
-    return provisioned.environment["STEPSTREAM_QUEUE_URL"]
-
-
-def run_batch(queue_url: str, killer: Killer, size: int) -> tuple[list[str], list[SqsPoller]]:
-    state = Backends.from_env().state
+def run_batch(env: EngineEnv, size: int) -> tuple[list[str], list[QueuePoller]]:
+    state = app.backends().state
     pollers = [
-        SqsPoller(
-            executor_handler(app),
-            queue_url,
-            wait_seconds=1,
-            visibility_timeout=3,
-            timeout_ms=2000,
-        )
+        env.poller(executor_handler(app), wait_seconds=1, visibility_timeout=3, timeout_ms=2000)
         for _ in range(EXECUTORS)
     ]
     events = [{"name": "test/faults", "data": {"n": i}} for i in range(size)]
@@ -114,10 +98,9 @@ def run_batch(queue_url: str, killer: Killer, size: int) -> tuple[list[str], lis
     run_ids = [r.run_id for r in state.recent_runs(size + 10, "five-steps")]
     assert len(run_ids) == size
     # SQS at-least-once: a third of the start messages arrive twice
-    sqs = client("sqs")
+    queue = app.backends().queue
     for run_id in run_ids[::3]:
-        body = f'{{"run_id":"{run_id}","kind":"start"}}'
-        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+        queue.send({"run_id": run_id, "kind": "start"})
     for poller in pollers:
         poller.start()
     try:
@@ -147,9 +130,10 @@ def run_batch(queue_url: str, killer: Killer, size: int) -> tuple[list[str], lis
 
 
 @pytest.mark.slow
+@pytest.mark.also_on_aws
 @pytest.mark.timeout(240)
 def test_runs_survive_crashes_duplicates_and_racing_executors(
-    aws: Provisioned, moto_endpoint: Any, monkeypatch: pytest.MonkeyPatch
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # short invocations (2 s) that still run a whole run each unless they crash
     monkeypatch.setenv("STEPSTREAM_HANDOVER_MS", "200")
@@ -158,11 +142,12 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
     killer = Killer(seed=20261122, probability=0.012)
     app.fault_hook = killer
     all_runs: list[str] = []
-    pollers: list[SqsPoller] = []
+    pollers: list[QueuePoller] = []
     try:
-        for _ in range(BATCHES):
-            queue_url = fresh_tables(moto_endpoint, monkeypatch)
-            runs, batch_pollers = run_batch(queue_url, killer, RUNS // BATCHES)
+        batches = BATCHES[engine_env.kind]
+        for _ in range(batches):
+            engine_env.fresh()
+            runs, batch_pollers = run_batch(engine_env, RUNS // batches)
             all_runs += runs
             pollers += batch_pollers
     finally:
@@ -175,7 +160,7 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
     assert killer.refused > 0  # duplicates met a run another executor held or had finished
     reruns = sum(n - 1 for n in body_runs.values())
     print(
-        f"\nfault test: {RUNS} runs, kills {dict(killer.kills)}, "
+        f"\nfault test ({engine_env.kind}): {RUNS} runs, kills {dict(killer.kills)}, "
         f"step bodies re-run {reruns} times, claims refused {killer.refused}, "
         f"invocations {sum(p.invocations for p in pollers)}"
     )

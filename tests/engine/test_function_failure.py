@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepstream import Context, NonRetriableError, Stepstream
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import Context, NonRetriableError, Stepstream
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-failure")
 seen: dict[str, list[Any]] = {}
@@ -40,7 +41,8 @@ async def recovers(ctx: Context) -> int:
     return ctx.attempt
 
 
-def test_function_retries_then_fails_and_on_failure_runs_once(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_function_retries_then_fails_and_on_failure_runs_once(engine_env: EngineEnv) -> None:
     seen.clear()
     h = Harness(app, engine_env)
     event_id = h.send("test/crashy", {"x": 1})
@@ -65,7 +67,7 @@ def test_function_retries_then_fails_and_on_failure_runs_once(engine_env: Provis
     assert data["event"]["data"] == {"x": 1}
 
 
-def test_non_retriable_error_fails_at_once(engine_env: Provisioned) -> None:
+def test_non_retriable_error_fails_at_once(engine_env: EngineEnv) -> None:
     seen.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/fatal"))
@@ -78,7 +80,7 @@ def test_non_retriable_error_fails_at_once(engine_env: Provisioned) -> None:
     assert len(seen["failures"]) == 1
 
 
-def test_function_attempts_until_success(engine_env: Provisioned) -> None:
+def test_function_attempts_until_success(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/recovers")))
     assert run.status == "completed"

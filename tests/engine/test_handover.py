@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from stepstream import Context, Stepstream
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-handover")
 bodies: list[int] = []
@@ -22,8 +21,9 @@ async def long(ctx: Context) -> int:
     return total
 
 
+@pytest.mark.also_on_aws
 def test_handover_when_remaining_time_is_below_the_margin(
-    engine_env: Provisioned, monkeypatch: pytest.MonkeyPatch
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN every invocation has less time left than the hand-over margin
     monkeypatch.setenv("STEPSTREAM_HANDOVER_MS", "60000")
@@ -40,7 +40,7 @@ def test_handover_when_remaining_time_is_below_the_margin(
     assert h.poller.invocations == 4
 
 
-def test_no_handover_with_time_to_spare(engine_env: Provisioned) -> None:
+def test_no_handover_with_time_to_spare(engine_env: EngineEnv) -> None:
     bodies.clear()
     h = Harness(app, engine_env, timeout_ms=120_000)
     assert h.finish(h.run_of(h.send("test/long"))).output == 6

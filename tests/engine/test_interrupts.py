@@ -4,11 +4,12 @@ ordinary, catchable exception."""
 
 from __future__ import annotations
 
+import pytest
+
 from stepstream import Context, NonRetriableError, StepError, Stepstream
 from stepstream.engine._interrupts import Interrupt
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-interrupts")
 swallowed: list[str] = []
@@ -31,7 +32,8 @@ async def greedy(ctx: Context) -> list[str]:
     return swallowed
 
 
-def test_except_exception_cannot_swallow_interrupts(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_except_exception_cannot_swallow_interrupts(engine_env: EngineEnv) -> None:
     swallowed.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/greedy"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepstream import Context, StepError, Stepstream, SyncContext
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import Context, StepError, Stepstream, SyncContext
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-invoke")
 
@@ -49,7 +50,8 @@ def sync_parent(ctx: SyncContext) -> int:
     return int(ctx.step.invoke("add", function=child_add, data={"a": 40, "b": 2}))
 
 
-def test_invoke_returns_results_and_raises_child_failures(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_invoke_returns_results_and_raises_child_failures(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/parent"))
 
@@ -68,7 +70,7 @@ def test_invoke_returns_results_and_raises_child_failures(engine_env: Provisione
     assert children["child-slow"].status == "sleeping"
 
 
-def test_sync_function_invokes(engine_env: Provisioned) -> None:
+def test_sync_function_invokes(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/sync-parent")))
     assert run.output == 42
@@ -83,7 +85,7 @@ async def waits_on_slow(ctx: Context) -> str:
     return "finished"
 
 
-def test_cancelling_the_child_fails_the_parents_step_at_once(engine_env: Provisioned) -> None:
+def test_cancelling_the_child_fails_the_parents_step_at_once(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/waits-on-slow"))
     h.settle(run_id, "waiting")

@@ -6,17 +6,17 @@ lease's full remaining time, so a resume is not parked for half a minute."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
 from stepstream import Context, Stepstream
-from stepstream._aws import client
-from stepstream.engine._backends import Backends
 from stepstream.engine._ids import now_ms
 from stepstream.local._lambda_context import LambdaContext
-from stepstream.local._provision import Provisioned
+from stepstream.store import Queue
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-lease-bounce")
 
@@ -26,26 +26,33 @@ async def held(ctx: Context) -> None:
     await ctx.step.sleep("nap", "1s")
 
 
-def test_a_busy_lease_bounces_the_message_with_a_growing_delay(engine_env: Provisioned) -> None:
+class RecordingQueue(Queue):
+    """The test's queue, noting each message and its delay."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.sent.append((body, delay_seconds))
+        self.queue.send(body, delay_seconds)
+
+
+@pytest.mark.also_on_aws
+def test_a_busy_lease_bounces_the_message_with_a_growing_delay(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/held.start"))
-    state = Backends.from_env().state
+    state = app.backends().state
     assert state.claim_run(run_id, "someone-else", now_ms() + 600_000, now_ms()) is not None
 
-    sent: list[dict[str, Any]] = []
+    queue = RecordingQueue(app.backends().queue)
+    app.backends_provider = lambda: replace(engine_env.backends(), queue=queue)
+    body: dict[str, Any] = {"run_id": run_id, "kind": "resume"}
+    for _ in range(7):
+        app.execute(body, LambdaContext())
+        body = queue.sent[-1][0]
 
-    def capture(params: dict[str, Any], **_: Any) -> None:
-        sent.append(params)
-
-    sqs = client("sqs")
-    sqs.meta.events.register("provide-client-params.sqs.SendMessage", capture)
-    try:
-        body: dict[str, Any] = {"run_id": run_id, "kind": "resume"}
-        for _ in range(7):
-            app.execute(body, LambdaContext())
-            body = json.loads(sent[-1]["MessageBody"])
-    finally:
-        sqs.meta.events.unregister("provide-client-params.sqs.SendMessage", capture)
-
-    assert [p["DelaySeconds"] for p in sent] == [1, 2, 4, 8, 16, 30, 30]
-    assert state.get_run(run_id).lease_owner == "someone-else"  # nobody took the run
+    assert [delay for _, delay in queue.sent] == [1, 2, 4, 8, 16, 30, 30]
+    run = state.get_run(run_id)
+    assert run is not None
+    assert run.lease_owner == "someone-else"  # nobody took the run

@@ -8,9 +8,8 @@ import logging
 import pytest
 
 from stepstream import Context, Stepstream
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-logger")
 
@@ -26,7 +25,8 @@ async def chatty(ctx: Context) -> None:
     ctx.logger.info("end")
 
 
-def test_logger_is_replay_aware(engine_env: Provisioned, caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.also_on_aws
+def test_logger_is_replay_aware(engine_env: EngineEnv, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="stepstream.run")
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/chatty"))

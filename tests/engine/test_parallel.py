@@ -8,10 +8,11 @@ import asyncio
 import threading
 from typing import Any
 
-from stepstream import Context, Stepstream
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import Context, Stepstream
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-parallel")
 runs: dict[str, int] = {}
@@ -42,8 +43,9 @@ async def fan(ctx: Context) -> list[Any]:
     return [a, b, c]
 
 
+@pytest.mark.also_on_aws
 def test_gather_runs_bodies_concurrently_and_keeps_in_flight_work(
-    engine_env: Provisioned,
+    engine_env: EngineEnv,
 ) -> None:
     runs.clear()
     h = Harness(app, engine_env)

@@ -11,11 +11,12 @@ import pytest
 
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
-from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.store import ConnectionStore
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
+
+pytestmark = pytest.mark.only_on_aws  # the realtime store is DynamoDB only
 
 app = Stepstream(id="test-realtime")
 progress = (
@@ -36,7 +37,7 @@ async def publisher(ctx: Context) -> str:
 
 
 @pytest.fixture
-def realtime_app(engine_env: Provisioned) -> Iterator[Stepstream]:
+def realtime_app(engine_env: EngineEnv) -> Iterator[Stepstream]:
     app._realtime = None  # a fresh publisher bound to this test's tables
     yield app
     if app._realtime is not None:
@@ -51,7 +52,7 @@ def kept(run_id: str) -> list[tuple[str, object]]:
 
 
 def test_publish_is_skipped_while_replaying(
-    realtime_app: Stepstream, engine_env: Provisioned
+    realtime_app: Stepstream, engine_env: EngineEnv
 ) -> None:
     h = Harness(realtime_app, engine_env)
     run_id = h.run_of(h.send("test/publish"))
@@ -70,7 +71,7 @@ def test_publish_is_skipped_while_replaying(
 
 
 def test_durable_publish_happens_once_across_a_crash(
-    realtime_app: Stepstream, engine_env: Provisioned
+    realtime_app: Stepstream, engine_env: EngineEnv
 ) -> None:
     crashes: list[str] = []
 
@@ -112,7 +113,7 @@ async def quiet_finish(ctx: Context) -> str:
 
 
 def test_run_frames_reach_channels_published_in_earlier_invocations(
-    realtime_app: Stepstream, engine_env: Provisioned
+    realtime_app: Stepstream, engine_env: EngineEnv
 ) -> None:
     recorder = RecordingRealtime(realtime_app.id)
     realtime_app._realtime = recorder

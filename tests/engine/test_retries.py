@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepstream import Context, NonRetriableError, RetryAfterError, StepError, Stepstream
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import Context, NonRetriableError, RetryAfterError, StepError, Stepstream
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-retries")
 attempts: dict[str, list[int]] = {}
@@ -52,7 +53,8 @@ async def flaky_fn(ctx: Context) -> dict[str, Any]:
     return out
 
 
-def test_step_retries_and_step_errors(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_step_retries_and_step_errors(engine_env: EngineEnv) -> None:
     attempts.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/flaky"))
@@ -77,7 +79,7 @@ def test_step_retries_and_step_errors(engine_env: Provisioned) -> None:
     assert steps["later"].started_at is not None
 
 
-def test_retry_after_error_delays_the_retry(engine_env: Provisioned) -> None:
+def test_retry_after_error_delays_the_retry(engine_env: EngineEnv) -> None:
     attempts.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/flaky"))

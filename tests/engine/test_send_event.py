@@ -3,11 +3,12 @@ THEN the events start their runs once and the step returns their ids."""
 
 from __future__ import annotations
 
+import pytest
+
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-send")
 
@@ -24,7 +25,8 @@ async def fanned(ctx: Context) -> int:
     return int(ctx.event.data["i"])
 
 
-def test_send_event_starts_runs_once_even_if_the_body_repeats(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_send_event_starts_runs_once_even_if_the_body_repeats(engine_env: EngineEnv) -> None:
     crashed: list[str] = []
 
     def hook(point: str, run_id: str, step_hash: str) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from stepstream import Context, Stepstream, SyncContext
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-step-run")
 calls: dict[str, int] = {}
@@ -54,7 +54,8 @@ def sync_steps(ctx: SyncContext) -> dict[str, Any]:
     return {"text": greeting.text, "doubled": doubled}
 
 
-def test_async_function_runs_each_step_once_in_one_invocation(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_async_function_runs_each_step_once_in_one_invocation(engine_env: EngineEnv) -> None:
     calls.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/async", {"name": "ada"}))
@@ -64,14 +65,17 @@ def test_async_function_runs_each_step_once_in_one_invocation(engine_env: Provis
     assert run.status == "completed"
     assert run.output == {"loud": "HI ADA", "length": 3, "total": 30}
     assert calls == {"greet": 1, "shout": 1}
-    assert [s.id for s in run.steps] == ["greet", "shout", "loop", "loop:1", "loop:2"]
+    # steps list in start order; ones started within the same millisecond (likely on the
+    # in-memory store) by id, so compare the set
+    assert sorted(s.id for s in run.steps) == ["greet", "loop", "loop:1", "loop:2", "shout"]
     assert all(s.status == "completed" for s in run.steps)
-    assert run.steps[0].output == {"text": "hi ada", "length": 3}
-    assert run.steps[0].input == ["ada"]
+    greet = next(s for s in run.steps if s.id == "greet")
+    assert greet.output == {"text": "hi ada", "length": 3}
+    assert greet.input == ["ada"]
     assert h.poller.invocations == 1
 
 
-def test_sync_function_gets_results_back_directly(engine_env: Provisioned) -> None:
+def test_sync_function_gets_results_back_directly(engine_env: EngineEnv) -> None:
     calls.clear()
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/sync", {"name": "grace"}))

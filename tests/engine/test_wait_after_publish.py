@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from stepstream import Stepstream, SyncContext
-from stepstream.local._provision import Provisioned
+import pytest
 
-from .harness import Harness
+from stepstream import Stepstream, SyncContext
+
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-wait-after-publish")
 
@@ -30,7 +31,8 @@ def asker(ctx: SyncContext) -> dict[str, Any]:  # a plain def: the slow line blo
     return {"yes": answer.data["yes"] if answer else None}
 
 
-def test_answer_before_the_wait_is_written_resumes_it(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_answer_before_the_wait_is_written_resumes_it(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run = h.finish(h.run_of(h.send("test/ask.start", {"k": 7})))
 

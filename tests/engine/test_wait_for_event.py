@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 
 from stepstream import Context, Event, Stepstream, SyncContext
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-wait")
 
@@ -35,7 +34,8 @@ def sync_waiter(ctx: SyncContext) -> dict[str, Any]:
     return {"approved_by": approval.data["by"] if approval else None}
 
 
-def test_matching_event_resumes_the_async_waiter(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_matching_event_resumes_the_async_waiter(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/order.created", {"order": 7}))
     h.settle(run_id, "waiting")
@@ -56,7 +56,7 @@ def test_matching_event_resumes_the_async_waiter(engine_env: Provisioned) -> Non
     assert run.steps[0].output["data"]["by"] == "alice"
 
 
-def test_match_shorthand_resumes_the_sync_waiter(engine_env: Provisioned) -> None:
+def test_match_shorthand_resumes_the_sync_waiter(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/sync.created", {"order": "a"}))
     h.settle(run_id, "waiting")
@@ -68,7 +68,7 @@ def test_match_shorthand_resumes_the_sync_waiter(engine_env: Provisioned) -> Non
     assert run.output == {"approved_by": "bob"}
 
 
-def test_timeout_resumes_with_none(engine_env: Provisioned) -> None:
+def test_timeout_resumes_with_none(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/order.created", {"order": 1, "timeout": "1s"}))
 
@@ -78,7 +78,7 @@ def test_timeout_resumes_with_none(engine_env: Provisioned) -> None:
     assert run.output == {"approved_by": None}
 
 
-def test_event_after_timeout_changes_nothing(engine_env: Provisioned) -> None:
+def test_event_after_timeout_changes_nothing(engine_env: EngineEnv) -> None:
     h = Harness(app, engine_env)
     run_id = h.run_of(h.send("test/order.created", {"order": 2, "timeout": "1s"}))
     h.finish(run_id)
@@ -91,7 +91,7 @@ def test_event_after_timeout_changes_nothing(engine_env: Provisioned) -> None:
     assert run.output == {"approved_by": None}
 
 
-def test_invalid_cel_is_reported_when_the_step_is_called(engine_env: Provisioned) -> None:
+def test_invalid_cel_is_reported_when_the_step_is_called(engine_env: EngineEnv) -> None:
     bad = Stepstream(id="bad-cel")
 
     @bad.function(id="f", trigger="test/bad")
@@ -106,7 +106,7 @@ def test_invalid_cel_is_reported_when_the_step_is_called(engine_env: Provisioned
     assert "invalid CEL expression" in run.error["message"]
 
 
-def test_if_exp_and_match_together_are_rejected(engine_env: Provisioned) -> None:
+def test_if_exp_and_match_together_are_rejected(engine_env: EngineEnv) -> None:
     bad = Stepstream(id="both")
 
     @bad.function(id="f", trigger="test/both", retries=0)
@@ -120,7 +120,7 @@ def test_if_exp_and_match_together_are_rejected(engine_env: Provisioned) -> None
 
 
 @pytest.mark.parametrize("timeout", ["-1s", "2y"])
-def test_out_of_range_timeouts_fail_clearly(engine_env: Provisioned, timeout: str) -> None:
+def test_out_of_range_timeouts_fail_clearly(engine_env: EngineEnv, timeout: str) -> None:
     bad = Stepstream(id="range")
 
     @bad.function(id="f", trigger="test/range", retries=0)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
-from stepstream.local._provision import Provisioned
 
-from .harness import Harness
+from .harness import EngineEnv, Harness
 
 app = Stepstream(id="test-wait-race")
 
@@ -22,7 +23,8 @@ async def waiter(ctx: Context) -> dict[str, Any]:
     return {"got": ev.data["n"] if ev else None}
 
 
-def test_event_arriving_between_reach_and_store_resumes_the_wait(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_event_arriving_between_reach_and_store_resumes_the_wait(engine_env: EngineEnv) -> None:
     sent: list[str] = []
     waits_seen_by_ingestion: list[int] = []
 
@@ -31,9 +33,7 @@ def test_event_arriving_between_reach_and_store_resumes_the_wait(engine_env: Pro
             # The event lands after the wait was reached but before the wait record exists.
             sent.extend(app.send({"name": "test/race.go", "data": {"k": 1, "n": 42}}))
         if point == _faults.EVENT_STORED:
-            from stepstream.engine._backends import Backends
-
-            waits_seen_by_ingestion.append(len(Backends.from_env().state.waits_for("test/race.go")))
+            waits_seen_by_ingestion.append(len(app.backends().state.waits_for("test/race.go")))
 
     app.fault_hook = hook
     try:
@@ -50,7 +50,8 @@ def test_event_arriving_between_reach_and_store_resumes_the_wait(engine_env: Pro
     assert h.poller.invocations == 1  # resolved inline by the executor's look-back
 
 
-def test_event_and_executor_both_resolving_yield_one_result(engine_env: Provisioned) -> None:
+@pytest.mark.also_on_aws
+def test_event_and_executor_both_resolving_yield_one_result(engine_env: EngineEnv) -> None:
     # GIVEN the event is stored before the wait record and ingestion looks for waits only after
     # the executor wrote its wait: both sides see each other.
     state: dict[str, Any] = {}

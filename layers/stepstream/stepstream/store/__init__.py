@@ -17,11 +17,14 @@ from ._blobs import S3Blobs
 from ._connection_listing import CONNECTION_SHARDS
 from ._connections import ConnectionStore
 from ._connections_api import ConnectionsApi
+from ._memory_blobs import MemoryBlobs
+from ._memory_queue import MemoryQueue, ReceivedMessage
+from ._memory_state import MemoryState
 from ._queue import SqsQueue
 from ._state import DynamoState
 from ._subscriptions import HOLD, Subscription
 
-# --- engine store (above) ---
+# --- engine store (above); MemoryState/MemoryQueue/MemoryBlobs: the same contract in memory ---
 # --- realtime store (store/_connections.py and its families): ConnectionStore, ConnectionsApi,
 # Subscription, HOLD, CONNECTION_SHARDS ---
 
@@ -35,7 +38,11 @@ __all__ = [
     "ConnectionStore",
     "ConnectionsApi",
     "DynamoState",
+    "MemoryBlobs",
+    "MemoryQueue",
+    "MemoryState",
     "Queue",
+    "ReceivedMessage",
     "RunRecord",
     "S3Blobs",
     "SqsQueue",

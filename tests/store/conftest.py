@@ -1,0 +1,45 @@
+"""The store contract suite: every test runs on the in-memory backends and on DynamoDB/SQS/S3
+in moto over HTTP, so both implementations answer to the same tests (ids ``[memory]`` and
+``[dynamodb]``)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from stepstream._config import Settings
+from stepstream.store import (
+    BlobStore,
+    DynamoState,
+    MemoryBlobs,
+    MemoryState,
+    S3Blobs,
+    StateStore,
+)
+
+KINDS = ["memory", "dynamodb"]
+
+
+@pytest.fixture(params=KINDS)
+def kind(request: pytest.FixtureRequest) -> str:
+    if request.param == "dynamodb":
+        request.getfixturevalue("aws")  # fresh tables, queue and bucket; env pointing there
+    return str(request.param)
+
+
+@pytest.fixture
+def blobs(kind: str) -> BlobStore:
+    return S3Blobs(Settings.from_env()) if kind == "dynamodb" else MemoryBlobs()
+
+
+@pytest.fixture
+def state(kind: str, blobs: BlobStore) -> StateStore:
+    if kind == "dynamodb":
+        return DynamoState(blobs, Settings.from_env())
+    return MemoryState(blobs)
+
+
+@pytest.fixture
+def now() -> int:
+    return int(time.time() * 1000)
