@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
-from ._stack import LocalStack, LocalStackError, StackOptions
+from ._stack import LocalStack, StackOptions
+from ._stack_error import LocalStackError
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._stack import LocalStackError
+from ._stack_error import LocalStackError
 
 if TYPE_CHECKING:
     from ._gateway import Gateway

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._local_aws import LocalAws
+from ._stack_error import LocalStackError
 
 if TYPE_CHECKING:
     from starlette.routing import BaseRoute
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("stepstream.dev")
 CONNECT_PATH = "/v1/realtime/connect"
-
-
-class LocalStackError(Exception):
-    """Startup cannot continue; the message says why and what to do."""
 
 
 class Progress(Protocol):
