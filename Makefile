@@ -45,7 +45,7 @@ node-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check layers functions tests bench scripts
-	$(BIN)/ruff format --check layers/stepstream
+	$(BIN)/ruff format --check layers functions tests bench scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -22,13 +22,13 @@ def modules(selected: list[str]) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    rows: list[tuple[str, int, float, str]] = []
+    rows: list[tuple[str, int, float, Path]] = []
     for name in modules(argv):
         print(f"\n=== bench.{name} ===", flush=True)
         started = time.monotonic()
         code = subprocess.call([sys.executable, "-m", f"bench.{name}"], cwd=BENCH.parent)
         result = BENCH / "results" / f"{name}.json"
-        rows.append((name, code, time.monotonic() - started, str(result.relative_to(BENCH.parent))))
+        rows.append((name, code, time.monotonic() - started, result.relative_to(BENCH.parent)))
     print(f"\n{'benchmark':<14}{'exit':>6}{'seconds':>10}  result")
     for name, code, seconds, result in rows:
         print(f"{name:<14}{code:>6}{seconds:>10.1f}  {result}")

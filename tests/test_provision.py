@@ -3,6 +3,8 @@ environment points at them."""
 
 from __future__ import annotations
 
+import pytest
+
 from stepstream._aws import client
 from stepstream.local._provision import Provisioned
 
@@ -21,7 +23,9 @@ def test_provision_creates_template_resources(aws: Provisioned) -> None:
     assert aws.queue_arns["ExecutorDeadLetterQueue"] in attributes["RedrivePolicy"]
 
 
-def test_clients_honour_service_specific_endpoint(aws: Provisioned, monkeypatch) -> None:
+def test_clients_honour_service_specific_endpoint(
+    aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from stepstream._aws import reset_clients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9")

@@ -83,7 +83,12 @@ def checked(cls: type[T], interface: type, calls: Calls) -> type[T]:
 
         return noted
 
-    methods = {name: wrap(name) for name in interface.__abstractmethods__}
+    abstract = [
+        name
+        for name in dir(interface)
+        if getattr(getattr(interface, name), "__isabstractmethod__", False)
+    ]
+    methods = {name: wrap(name) for name in abstract}
     return type(f"Checked{cls.__name__}", (cls,), methods)
 
 

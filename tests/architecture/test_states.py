@@ -57,5 +57,5 @@ def test_is_terminal_answers_for_any_value(status: object, terminal: bool) -> No
 
 
 def test_states_are_stored_as_their_plain_strings() -> None:
-    assert RunStatus.COMPLETED == "completed"
+    assert str(RunStatus.COMPLETED) == "completed"
     assert f"{StepStatus.OK}" == "ok"

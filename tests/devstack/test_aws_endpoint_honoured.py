@@ -79,7 +79,7 @@ def test_only_dynamodb_elsewhere_keeps_sqs_and_s3_in_embedded_moto() -> None:
             "aws_access_key_id": "testing",
             "aws_secret_access_key": "testing",
         }
-        dynamodb = boto3.client("dynamodb", **kwargs)
+        dynamodb = boto3.client("dynamodb", **kwargs)  # type: ignore[call-overload]
         assert "StateTable" in dynamodb.list_tables()["TableNames"]
         # moto's in-process servers share one backend, so which server holds the queue cannot
         # be told apart from here; the banner says where SQS went, and a run proves both work.

@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from app.model import LOCAL_MODEL_NAME, local_answer, split_tokens
 
-from .conftest import ROOT, DevStack, Held, screenshot, wait_until
+from tests.support.devprocess import ROOT
+
+from .conftest import DevStack, Held, screenshot, wait_until
 
 pytestmark = pytest.mark.e2e
 PROMPT = "Summarize the key points of this document..."

@@ -22,7 +22,7 @@ import pytest
 
 from stepstream import Stepstream
 from stepstream._aws import reset_clients
-from stepstream.local._memory import memory_backends
+from stepstream.engine._backends import Backends
 
 from .harness import EngineEnv
 
@@ -63,7 +63,7 @@ def engine_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
         monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         monkeypatch.delenv("AWS_PROFILE", raising=False)
         reset_clients()
-        env = EngineEnv("memory", monkeypatch, memory=memory_backends())
+        env = EngineEnv("memory", monkeypatch, memory=Backends.in_memory())
     for value in vars(request.module).values():
         if isinstance(value, Stepstream):
             env.use(value)

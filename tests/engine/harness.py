@@ -4,7 +4,6 @@ SQS on moto, whichever backends the test's ``engine_env`` holds."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -13,41 +12,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from stepstream import RunView, Stepstream
+from stepstream import RunStatus, RunView, Stepstream
 from stepstream._aws import client
 from stepstream._config import Settings
 from stepstream.engine._backends import Backends
-from stepstream.local._memory import memory_backends
+from stepstream.handlers import executor_handler
 from stepstream.local._poller import Handler, QueuePoller, SqsPoller
 from stepstream.local._provision import Provisioned, provision
 from stepstream.store import MemoryBlobs, MemoryQueue, MemoryState
 
-TERMINAL = {"completed", "failed", "cancelled"}
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 BackendKind = Literal["memory", "aws"]
-
-
-def executor_handler(app: Stepstream) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The same adapter as functions/executor.py, bound to a test's app."""
-
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        processor = BatchProcessor(event_type=EventType.SQS)
-
-        def record_handler(record: SQSRecord) -> None:
-            app.execute(json.loads(record.body), context)
-
-        return process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context
-        )
-
-    return handler
 
 
 @dataclass
@@ -80,7 +56,7 @@ class EngineEnv:
     def fresh(self) -> None:
         """Start over on empty backends (new tables and queue on moto)."""
         if self.memory is not None:
-            self.memory = memory_backends()
+            self.memory = Backends.in_memory()
             return
         self.aws = provision(TEMPLATE, prefix=f"f{uuid.uuid4().hex[:10]}-")
         for key, value in self.aws.environment.items():
@@ -116,10 +92,11 @@ class Harness:
         tests/examples do), on the app's own backends and the provisioned SQS queue."""
         handler = executor_handler(app)
         if isinstance(env, Provisioned):
-            queue_url = env.environment["STEPSTREAM_QUEUE_URL"]
+            self.queue_url = env.environment["STEPSTREAM_QUEUE_URL"]
             self.app = app
-            self.poller: QueuePoller = SqsPoller(handler, queue_url, wait_seconds=0, **poller)
+            self.poller: QueuePoller = SqsPoller(handler, self.queue_url, wait_seconds=0, **poller)
             return
+        self.queue_url = env.backends().settings.queue_url
         self.app = env.use(app)
         self.poller = env.poller(handler, wait_seconds=0, **poller)
 
@@ -154,7 +131,7 @@ class Harness:
 
     def finish(self, run_id: str, timeout: float = 20.0) -> RunView:
         """Drive until the run is terminal and return it."""
-        self.drive(lambda: self.status(run_id) in TERMINAL, timeout)
+        self.drive(lambda: RunStatus.is_terminal(self.status(run_id)), timeout)
         view = self.app.runs.get(run_id)
         assert view is not None
         return view

@@ -23,9 +23,10 @@ import pytest
 
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
+from stepstream.handlers import executor_handler
 from stepstream.local._poller import QueuePoller
 
-from .harness import EngineEnv, executor_handler
+from .harness import EngineEnv
 
 RUNS = 200
 STEPS = 5
@@ -116,14 +117,16 @@ def run_batch(env: EngineEnv, size: int) -> tuple[list[str], list[QueuePoller]]:
             poller.stop()
     assert not pending, f"{len(pending)} runs did not complete"
     for run_id in run_ids:
-        run, steps = state.load_run(run_id)
-        assert run is not None
-        assert run.status == "completed"
+        record, steps = state.load_run(run_id)
+        assert record is not None
+        assert record.status == "completed"
         # exactly one stored, final result per step, and the function returned exactly those
         assert sorted(s.id for s in steps) == [f"s{i}" for i in range(STEPS)]
         assert all(s.status == "ok" for s in steps)
         stored = {s.id: s.output_json for s in steps}
-        assert run.output_json == "[" + ",".join(stored[f"s{i}"] or "" for i in range(STEPS)) + "]"
+        assert (
+            record.output_json == "[" + ",".join(stored[f"s{i}"] or "" for i in range(STEPS)) + "]"
+        )
         for i in range(STEPS):
             assert body_runs[(run_id, f"s{i}")] >= 1
     return run_ids, pollers

@@ -13,11 +13,16 @@ app = Stepstream(id="test-handover")
 bodies: list[int] = []
 
 
+def _noted(i: int) -> int:
+    bodies.append(i)
+    return i
+
+
 @app.function(id="long", trigger="test/long")
 async def long(ctx: Context) -> int:
     total = 0
     for i in range(4):
-        total += await ctx.step.run("part", lambda i=i: bodies.append(i) or i)
+        total += await ctx.step.run("part", lambda i=i: _noted(i))
     return total
 
 

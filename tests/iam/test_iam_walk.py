@@ -124,7 +124,7 @@ async def _only_connection() -> str:
         }
         if ids:
             (connection_id,) = ids
-            return connection_id
+            return str(connection_id)
         await asyncio.sleep(0.01)
     raise AssertionError("the connection was never recorded")
 
@@ -253,7 +253,8 @@ def hello_stack(
     stop.set()
     thread.join(timeout=10)
     running.stop()
-    user_app._realtime.close()
+    if user_app._realtime is not None:
+        user_app._realtime.close()
 
 
 def test_the_hello_world_route_runs_under_the_api_role(iam: IamEmulator, hello_stack: str) -> None:

@@ -98,7 +98,13 @@ def test_garbage_is_refused(garbage: str) -> None:
 
 def test_missing_claims_or_bad_channel_in_a_signed_token_are_malformed() -> None:
     claims = jwt.decode(_mint(), options={"verify_signature": False})
-    for change in ({"topics": []}, {"topics": "tokens"}, {"channel": ""}, {"sub": 5}):
+    changes: list[dict[str, object]] = [
+        {"topics": []},
+        {"topics": "tokens"},
+        {"channel": ""},
+        {"sub": 5},
+    ]
+    for change in changes:
         token = jwt.encode({**claims, **change}, SECRET, algorithm="HS256", headers={"kid": "v1"})
         assert _code(token) == "malformed"
     no_exp = {k: v for k, v in claims.items() if k != "exp"}

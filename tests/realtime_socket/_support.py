@@ -49,7 +49,7 @@ def forged(
         **claims,
     }
     if algorithm == "none":
-        return jwt.encode(body, None, algorithm="none", headers={"kid": kid or ring.kid})
+        return jwt.encode(body, "", algorithm="none", headers={"kid": kid or ring.kid})
     return jwt.encode(
         body, secret or ring.current, algorithm=algorithm, headers={"kid": kid or ring.kid}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 import pytest
 import websockets
@@ -50,7 +51,7 @@ async def test_garbled_frames_get_error_frames(gateway: RunningGateway, case: st
         assert realtime_items() == before
 
 
-SUB_TOKENS = {
+SUB_TOKENS: dict[str, Callable[[], str]] = {
     "alg none": lambda: forged("chan-b", ["t1"], algorithm="none"),
     "wrong key": lambda: forged("chan-b", ["t1"], secret="wrong-secret-" + "y" * 30),
     "expired": lambda: forged("chan-b", ["t1"], exp=int(time.time()) - 120),

@@ -17,8 +17,8 @@ from botocore.stub import Stubber
 from stepstream import _aws
 from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime, channel, topic
-from stepstream.realtime._socket import HOLD, on_message
-from stepstream.store import ConnectionsApi, ConnectionStore
+from stepstream.realtime._socket import on_message
+from stepstream.store import HOLD, ConnectionsApi, ConnectionStore
 
 from ._support import APP_ID, token
 

@@ -148,9 +148,9 @@ def _evaluate_name(value: Any, stack_id: str) -> str:
         ((split_key, (separator, source)),) = listed.items()
         assert split_key == "Fn::Split"
         assert source == {"Ref": "AWS::StackId"}
-        return stack_id.split(separator)[int(index)]
+        return str(stack_id.split(separator)[int(index)])
     if key == "Fn::Sub":
-        return arg.replace("${AWS::StackName}", "s" * 128)
+        return str(arg).replace("${AWS::StackName}", "s" * 128)
     raise AssertionError(f"unexpected intrinsic {key}")
 
 

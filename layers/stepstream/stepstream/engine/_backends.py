@@ -6,7 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._config import Settings
-from ..store import DynamoState, Queue, S3Blobs, SqsQueue, StateStore
+from ..store import (
+    DynamoState,
+    MemoryBlobs,
+    MemoryQueue,
+    MemoryState,
+    Queue,
+    S3Blobs,
+    SqsQueue,
+    StateStore,
+)
 
 
 @dataclass(frozen=True)
@@ -22,4 +31,15 @@ class Backends:
             settings=settings,
             state=DynamoState(S3Blobs(settings), settings),
             queue=SqsQueue(settings),
+        )
+
+    @classmethod
+    def in_memory(cls, settings: Settings | None = None) -> Backends:
+        """A fresh, empty set of in-memory backends (the same contract as DynamoDB/SQS/S3, see
+        tests/store): for the engine's semantic tests and a stack that needs no AWS. Share one
+        set across calls: ``Stepstream(..., backends=lambda: backends)``."""
+        return cls(
+            settings=settings or Settings.from_env(),
+            state=MemoryState(MemoryBlobs()),
+            queue=MemoryQueue(),
         )
