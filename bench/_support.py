@@ -31,7 +31,7 @@ class RequestCounter:
 
     def count(self, *services: str) -> RequestCounter:
         """Count the requests of the library's own clients for ``services``."""
-        from stepstream._aws import client
+        from stepstream.aws import client
 
         for service in services or ("dynamodb", "sqs", "s3"):
             client(service).meta.events.register("before-call.*", self)

@@ -63,7 +63,7 @@ def _build(name: str, **layer_env: str) -> tuple[Path, float]:
 def _handlers() -> dict[str, str]:
     """Logical id -> handler module, from template.yaml."""
     sys.path.insert(0, str(ROOT / "layers" / "stepstream"))
-    from stepstream.local._provision import load_template
+    from stepstream.local import load_template
 
     resources = load_template(ROOT / "template.yaml")["Resources"]
     return {

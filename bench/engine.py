@@ -53,8 +53,8 @@ def main() -> dict[str, Any]:
 
 def _measure(environment: dict[str, str]) -> dict[str, Any]:
     from stepstream import Context, Stepstream, SyncContext
-    from stepstream._aws import client
-    from stepstream.local._poller import SqsPoller
+    from stepstream.aws import client
+    from stepstream.local import SqsPoller
 
     counter = RequestCounter().count()
 

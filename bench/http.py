@@ -68,7 +68,7 @@ def main() -> dict[str, Any]:
     import httpx
 
     from stepstream import Stepstream
-    from stepstream._config import DEV_EVENT_KEY
+    from stepstream.config import DEV_EVENT_KEY
     from stepstream.http import MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, create_api
     from stepstream.http._wire import parse_events
 

@@ -62,7 +62,7 @@ class RequestCounter:
     """Counts DynamoDB HTTP requests, by operation, as botocore sends them."""
 
     def __init__(self) -> None:
-        from stepstream import _aws
+        from stepstream import aws as _aws
 
         self.counts: Counter[str] = Counter()
         _aws.client("dynamodb").meta.events.register("before-send.dynamodb", self._count)

@@ -206,7 +206,7 @@ async def _measure(
 
 
 async def _run_count(gateway: Any, baseline: BroadcastBaseline, count: int) -> dict[str, Any]:
-    from stepstream import _aws
+    from stepstream import aws as _aws
     from stepstream.realtime import Realtime, channel, topic
     from stepstream.realtime._tokens import mint_token
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from stepstream._aws import reset_clients
+from stepstream.aws import reset_clients
 from stepstream.local import LocalAws, Provisioned
 from tests.support.aws import MotoEndpoint, use_local_aws
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from stepstream._aws import client
-from stepstream.local._provision import Provisioned
+from stepstream.aws import client
+from stepstream.local import Provisioned
 
 
 def test_provision_creates_template_resources(aws: Provisioned) -> None:
@@ -26,7 +26,7 @@ def test_provision_creates_template_resources(aws: Provisioned) -> None:
 def test_clients_honour_service_specific_endpoint(
     aws: Provisioned, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stepstream._aws import reset_clients
+    from stepstream.aws import reset_clients
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:9")
     reset_clients()

@@ -25,11 +25,9 @@ from typing import Any, TypeVar
 import pytest
 
 import stepstream.engine
-from stepstream import Context, Stepstream, SyncContext
-from stepstream._config import Settings
-from stepstream.engine._backends import Backends
-from stepstream.local._poller import SqsPoller
-from stepstream.local._provision import Provisioned
+from stepstream import Backends, Context, Stepstream, SyncContext
+from stepstream.config import Settings
+from stepstream.local import Provisioned, SqsPoller
 from stepstream.store import (
     BlobStore,
     DynamoState,

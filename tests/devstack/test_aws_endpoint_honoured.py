@@ -11,7 +11,7 @@ import time
 import boto3
 import httpx
 
-from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from stepstream.config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 from tests.support.devprocess import DevProcess, app_env
 
 

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from stepstream._config import DEV_EVENT_KEY
+from stepstream.config import DEV_EVENT_KEY
 from tests.support.devprocess import DevProcess
 
 

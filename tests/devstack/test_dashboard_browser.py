@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stepstream._config import DEV_EVENT_KEY
+from stepstream.config import DEV_EVENT_KEY
 from tests.support.devprocess import ROOT, DevProcess
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import websockets
 
-from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from stepstream.config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 from tests.support.devprocess import ROOT, DevProcess
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}

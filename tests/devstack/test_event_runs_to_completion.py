@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from stepstream.config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 from tests.support.devprocess import DevProcess
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from stepstream._aws import client
+from stepstream.aws import client
 from stepstream.local import LocalStack, LocalStackError, StackOptions
 from tests.support.aws import TEMPLATE, MotoEndpoint
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from stepstream._config import DEV_EVENT_KEY
+from stepstream.config import DEV_EVENT_KEY
 
 from .conftest import DevStack, screenshot, wait_until
 

@@ -20,9 +20,8 @@ from __future__ import annotations
 
 import pytest
 
-from stepstream import Stepstream
-from stepstream._aws import reset_clients
-from stepstream.engine._backends import Backends
+from stepstream import Backends, Stepstream
+from stepstream.aws import reset_clients
 
 from .harness import EngineEnv
 

@@ -13,13 +13,11 @@ from typing import Any, Literal
 
 import pytest
 
-from stepstream import RunStatus, RunView, Stepstream
-from stepstream._aws import client
-from stepstream._config import Settings
-from stepstream.engine._backends import Backends
+from stepstream import Backends, RunStatus, RunView, Stepstream
+from stepstream.aws import client
+from stepstream.config import Settings
 from stepstream.handlers import executor_handler
-from stepstream.local._poller import Handler, QueuePoller, SqsPoller
-from stepstream.local._provision import Provisioned, provision
+from stepstream.local import Handler, Provisioned, QueuePoller, SqsPoller, provision
 from stepstream.store import MemoryBlobs, MemoryQueue, MemoryState
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"

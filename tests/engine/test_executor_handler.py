@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 
-from stepstream.local._lambda_context import LambdaContext
-from stepstream.local._poller import SqsPoller
-from stepstream.local._provision import Provisioned
+from stepstream.local import LambdaContext, Provisioned, SqsPoller
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ import pytest
 from stepstream import Context, Stepstream
 from stepstream.engine import _faults
 from stepstream.handlers import executor_handler
-from stepstream.local._poller import QueuePoller
+from stepstream.local import QueuePoller
 
 from .harness import EngineEnv
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from stepstream import Context, StepError, Stepstream
-from stepstream._aws import client
+from stepstream.aws import client
 
 from .harness import EngineEnv, Harness
 

@@ -13,7 +13,7 @@ import pytest
 
 from stepstream import Context, Stepstream
 from stepstream.engine._ids import now_ms
-from stepstream.local._lambda_context import LambdaContext
+from stepstream.local import LambdaContext
 from stepstream.store import Queue
 
 from .harness import EngineEnv, Harness

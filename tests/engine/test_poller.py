@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from stepstream._aws import client
-from stepstream.local._lambda_context import LambdaContext
-from stepstream.local._poller import MessageSource, QueuePoller, SqsSource
+from stepstream.aws import client
+from stepstream.local import LambdaContext, MessageSource, QueuePoller, SqsSource
 from stepstream.store import MemoryQueue
 
 

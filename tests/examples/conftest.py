@@ -12,7 +12,7 @@ import pytest
 from app import app as user_app
 
 from stepstream import Stepstream
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 from stepstream.realtime import Realtime
 from tests.engine.harness import Harness
 

@@ -14,7 +14,7 @@ import pytest
 
 from stepstream import Stepstream
 from stepstream.handlers import LIBRARY_LOGGER, executor_handler, handler_logger
-from stepstream.local._lambda_context import LambdaContext
+from stepstream.local import LambdaContext
 
 
 class JsonLines(logging.Handler):

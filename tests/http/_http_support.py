@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 
 from stepstream import NonRetriableError, Stepstream
-from stepstream._config import DEV_SIGNING_KEY
-from stepstream.local._poller import SqsPoller
+from stepstream.config import DEV_SIGNING_KEY
+from stepstream.local import SqsPoller
 
 AUTH = {"Authorization": f"Bearer {DEV_SIGNING_KEY}"}
 EVENT_KEY = "dev-event-key"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from stepstream import Stepstream
-from stepstream._aws import reset_clients
+from stepstream.aws import reset_clients
 from stepstream.http import create_api
 from stepstream.local import Provisioned
 from tests.support.aws import MotoEndpoint, use_local_aws

@@ -8,7 +8,7 @@ import hashlib
 import httpx
 import pytest
 
-from stepstream._config import DEV_SIGNING_KEY
+from stepstream.config import DEV_SIGNING_KEY
 from stepstream.http import hashed_signing_key
 
 from ._http_support import AUTH, EVENT_KEY

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from stepstream import _aws
+from stepstream import aws as _aws
 from stepstream.http import create_api
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 from stepstream.realtime._secrets import reset_secret_cache
 from tests.support.serve import serve
 

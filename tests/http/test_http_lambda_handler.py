@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from stepstream.http import MAX_BODY_BYTES
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 
 from ._http_support import AUTH, EVENT_KEY, LAMBDA_APP
 

@@ -11,7 +11,7 @@ import ws_connect
 import ws_default
 import ws_disconnect
 
-from stepstream.local._gateway import WebSocketHandlers
+from stepstream.local import WebSocketHandlers
 from stepstream.local._iam import IamEmulator
 
 ROOT = Path(__file__).resolve().parents[2]

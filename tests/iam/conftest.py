@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from stepstream import _aws
-from stepstream.local._gateway import Gateway, RunningGateway, serve_in_thread
+from stepstream import aws as _aws
+from stepstream.local import Gateway, Provisioned, RunningGateway, serve_in_thread
 from stepstream.local._iam import IamEmulator, local_names
-from stepstream.local._provision import Provisioned
 from stepstream.realtime._secrets import reset_secret_cache
 
 from ._iam_support import EVENT_KEY, JWT_SECRET, SIGNING_KEY, STAGE, TEMPLATE, handlers_under_roles

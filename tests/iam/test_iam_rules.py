@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from stepstream import _aws
+from stepstream import aws as _aws
+from stepstream.local import Provisioned
 from stepstream.local._iam import IamEmulator
 from stepstream.local._iam_policies import RolePolicy, Statement
-from stepstream.local._provision import Provisioned
 
 
 def refused(error: pytest.ExceptionInfo[ClientError]) -> str:

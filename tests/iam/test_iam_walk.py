@@ -29,15 +29,19 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from stepstream import Context, Stepstream, _aws
-from stepstream._config import Settings
+from stepstream.config import Settings
 from stepstream.handlers import executor_handler
 from stepstream.http import create_api
 from stepstream.http._realtime_routes import token_api
-from stepstream.local._gateway import Gateway, RunningGateway, serve_in_thread
+from stepstream.local import (
+    Gateway,
+    LambdaContext,
+    Provisioned,
+    RunningGateway,
+    SqsPoller,
+    serve_in_thread,
+)
 from stepstream.local._iam import IamEmulator
-from stepstream.local._lambda_context import LambdaContext
-from stepstream.local._poller import SqsPoller
-from stepstream.local._provision import Provisioned
 from stepstream.realtime import Realtime
 from stepstream.realtime._keepalive import PING_EVERY_MINUTES
 from stepstream.store._connection_listing import connection_shard

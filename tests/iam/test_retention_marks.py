@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from stepstream import _aws
-from stepstream._config import Settings
+from stepstream import aws as _aws
+from stepstream.config import Settings
+from stepstream.local import Provisioned
 from stepstream.local._iam import IamEmulator
-from stepstream.local._provision import Provisioned
 from stepstream.store._retention import DAY_SECONDS, mark_outputs_ended, run_expiry
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime._tokens import mint_token
 
 

@@ -11,8 +11,13 @@ import ws_connect
 import ws_default
 import ws_disconnect
 
-from stepstream.local._gateway import Gateway, RunningGateway, WebSocketHandlers, serve_in_thread
-from stepstream.local._provision import Provisioned
+from stepstream.local import (
+    Gateway,
+    Provisioned,
+    RunningGateway,
+    WebSocketHandlers,
+    serve_in_thread,
+)
 from stepstream.realtime import Realtime
 
 

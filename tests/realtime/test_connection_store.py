@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 from stepstream.store import ConnectionStore
 from stepstream.store._subscriptions import MAX_CONNECTION_SECONDS
 
@@ -90,7 +90,7 @@ def test_keep_once_raises_a_transaction_conflict_instead_of_guessing(aws: Provis
     from botocore.exceptions import ClientError
     from botocore.stub import Stubber
 
-    from stepstream import _aws
+    from stepstream import aws as _aws
 
     store = ConnectionStore()
     with Stubber(_aws.client("dynamodb")) as stub:

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from stepstream import _aws
-from stepstream._errors import PayloadTooLargeError
-from stepstream.local._provision import Provisioned
+from stepstream import PayloadTooLargeError
+from stepstream import aws as _aws
+from stepstream.local import Provisioned
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
 from stepstream.realtime._seq import MAX_BLOCK, SeqAllocator
 from stepstream.store import ConnectionStore

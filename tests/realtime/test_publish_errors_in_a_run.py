@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from stepstream import Context, Stepstream
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 from stepstream.realtime import channel, topic
 from tests.engine.harness import Harness  # the engine's real-queue driver (tests/engine)
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from stepstream._errors import PayloadTooLargeError
-from stepstream.local._gateway import RunningGateway
+from stepstream import PayloadTooLargeError
+from stepstream.local import RunningGateway
 from stepstream.realtime import PublishValidationError, Realtime, channel, topic
 from stepstream.store import HOLD, ConnectionsApi, ConnectionStore
 

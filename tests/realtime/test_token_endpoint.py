@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from stepstream import Stepstream
-from stepstream._config import DEV_SIGNING_KEY
+from stepstream.config import DEV_SIGNING_KEY
 from stepstream.http._auth import hashed_signing_key
 from stepstream.http._realtime_routes import token_api
 from stepstream.realtime import TokenRequest, verify_token

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stepstream.local._lambda_context import LambdaContext
+from stepstream.local import LambdaContext
 from stepstream.realtime import verify_token
 
 SAMPLE = Path(__file__).resolve().parents[2] / "events" / "realtime_token.json"
@@ -45,7 +45,7 @@ def test_the_lambda_mints_for_the_signing_key_and_refuses_without(
     monkeypatch.delenv("STEPSTREAM_SIGNING_KEY", raising=False)
     import realtime_token
 
-    from stepstream._config import DEV_SIGNING_KEY
+    from stepstream.config import DEV_SIGNING_KEY
 
     body = [{"channel": "ai:7", "name": "tokens", "kind": "run"}]
     minted = realtime_token.handler(_event(body, f"Bearer {DEV_SIGNING_KEY}"), LambdaContext())

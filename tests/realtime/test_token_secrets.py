@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from stepstream import _aws
-from stepstream.local._provision import Provisioned
+from stepstream import aws as _aws
+from stepstream.local import Provisioned
 from stepstream.realtime import TokenError, mint_token, verify_token
 from stepstream.realtime._secrets import reset_secret_cache
 

@@ -7,9 +7,9 @@ import httpx
 from websockets.asyncio.client import connect
 
 from stepstream import Stepstream
-from stepstream._config import Settings
+from stepstream.config import Settings
 from stepstream.http._realtime_routes import token_api
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime import Realtime, channel, topic
 from tests.support.serve import serve
 

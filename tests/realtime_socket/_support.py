@@ -13,8 +13,8 @@ from typing import Any
 import jwt
 from websockets.asyncio.client import ClientConnection
 
-from stepstream import _aws
-from stepstream._config import Settings
+from stepstream import aws as _aws
+from stepstream.config import Settings
 from stepstream.realtime._secrets import key_ring
 from stepstream.realtime._tokens import mint_token
 

@@ -14,14 +14,14 @@ from starlette.routing import Mount
 
 from stepstream import Stepstream
 from stepstream.http import token_api
-from stepstream.local._gateway import (
+from stepstream.local import (
     Gateway,
     GatewayLimits,
+    Provisioned,
     RunningGateway,
     WebSocketHandlers,
     serve_in_thread,
 )
-from stepstream.local._provision import Provisioned
 
 GatewayFactory = Callable[..., RunningGateway]
 

@@ -10,7 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from stepstream.local._gateway import WebSocketHandlers
+from stepstream.local import WebSocketHandlers
 
 from .conftest import GatewayFactory
 

@@ -10,7 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 
 from ._support import forged, realtime_items, tampered, token
 

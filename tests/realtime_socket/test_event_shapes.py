@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketMessageEventModel,
 )
 
-from stepstream.local._gateway import WebSocketHandlers
+from stepstream.local import WebSocketHandlers
 
 from ._support import recv_json, token
 from .conftest import GatewayFactory, lambda_handlers

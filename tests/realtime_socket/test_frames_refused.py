@@ -11,7 +11,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime import Realtime, channel, topic
 
 from ._support import APP_ID, forged, realtime_items, recv_json, subscriptions, tampered, token

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import websockets
 
 from stepstream import subscribe
-from stepstream.local._gateway import GatewayLimits
+from stepstream.local import GatewayLimits
 from stepstream.realtime import Message, Realtime, channel, topic
 
 from ._support import APP_ID, eventually, token

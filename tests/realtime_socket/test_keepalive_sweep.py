@@ -17,7 +17,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from stepstream import Stepstream, _aws
-from stepstream.local._gateway import GatewayLimits, RunningGateway
+from stepstream.local import GatewayLimits, RunningGateway
 from stepstream.realtime import sweep_keepalive
 from stepstream.realtime._keepalive import PING_EVERY_MINUTES
 from stepstream.store import ConnectionStore

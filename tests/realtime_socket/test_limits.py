@@ -7,8 +7,8 @@ import asyncio
 
 import websockets
 
-from stepstream import _aws
-from stepstream.local._gateway import GatewayLimits
+from stepstream import aws as _aws
+from stepstream.local import GatewayLimits
 
 from ._support import realtime_items, recv_json, token
 from .conftest import GatewayFactory

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import websockets
 
-from stepstream import _aws
-from stepstream.local._gateway import RunningGateway
+from stepstream import aws as _aws
+from stepstream.local import RunningGateway
 
 from ._support import realtime_items, recv_json, token
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from stepstream import subscribe
-from stepstream._config import Settings
+from stepstream.config import Settings
 from stepstream.realtime import Message, Realtime, channel, topic
 
 from ._support import APP_ID, eventually, token

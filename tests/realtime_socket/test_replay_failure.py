@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from stepstream import _aws
-from stepstream.local._provision import Provisioned
+from stepstream import aws as _aws
+from stepstream.local import Provisioned
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._socket import on_message
 from stepstream.store import HOLD, ConnectionsApi, ConnectionStore

@@ -8,7 +8,7 @@ import asyncio
 from types import SimpleNamespace
 
 from stepstream import subscribe
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime import Message, Realtime, channel, topic
 
 from ._support import APP_ID, eventually

@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 
 from stepstream import aws, subscribe
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime import (
     Message,
     Realtime,

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from stepstream._config import Settings
+from stepstream.config import Settings
 from stepstream.store import (
     BlobStore,
     DynamoState,

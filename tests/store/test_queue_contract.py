@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from stepstream._config import Settings
-from stepstream.local._poller import MessageSource, SqsSource
+from stepstream.config import Settings
+from stepstream.local import MessageSource, SqsSource
 from stepstream.store import MemoryQueue, Queue, SqsQueue
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from stepstream._aws import reset_clients
+from stepstream.aws import reset_clients
 from stepstream.local import LocalAws, Provisioned, provision
 
 ROOT = Path(__file__).resolve().parents[2]

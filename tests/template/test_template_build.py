@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 
 from ._template_support import EVENTS, HANDLERS, ROOT, Build
 
@@ -212,7 +212,7 @@ def http_event(method: str, path: str, body: dict[str, Any] | None = None) -> di
 def next_executor_event(aws: Provisioned) -> dict[str, Any]:
     """The next executor message, as the SQS event source hands it to the function (and, as it
     does after a success, deleted from the queue)."""
-    from stepstream._aws import client
+    from stepstream.aws import client
 
     sqs = client("sqs")
     url = aws.queues["ExecutorQueue"]

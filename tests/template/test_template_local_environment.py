@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from stepstream.local._provision import Provisioned, load_template
+from stepstream.local import Provisioned, load_template
 
 from ._template_support import TEMPLATE
 

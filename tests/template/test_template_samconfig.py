@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stepstream.local._provision import load_template
+from stepstream.local import load_template
 
 from ._template_support import ROOT, TEMPLATE
 

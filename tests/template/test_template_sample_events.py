@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
 )
 from pydantic import BaseModel, Field, ValidationError
 
-from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from stepstream.config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 
 from ._template_support import EVENTS, HANDLERS, transform_template
 

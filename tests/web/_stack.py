@@ -43,7 +43,7 @@ def _control_app(gateway: Any, realtime: Any) -> Any:
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    from stepstream import _aws
+    from stepstream import aws as _aws
     from stepstream.realtime import channel, mint_token, topic
 
     state: dict[str, Any] = {"tokens": 0, "released": asyncio.Event()}

@@ -21,6 +21,7 @@ from ._event import Event
 from ._function import CancelOn, Function, TriggerCron, TriggerEvent
 from ._loader import load_app
 from ._states import RunStatus, StepStatus
+from .engine._backends import Backends
 from .engine._context import Context, SyncContext
 from .engine._step import Step, SyncStep
 from .engine._views import RunView, StepView
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from .realtime import subscribe
 
 __all__ = [
+    "Backends",
     "CancelOn",
     "Context",
     "Event",
