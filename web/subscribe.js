@@ -22,7 +22,7 @@
 // machine of ./subscribe/machine.js; this file performs its effects (sockets, timers, callbacks).
 
 import { Deduper, ResumePoint } from "./subscribe/dedupe.js";
-import { connectUrl, isWanted, readFrame, resolveToken, toMessage } from "./subscribe/frames.js";
+import { connectUrl, isWanted, readFrames, resolveToken, toMessage } from "./subscribe/frames.js";
 import { State, initialState, transition } from "./subscribe/machine.js";
 
 export { backoffDelay } from "./subscribe/backoff.js";
@@ -197,7 +197,9 @@ export function subscribe(options) {
     }
     run.socket = ws;
     ws.onopen = () => dispatch({ type: "opened", generation });
-    ws.onmessage = (event) => dispatch({ ...readFrame(event.data), generation });
+    ws.onmessage = (event) => {
+      for (const frame of readFrames(event.data)) dispatch({ ...frame, generation });
+    };
     ws.onerror = () => {
       // Browsers give no detail here; the close event that follows carries the code.
     };
