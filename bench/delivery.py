@@ -8,16 +8,18 @@ sockets. Each client is its own process and each stream's publisher is its own p
 
 For 50, 200 and 1,000 tokens/s, a stream of ``TOKENS`` (2,000) tokens goes to one subscriber of
 each client: ``web/subscribe.js`` in Node, the official npm ``inngest`` client, Python
-``subscribe`` and ``stepstream tail``. The four streams of one rate run at the same time, each on
-its own channel with its own publisher (sequentially they would take four times as long; they
-share this machine's cores, which the note records). Per stream: lag = receive time (taken by
-the client as the message reaches its caller; for tail, as its line reaches a reader process) -
-publish time (taken just before ``publish``), p50/p99 over every token; ``@connections`` posts and
-32 KB billing units, scaled to a 500-token stream; the publisher process's CPU seconds per 1,000
-posts.
+``subscribe`` and ``stepstream tail``, one stream at a time, each on its own channel with its
+own publisher (run at once, the streams' CPU load showed up in each other's p99). Per stream:
+lag = receive time (taken by the client as the message reaches its caller; for tail, as its line
+reaches a reader process) - publish time (taken just before ``publish``), p50/p99 over every
+token; ``@connections`` posts and 32 KB billing units, scaled to a 500-token stream; the
+publisher process's CPU seconds per 1,000 posts (and per 1,000 tokens).
 
 Run: ``python -m bench.delivery`` (or ``make bench``); writes bench/results/delivery.json.
-``BENCH_DELIVERY_TOKENS`` and ``BENCH_DELIVERY_RATES`` (e.g. ``200``) shorten it for a quick look.
+``BENCH_DELIVERY_TOKENS``, ``BENCH_DELIVERY_RATES`` (e.g. ``200``) and ``BENCH_DELIVERY_CLIENTS``
+shorten it for a quick look; ``BENCH_DELIVERY_DUMP=<folder>`` keeps every sample. The run takes
+about 7 minutes: a client without coalescing needs ~70 s to receive a 2,000-token stream at any
+rate above its ceiling.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ POST_LATENCY_MS = 30
 TOKENS = int(os.environ.get("BENCH_DELIVERY_TOKENS", "2000"))
 RATES = [int(r) for r in os.environ.get("BENCH_DELIVERY_RATES", "50,200,1000").split(",")]
 CLIENTS = ("subscribe.js", "inngest (official)", "python subscribe", "stepstream tail")
+if os.environ.get("BENCH_DELIVERY_CLIENTS"):  # e.g. "subscribe.js,python subscribe"
+    CLIENTS = tuple(os.environ["BENCH_DELIVERY_CLIENTS"].split(","))
 APP_ID = "bench"
 TOPIC = "tokens"
 BILLING_UNIT = 32 * 1024
@@ -256,11 +260,12 @@ def _cpu() -> float:
 # --- one rate, four streams --------------------------------------------------------------------
 
 
-def measure_rate(base: str, rate: int) -> list[dict[str, Any]]:
+def measure(base: str, rate: int, clients: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One stream per client at ``rate``, all at once (each on its own channel)."""
     from stepstream.realtime._tokens import mint_token
 
     runs = []
-    for name in CLIENTS:
+    for name in clients:
         channel = f"bench-delivery:{uuid.uuid4().hex[:8]}"
         jwt = mint_token(app_id=APP_ID, channel=channel, topics=[TOPIC], expires_in=3600)
         processes = start_client(name, base, channel, jwt)
@@ -303,6 +308,10 @@ def measure_rate(base: str, rate: int) -> list[dict[str, Any]]:
 def _summary(
     name: str, rate: int, rows: list[dict[str, Any]], counted: dict[str, Any]
 ) -> dict[str, Any]:
+    if os.environ.get("BENCH_DELIVERY_DUMP"):  # a folder: every sample, for a closer look
+        folder = Path(os.environ["BENCH_DELIVERY_DUMP"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name.replace(' ', '_')}-{rate}.json").write_text(json.dumps(rows))
     lags = sorted(row["r"] - row["t"] for row in rows)
     received = {row["i"] for row in rows}
     posts = counted["posts"]
@@ -328,7 +337,8 @@ def main() -> dict[str, Any]:
     results = []
     with stack() as running:
         for rate in RATES:
-            results.extend(measure_rate(running.url, rate))
+            for name in CLIENTS:
+                results.extend(measure(running.url, rate, (name,)))
     return {
         "benchmark": "token stream delivery at AWS post latency",
         "command": "python -m bench.delivery",
@@ -336,9 +346,10 @@ def main() -> dict[str, Any]:
         "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.platform()}, "
         f"Python {platform.python_version()}",
         "post_latency_ms": POST_LATENCY_MS,
-        "note": "one subscriber per stream; the four clients' streams of one rate run at once, "
-        "each with its own channel and publisher process, sharing this machine's cores with the "
-        "gateway and moto; lag = client receive time - publish time, every token a sample",
+        "note": "one subscriber per stream, one stream at a time, each with its own channel and "
+        "publisher process; publisher, gateway, moto and client share this machine's cores "
+        "(with whatever else runs on it); lag = client receive time - publish time, every token "
+        "a sample",
         "results": results,
     }
 
