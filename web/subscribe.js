@@ -17,7 +17,9 @@
 // checked at connect. A reconnect passes `since=<highest delivered seq>` so the server first
 // replays what was missed; a frame whose id was already delivered is dropped, so the caller sees
 // neither a gap nor a duplicate. Frames are never dropped for their seq: with two publishers on
-// one channel a lower seq can follow a higher one. The wire protocol is described in
+// one channel a lower seq can follow a higher one. It connects with `coalesce=1`, so the server
+// may post several frames as one `batch` message; they are unpacked and handled one by one, in
+// order (docs/realtime.md, "Coalesced frames"). The wire protocol is described in
 // docs/realtime.md; this module's behaviour in docs/web.md. The connection lifecycle is the state
 // machine of ./subscribe/machine.js; this file performs its effects (sockets, timers, callbacks).
 
