@@ -17,12 +17,14 @@
 // checked at connect. A reconnect passes `since=<highest delivered seq>` so the server first
 // replays what was missed; a frame whose id was already delivered is dropped, so the caller sees
 // neither a gap nor a duplicate. Frames are never dropped for their seq: with two publishers on
-// one channel a lower seq can follow a higher one. The wire protocol is described in
+// one channel a lower seq can follow a higher one. It connects with `coalesce=1`, so the server
+// may post several frames as one `batch` message; they are unpacked and handled one by one, in
+// order (docs/realtime.md, "Coalesced frames"). The wire protocol is described in
 // docs/realtime.md; this module's behaviour in docs/web.md. The connection lifecycle is the state
 // machine of ./subscribe/machine.js; this file performs its effects (sockets, timers, callbacks).
 
 import { Deduper, ResumePoint } from "./subscribe/dedupe.js";
-import { connectUrl, isWanted, readFrame, resolveToken, toMessage } from "./subscribe/frames.js";
+import { connectUrl, isWanted, readFrames, resolveToken, toMessage } from "./subscribe/frames.js";
 import { State, initialState, transition } from "./subscribe/machine.js";
 
 export { backoffDelay } from "./subscribe/backoff.js";
@@ -197,7 +199,9 @@ export function subscribe(options) {
     }
     run.socket = ws;
     ws.onopen = () => dispatch({ type: "opened", generation });
-    ws.onmessage = (event) => dispatch({ ...readFrame(event.data), generation });
+    ws.onmessage = (event) => {
+      for (const frame of readFrames(event.data)) dispatch({ ...frame, generation });
+    };
     ws.onerror = () => {
       // Browsers give no detail here; the close event that follows carries the code.
     };

@@ -38,7 +38,8 @@ def lambda_handlers() -> WebSocketHandlers:
 
 @pytest.fixture
 def gateway_factory(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[GatewayFactory]:
-    """Start gateways (limits and handlers overridable; ``token_app_id``: also serve
+    """Start gateways (limits, handlers and the seconds every ``@connections`` call takes
+    overridable; ``token_app_id``: also serve
     ``POST /v1/realtime/token`` for that app on the same port); each is stopped after the test
     and the last one started is where ``STEPSTREAM_WS_MANAGEMENT_URL`` points."""
     started: list[RunningGateway] = []
@@ -47,8 +48,9 @@ def gateway_factory(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterat
         limits: GatewayLimits | None = None,
         handlers: WebSocketHandlers | None = None,
         token_app_id: str | None = None,
+        post_latency: float = 0.0,
     ) -> RunningGateway:
-        gateway = Gateway(handlers or lambda_handlers(), limits=limits)
+        gateway = Gateway(handlers or lambda_handlers(), limits=limits, post_latency=post_latency)
         asgi = None
         if token_app_id is not None:  # one port for the token endpoint and the gateway
             asgi = Starlette(

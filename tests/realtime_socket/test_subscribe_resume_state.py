@@ -57,15 +57,44 @@ def test_only_this_subscriptions_data_and_run_frames_are_messages() -> None:
         json.dumps({"kind": "data", "channel": "other", "topic": "t", "data": 1}),
         json.dumps({"kind": "data", "channel": "ch", "topic": "other", "data": 1}),
     ]
-    assert [_accept(f, "ch", frozenset({"t"}), notices.append) for f in frames] == [None] * 7
+    assert [_accept(f, "ch", frozenset({"t"}), notices.append) for f in frames] == [[]] * 7
     assert len(notices) == 2
     assert "not JSON" in notices[0]
     assert "nope" in notices[1]
 
 
-def test_connect_url_carries_token_and_since() -> None:
+def test_connect_url_carries_token_coalesce_and_since() -> None:
     url = _connect_url("ws://127.0.0.1:9/v1/realtime/connect", "a.b.c", 7)
-    assert url == "ws://127.0.0.1:9/v1/realtime/connect?token=a.b.c&since=7"
+    assert url == "ws://127.0.0.1:9/v1/realtime/connect?token=a.b.c&coalesce=1&since=7"
+
+
+def test_a_batch_frame_yields_its_messages_in_order_filtered_like_single_frames() -> None:
+    # GIVEN a batch: two wanted frames around a ping and another topic's frame
+    inner = [
+        {"kind": "data", "channel": "ch", "topic": "t", "data": 1, "seq": 1, "id": "a"},
+        {"kind": "ping"},
+        {"kind": "data", "channel": "ch", "topic": "other", "data": 9, "seq": 2, "id": "x"},
+        {"kind": "data", "channel": "ch", "topic": "t", "data": 3, "seq": 3, "id": "b"},
+    ]
+    raw = json.dumps({"kind": "batch", "data": inner})
+    # WHEN it is read THEN the wanted messages come out in the order sent
+    assert [m.data for m in _accept(raw, "ch", frozenset({"t"}))] == [1, 3]
+
+
+def test_a_batch_without_a_list_is_reported_not_delivered() -> None:
+    notices: list[str] = []
+    assert _accept('{"kind":"batch","data":{"a":1}}', "ch", frozenset({"t"}), notices.append) == []
+    assert "batch" in notices[0]
+
+
+def test_a_repeat_inside_a_batch_passes_once() -> None:
+    # GIVEN a resume that already delivered seq 3, then a batch repeating it among new ones
+    resume = Resume()
+    assert resume.is_new(data(3))
+    raw = json.dumps({"kind": "batch", "data": [data(n).to_frame() for n in (3, 4, 5)]})
+    # THEN only the new ones pass, and the resume point moves to the batch's last seq
+    assert [m.seq for m in _accept(raw, "ch", frozenset({"t"})) if resume.is_new(m)] == [4, 5]
+    assert resume.since == 5
 
 
 def test_backoff_is_capped_and_jittered() -> None:

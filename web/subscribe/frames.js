@@ -26,6 +26,8 @@ export function connectUrl(base, jwt, since) {
   url.search = "";
   url.hash = "";
   url.searchParams.set("token", jwt);
+  // The server may then post several frames as one `batch` frame (docs/realtime.md).
+  url.searchParams.set("coalesce", "1");
   if (since !== null && since !== undefined) url.searchParams.set("since", String(since));
   return url.toString();
 }
@@ -60,6 +62,25 @@ export function readFrame(raw) {
     frame = JSON.parse(raw);
   } catch {
     return { type: "badFrame", error: new Error(`subscribe: ignored a frame that is not JSON: ${raw.slice(0, 80)}`) };
+  }
+  return classify(frame);
+}
+
+/**
+ * Every event a received WebSocket message carries, in order: one, as readFrame's, or one per
+ * frame of a coalesced `batch` frame (`{"kind":"batch","data":[frame, ...]}`), which the server
+ * sends only to a client that connected with `coalesce=1`.
+ */
+export function readFrames(raw) {
+  const event = readFrame(raw);
+  if (event.type !== "batch") return [event];
+  return event.frames.map(classify);
+}
+
+function classify(frame) {
+  if (frame?.kind === "batch" && !Array.isArray(frame)) {
+    if (Array.isArray(frame.data)) return { type: "batch", frames: frame.data };
+    return { type: "badFrame", error: new Error("subscribe: ignored a batch frame without a list of frames") };
   }
   if (!frame || typeof frame !== "object" || Array.isArray(frame)) return { type: "traffic" };
   switch (frame.kind) {

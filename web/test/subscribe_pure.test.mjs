@@ -23,10 +23,10 @@ test("GIVEN real randomness WHEN two clients back off THEN their delays differ (
 });
 
 test("GIVEN http/https/ws/wss bases WHEN building the connect URL THEN scheme maps and path is kept", () => {
-  assert.equal(connectUrl("http://127.0.0.1:8288", "j"), "ws://127.0.0.1:8288/v1/realtime/connect?token=j");
-  assert.equal(connectUrl("https://x.example/prod/", "j"), "wss://x.example/prod/v1/realtime/connect?token=j");
-  assert.equal(connectUrl("ws://h:1", "j", 0), "ws://h:1/v1/realtime/connect?token=j&since=0");
-  assert.equal(connectUrl("wss://h/a?x=1#f", "j", 7), "wss://h/a/v1/realtime/connect?token=j&since=7");
+  assert.equal(connectUrl("http://127.0.0.1:8288", "j"), "ws://127.0.0.1:8288/v1/realtime/connect?token=j&coalesce=1");
+  assert.equal(connectUrl("https://x.example/prod/", "j"), "wss://x.example/prod/v1/realtime/connect?token=j&coalesce=1");
+  assert.equal(connectUrl("ws://h:1", "j", 0), "ws://h:1/v1/realtime/connect?token=j&coalesce=1&since=0");
+  assert.equal(connectUrl("wss://h/a?x=1#f", "j", 7), "wss://h/a/v1/realtime/connect?token=j&coalesce=1&since=7");
 });
 
 test("GIVEN a token with URL-special characters WHEN building the URL THEN it is encoded, not injected", () => {

@@ -290,3 +290,15 @@ test("GIVEN a token() returning the token endpoint's {jwt} body WHEN connecting 
   assert.equal(sockets[0].url.searchParams.get("token"), "endpoint-jwt");
   await hook.unmount();
 });
+
+test("GIVEN coalesced delivery WHEN a batch carries tokens and the completed run frame THEN the hook asks for it and sees each frame in order", async () => {
+  const { hook, sockets, r } = await openHook();
+  assert.equal(sockets[0].url.searchParams.get("coalesce"), "1");
+  await settle(() => {
+    sockets[0].receive({ kind: "batch", data: [dataFrame(1), dataFrame(2), dataFrame(2), runFrame("completed", { output: { text: "ok" } })] });
+  });
+  await settleUntil(() => r.current.runStatus === "completed", "completed");
+  assert.deepEqual(r.current.messages.all.map((m) => m.seq), [1, 2], "the repeated id 2 is dropped");
+  assert.deepEqual(r.current.result, { text: "ok" });
+  await hook.unmount();
+});

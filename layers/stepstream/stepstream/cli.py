@@ -42,6 +42,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--signing-key", help="signing key (env STEPSTREAM_SIGNING_KEY)")
 
 
+def _latency(value: str) -> float:
+    try:
+        ms = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of milliseconds") from None
+    if not 0 <= ms <= 60_000:
+        raise argparse.ArgumentTypeError("give 0-60000 milliseconds")
+    return ms
+
+
 def _topics(value: str) -> list[str]:
     topics = [t.strip() for t in value.split(",") if t.strip()]
     if not topics:
@@ -124,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     dev.add_argument(
         "--template", default=None, help="SAM template (default: template.yaml found upwards)"
+    )
+    dev.add_argument(
+        "--post-latency-ms",
+        type=_latency,
+        default=None,
+        help="delay of every @connections post, as on AWS "
+        "(env STEPSTREAM_GATEWAY_POST_LATENCY_MS; default 30; 0 = none)",
     )
     _common(dev)
 
@@ -216,6 +233,7 @@ def _dispatch(args: argparse.Namespace) -> int:
                 template=args.template,
                 event_key=args.event_key,
                 signing_key=args.signing_key,
+                post_latency_ms=args.post_latency_ms,
             )
         )
 

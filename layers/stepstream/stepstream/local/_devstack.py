@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from ._gateway_management import POST_LATENCY_ENV, post_latency_ms
 from ._stack import LocalStack, StackOptions
 from ._stack_error import LocalStackError
 
@@ -31,6 +32,13 @@ class DevOptions:
     template: str | None = None
     event_key: str | None = None
     signing_key: str | None = None
+    post_latency_ms: float | None = None
+    """None: ``STEPSTREAM_GATEWAY_POST_LATENCY_MS``, else :data:`DEV_POST_LATENCY_MS`."""
+
+
+DEV_POST_LATENCY_MS = 30.0
+"""What ``stepstream dev`` makes every ``@connections`` call wait unless told otherwise: about an
+HTTPS round trip to API Gateway, so a stream feels locally as it will on AWS."""
 
 
 class _Printer:
@@ -46,6 +54,12 @@ class _Printer:
 
     def line(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
+
+
+def _dev_post_latency(explicit: float | None) -> float:
+    if explicit is None and not os.environ.get(POST_LATENCY_ENV, "").strip():
+        return DEV_POST_LATENCY_MS
+    return post_latency_ms(explicit)
 
 
 def run_dev(
@@ -64,6 +78,7 @@ def run_dev(
         event_key=options.event_key,
         signing_key=options.signing_key,
         routes=routes,
+        post_latency_ms=_dev_post_latency(options.post_latency_ms),
     )
     try:
         stack = LocalStack(stack_options, progress=printer)

@@ -128,8 +128,11 @@ class Gateway:
         stage: str = "local",
         path: str = CONNECT_PATH,
         max_workers: int = 32,
+        post_latency: float = 0.0,
     ) -> None:
         self.handlers = handlers
+        self.post_latency = post_latency
+        """Seconds every ``@connections`` call waits, as an HTTPS round trip to AWS would."""
         self.limits = limits or GatewayLimits()
         self.api_id = api_id
         self.stage = stage

@@ -6,10 +6,18 @@ boto3 builds ``{endpoint_url}/@connections/{id}``; on AWS ``endpoint_url`` ends 
 ``/{stage}/@connections/{id}`` are served. Errors carry the ``x-amzn-ErrorType`` header and the
 ``{"message": ...}`` body API Gateway sends, which is what botocore parses into
 ``GoneException`` and friends.
+
+Every call waits ``gateway.post_latency`` seconds before it is served
+(``STEPSTREAM_GATEWAY_POST_LATENCY_MS``): on AWS a ``@connections`` call is an HTTPS round trip of
+tens of milliseconds, during which boto3's call blocks its caller. The wait is per request (an
+``asyncio.sleep`` on the server's loop), so concurrent posts to different connections overlap as
+they do on AWS; only a caller that posts one message after another pays it once per message.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +29,23 @@ from ._gateway_events import http_date
 
 if TYPE_CHECKING:
     from ._gateway import Gateway
+
+
+POST_LATENCY_ENV = "STEPSTREAM_GATEWAY_POST_LATENCY_MS"
+
+
+def post_latency_ms(explicit: float | None) -> float:
+    """The emulated ``@connections`` round trip: ``explicit``, else the environment's, else 0."""
+    if explicit is None:
+        raw = os.environ.get(POST_LATENCY_ENV, "").strip()
+        try:
+            explicit = float(raw) if raw else 0.0
+        except ValueError:
+            message = f"{POST_LATENCY_ENV}={raw!r} is not a number of milliseconds"
+            raise ValueError(message) from None
+    if not 0 <= explicit <= 60_000:
+        raise ValueError(f"post latency must be 0-60000 ms, got {explicit}")
+    return explicit
 
 
 def aws_error(status: int, error_type: str, message: str) -> Response:
@@ -41,6 +66,8 @@ def management_routes(gateway: Gateway) -> list[Route]:
         # so a publisher that forgot credentials fails here as it would there.
         if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
             return aws_error(403, "ForbiddenException", "Missing Authentication Token")
+        if gateway.post_latency > 0:
+            await asyncio.sleep(gateway.post_latency)
         connection_id = request.path_params["connection_id"]
         conn = gateway.connection(connection_id)
         if conn is None:

@@ -59,6 +59,7 @@ def load_handlers(stack: LocalStack, provisioned: Provisioned) -> LoadedHandlers
 
 def _gateway(wiring: Wiring, stack: LocalStack) -> Gateway:
     from ._gateway import Gateway, WebSocketHandlers
+    from ._gateway_management import post_latency_ms
     from ._wiring import WiringError
 
     authorizer = wiring.websocket_authorizer
@@ -71,7 +72,12 @@ def _gateway(wiring: Wiring, stack: LocalStack) -> Gateway:
         default=wiring.route("$default").load(),
     )
     options = stack.options
-    return Gateway(handlers, limits=options.gateway_limits, max_workers=options.gateway_workers)
+    return Gateway(
+        handlers,
+        limits=options.gateway_limits,
+        max_workers=options.gateway_workers,
+        post_latency=post_latency_ms(options.post_latency_ms) / 1000,
+    )
 
 
 def _pollers(wiring: Wiring, queue_urls: dict[str, str]) -> list[SqsPoller]:

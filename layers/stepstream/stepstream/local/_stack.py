@@ -85,6 +85,9 @@ class StackOptions:
     """API Gateway's quotas (tests shorten them); None: AWS's own."""
     gateway_workers: int = 32
     """Threads running the WebSocket handlers, as concurrent Lambda invocations."""
+    post_latency_ms: float | None = None
+    """Milliseconds every ``@connections`` call waits, as the HTTPS round trip to AWS does; None:
+    ``STEPSTREAM_GATEWAY_POST_LATENCY_MS``, else 0 (``stepstream dev`` defaults to 30)."""
     event_key: str | None = None
     signing_key: str | None = None
 

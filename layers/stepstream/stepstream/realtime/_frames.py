@@ -9,6 +9,7 @@ handler sends back in an ``error`` frame (the socket stays open).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,6 +18,13 @@ from .._states import TERMINAL, RunStatus
 
 MAX_SERVER_FRAME_BYTES = 128 * 1024
 """API Gateway's WebSocket message limit; a larger frame cannot be delivered."""
+COALESCE_BUDGET_BYTES = 32 * 1024
+"""Most bytes a coalesced frame carries: one API Gateway billing unit (messages are metered in
+32 KB units). A single frame bigger than this is posted alone, as it is (up to 128 KB)."""
+COALESCE_PARAM = "coalesce"
+"""The connect URL's query parameter by which a client asks for coalesced frames (``=1``)."""
+_BATCH_HEAD = b'{"kind":"batch","data":['
+_BATCH_TAIL = b"]}"
 MAX_CLIENT_FRAME_BYTES = 32_768
 """Default limit for a client frame: a token and a list of topics need far less."""
 MAX_TOPICS_PER_FRAME = 64
@@ -96,6 +104,32 @@ def dumps(frame: dict[str, Any]) -> str:
     return json.dumps(
         _without_none(frame), separators=(",", ":"), ensure_ascii=False, allow_nan=False
     )
+
+
+def coalesce(encoded: Iterable[bytes], budget: int = COALESCE_BUDGET_BYTES) -> tuple[bytes, int]:
+    """One post for the frames at the head of ``encoded`` (each already :func:`dumps`'d and
+    UTF-8 encoded) and how many it carries: a ``batch`` frame of as many as fit in ``budget``
+    bytes, in order, or the first frame as it is when no second one fits with it."""
+    taken: list[bytes] = []
+    size = len(_BATCH_HEAD) + len(_BATCH_TAIL) - 1  # no comma before the first
+    for data in encoded:
+        size += 1 + len(data)
+        if taken and size > budget:
+            break
+        taken.append(data)
+    if len(taken) == 1:
+        return taken[0], 1
+    return _BATCH_HEAD + b",".join(taken) + _BATCH_TAIL, len(taken)
+
+
+def wants_coalescing(raw: object) -> bool:
+    """The ``coalesce`` connect parameter: absent, ``""`` or ``"0"`` no, ``"1"`` yes; anything
+    else raises ``ValueError`` (the connect is refused, so a typo is not silently ignored)."""
+    if raw is None or raw in ("", "0"):
+        return False
+    if raw == "1":
+        return True
+    raise ValueError(f"{COALESCE_PARAM} must be 1 or 0, got {str(raw)[:40]!r}")
 
 
 def frame_size(frame: dict[str, Any]) -> int:

@@ -18,7 +18,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..store import HOLD, ConnectionsApi, ConnectionStore
-from ._frames import PONG, ClientFrame, FrameError, dumps, error_frame, parse_client_frame
+from ._frames import (
+    COALESCE_PARAM,
+    PONG,
+    ClientFrame,
+    FrameError,
+    coalesce,
+    dumps,
+    error_frame,
+    parse_client_frame,
+    wants_coalescing,
+)
 from ._realtime import subscriber_cache_seconds
 from ._tokens import TokenClaims, TokenError, verify_token
 
@@ -63,6 +73,10 @@ def _since_param(event: Mapping[str, Any]) -> int | None:
     return int(raw)
 
 
+def _coalesce_param(event: Mapping[str, Any]) -> bool:
+    return wants_coalescing((event.get("queryStringParameters") or {}).get(COALESCE_PARAM))
+
+
 def _policy(event: Mapping[str, Any], effect: str, principal: str) -> dict[str, Any]:
     return {
         "principalId": principal,
@@ -89,6 +103,7 @@ def authorize(event: Mapping[str, Any]) -> dict[str, Any]:
     try:
         claims = verify_token(token)
         since = _since_param(event)
+        coalesced = _coalesce_param(event)
     except (TokenError, ValueError) as exc:
         log.info("refused a connection: %s", exc)
         return _policy(event, "Deny", "anonymous")
@@ -100,6 +115,8 @@ def authorize(event: Mapping[str, Any]) -> dict[str, Any]:
     }
     if since is not None:
         context["since"] = since
+    if coalesced:
+        context[COALESCE_PARAM] = 1
     return {**_policy(event, "Allow", claims.app_id), "context": context}
 
 
@@ -128,6 +145,11 @@ def _authorized_since(authorizer: Mapping[str, Any]) -> int | None:
     return int(since)  # API Gateway may hand context numbers back as strings
 
 
+def _authorized_coalesce(authorizer: Mapping[str, Any]) -> bool:
+    # API Gateway may hand context values back as strings
+    return str(authorizer.get(COALESCE_PARAM, "")) in ("1", "True", "true")
+
+
 def on_connect(event: Mapping[str, Any], store: ConnectionStore | None = None) -> dict[str, Any]:
     """Record the subscription the authorizer granted (held if the client asked to resume)."""
     request_context = event.get("requestContext") or {}
@@ -142,6 +164,7 @@ def on_connect(event: Mapping[str, Any], store: ConnectionStore | None = None) -
         topics,
         expires_at=_connection_expiry(request_context),
         live_after=HOLD if since is not None else None,
+        coalesce=_authorized_coalesce(request_context.get("authorizer") or {}),
     )
     return {"statusCode": 200}
 
@@ -166,6 +189,7 @@ class _Session:
         self.store = store
         self.api = api
         self._replayed_to = 0
+        self.coalesced = _authorized_coalesce(self.authorizer)
 
     def send(self, frame: dict[str, Any]) -> bool:
         return self.api.post(self.connection_id, dumps(frame).encode("utf-8"))
@@ -177,6 +201,7 @@ class _Session:
             topics,
             expires_at=_connection_expiry(self.request_context),
             live_after=HOLD if since is not None else None,
+            coalesce=self.coalesced,
         )
         if since is not None:
             self.replay(channel, frozenset(topics), since)
@@ -212,14 +237,32 @@ class _Session:
         """Post kept frames with ``seq > after`` in order; the last seq seen, None if gone."""
         last = after
         while frames := self.store.history(channel, after_seq=last, limit=REPLAY_PAGE):
-            for frame in frames:
-                last = max(last, int(frame["seq"]))
-                if frame.get("kind") == "data" and frame.get("topic") not in topics:
-                    continue
-                if not self.send(frame):
-                    return None  # gone: $disconnect (or the TTL) cleans up
-                self._replayed_to = last
+            wanted = [
+                frame
+                for frame in frames
+                if frame.get("kind") != "data" or frame.get("topic") in topics
+            ]
+            if not self._send_in_order(wanted):
+                return None  # gone: $disconnect (or the TTL) cleans up
+            last = max(last, *(int(frame["seq"]) for frame in frames))
+            self._replayed_to = last
         return last
+
+    def _send_in_order(self, frames: list[dict[str, Any]]) -> bool:
+        """Post ``frames`` in order, coalesced if the connection asked; False if it is gone."""
+        encoded = [dumps(frame).encode("utf-8") for frame in frames]
+        start = 0
+        while start < len(encoded):
+            if self.coalesced:
+                data, posted = coalesce(encoded[start:])
+            else:
+                data, posted = encoded[start], 1
+            if not self.api.post(self.connection_id, data):
+                return False
+            start += posted
+            # a failure after this point resumes after the last frame posted
+            self._replayed_to = max(self._replayed_to, int(frames[start - 1]["seq"]))
+        return True
 
     def resume_pending_connect_replay(self) -> None:
         """Run the replay a ``?since=`` connect asked for, if it is still held."""

@@ -29,6 +29,7 @@ import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from ._channel import Channel
+from ._frames import COALESCE_PARAM
 from ._tokens import get_subscription_token
 
 CONNECT_PATH = "/v1/realtime/connect"
@@ -138,7 +139,8 @@ def default_url() -> str:
 
 
 def _connect_url(base: str, token: str, since: int | None) -> str:
-    query = {"token": token}
+    # coalesce=1: the server may post several frames as one ``batch`` frame (docs/realtime.md)
+    query = {"token": token, COALESCE_PARAM: "1"}
     if since is not None:
         query["since"] = str(since)
     return f"{base}{'&' if '?' in base else '?'}{urlencode(query)}"
@@ -229,9 +231,9 @@ async def subscribe(
                     except TimeoutError:
                         await socket.send(PING)
                         continue
-                    message = _accept(raw, name, wanted, on_notice)
-                    if message is not None and resume.is_new(message):
-                        yield message
+                    for message in _accept(raw, name, wanted, on_notice):
+                        if resume.is_new(message):
+                            yield message
         except (ConnectionClosed, InvalidHandshake, OSError, TimeoutError) as exc:
             if on_drop is not None:
                 on_drop(exc)
@@ -261,16 +263,34 @@ def _accept(
     channel: str,
     topics: frozenset[str],
     on_notice: Callable[[str], object] | None = None,
-) -> Message | None:
-    """The message a frame carries for this subscription, or None (pings, pongs, errors, other
-    channels' or topics' frames)."""
+) -> list[Message]:
+    """The messages a frame carries for this subscription, in order: one, several for a
+    ``batch`` frame, or none (pings, pongs, errors, other channels' or topics' frames)."""
     text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
     try:
         frame = json.loads(text)
     except ValueError:
         if on_notice is not None:
             on_notice(f"ignored a frame that is not JSON: {text[:80]!r}")
-        return None
+        return []
+    if isinstance(frame, dict) and frame.get("kind") == "batch":
+        inner = frame.get("data")
+        if not isinstance(inner, list):
+            if on_notice is not None:
+                on_notice("ignored a batch frame without a list of frames")
+            return []
+        found = (_message(f, channel, topics, on_notice) for f in inner)
+        return [message for message in found if message is not None]
+    message = _message(frame, channel, topics, on_notice)
+    return [] if message is None else [message]
+
+
+def _message(
+    frame: object,
+    channel: str,
+    topics: frozenset[str],
+    on_notice: Callable[[str], object] | None,
+) -> Message | None:
     if not isinstance(frame, dict):
         return None
     if frame.get("kind") == "error" and on_notice is not None:

@@ -44,6 +44,9 @@ class Subscription:
     """Hand-over from a history replay: post data frames only with ``seq > live_after``
     (``None``: every frame). See docs/realtime.md, "History and resume"."""
 
+    coalesce: bool = False
+    """The connection asked for coalesced frames when it connected (docs/realtime.md)."""
+
     @property
     def held(self) -> bool:
         """True while a history replay to this subscription has not handed over yet."""
@@ -61,18 +64,23 @@ class Subscriptions(RealtimeTable):
         *,
         expires_at: int,
         live_after: int | None = None,
+        coalesce: bool = False,
     ) -> None:
         """Subscribe ``connection_id`` to ``topics`` of ``channel`` (merging with topics it has);
-        ``live_after`` sets the replay hand-over (left as it was when ``None``). One
-        ``TransactWriteItems``: subscription, meta and listing items."""
+        ``live_after`` sets the replay hand-over (left as it was when ``None``); ``coalesce``
+        marks a connection that takes coalesced frames. One ``TransactWriteItems``:
+        subscription, meta and listing items."""
         names = sorted(set(topics))
         if not names:
             raise ValueError("a subscription needs at least one topic")
         expires_at = min(int(expires_at), int(time.time()) + MAX_CONNECTION_SECONDS)
         values = {":e": {"N": str(expires_at)}}
-        hand_over, hand_over_value = "", {}
+        hand_over, hand_over_value = "", dict[str, Any]()
         if live_after is not None:
             hand_over, hand_over_value = ", live_after = :la", {":la": {"N": str(int(live_after))}}
+        if coalesce:
+            hand_over += ", coalesced_frames = :co"
+            hand_over_value = {**hand_over_value, ":co": {"BOOL": True}}
         self._db("TransactWriteItems").transact_write_items(
             TransactItems=[
                 {
@@ -228,4 +236,5 @@ def _subscription(channel: str, item: Item) -> Subscription:
         expires_at=int(item.get("expires_at", {"N": "0"})["N"]),
         # not _dynamo._int: it goes through float, and HOLD has more digits than a float keeps
         live_after=int(live_after["N"]) if live_after else None,
+        coalesce=bool(item.get("coalesced_frames", {}).get("BOOL", False)),
     )

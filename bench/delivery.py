@@ -1,0 +1,374 @@
+"""Token streams at AWS speed: lag, messages and CPU with 30 ms per ``@connections`` post.
+
+Everything is real and local: moto's server in its own process for DynamoDB, the local API
+Gateway emulator running the real ``functions/ws_*.py`` handlers with every ``@connections`` call
+delayed by ``STEPSTREAM_GATEWAY_POST_LATENCY_MS`` (30 ms here, an HTTPS round trip to AWS), real
+sockets. Each client is its own process and each stream's publisher is its own process
+(``Realtime.publish`` through boto3), so the publisher's CPU is measured alone.
+
+For 50, 200 and 1,000 tokens/s, a stream of ``TOKENS`` (2,000) tokens goes to one subscriber of
+each client: ``web/subscribe.js`` in Node, the official npm ``inngest`` client, Python
+``subscribe`` and ``stepstream tail``, one stream at a time, each on its own channel with its
+own publisher (run at once, the streams' CPU load showed up in each other's p99). Per stream:
+lag = receive time (taken by the client as the message reaches its caller; for tail, as its line
+reaches a reader process) - publish time (taken just before ``publish``), p50/p99 over every
+token; ``@connections`` posts and 32 KB billing units, scaled to a 500-token stream; the
+publisher process's CPU seconds per 1,000 posts (and per 1,000 tokens).
+
+Run: ``python -m bench.delivery`` (or ``make bench``); writes bench/results/delivery.json.
+``BENCH_DELIVERY_TOKENS``, ``BENCH_DELIVERY_RATES`` (e.g. ``200``) and ``BENCH_DELIVERY_CLIENTS``
+shorten it for a quick look; ``BENCH_DELIVERY_DUMP=<folder>`` keeps every sample. The run takes
+about 7 minutes: a client without coalescing needs ~70 s to receive a 2,000-token stream at any
+rate above its ceiling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "delivery.json"
+POST_LATENCY_MS = 30
+TOKENS = int(os.environ.get("BENCH_DELIVERY_TOKENS", "2000"))
+RATES = [int(r) for r in os.environ.get("BENCH_DELIVERY_RATES", "50,200,1000").split(",")]
+CLIENTS: tuple[str, ...] = (
+    "subscribe.js",
+    "inngest (official)",
+    "python subscribe",
+    "stepstream tail",
+)
+if os.environ.get("BENCH_DELIVERY_CLIENTS"):  # e.g. "subscribe.js,python subscribe"
+    CLIENTS = tuple(os.environ["BENCH_DELIVERY_CLIENTS"].split(","))
+APP_ID = "bench"
+TOPIC = "tokens"
+BILLING_UNIT = 32 * 1024
+STREAM = 500
+"""The stream length messages and billing units are reported for."""
+
+
+@contextmanager
+def stack() -> Iterator[Any]:
+    """moto in its own process, the template's tables, the gateway with 30 ms posts and the HTTP
+    API (``stepstream tail`` gets its tokens there) on one loopback port."""
+    import socket
+
+    from bench.realtime import _wait_for_port
+    from stepstream.local import LocalStack, StackOptions
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    _wait_for_port(port)
+    options = StackOptions(
+        template=ROOT / "template.yaml",
+        aws_endpoint=f"http://127.0.0.1:{port}",
+        use_environment=False,
+        resource_prefix=f"d{uuid.uuid4().hex[:8]}-",
+        dashboard=False,
+        pollers=False,
+        schedules=False,
+        gateway_workers=32,
+        post_latency_ms=POST_LATENCY_MS,
+    )
+    try:
+        with LocalStack(options) as running:
+            yield running
+    finally:
+        moto.terminate()
+        try:
+            moto.wait(10)
+        except subprocess.TimeoutExpired:
+            moto.kill()
+
+
+# --- the processes -----------------------------------------------------------------------------
+
+
+class Lines:
+    """A child process's stdout, line by line, read on a thread."""
+
+    def __init__(self, process: subprocess.Popen[str], stream: IO[str]) -> None:
+        self.process = process
+        self.rows: list[dict[str, Any]] = []
+        self.ready = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if row.get("ready"):
+                self.ready.set()
+            elif "i" in row:
+                self.rows.append(row)
+
+    def wait(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+
+def start_client(name: str, base: str, channel: str, jwt: str) -> list[subprocess.Popen[str]]:
+    """The client's processes; the last one's stdout carries the JSON lines."""
+    count = str(TOKENS)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if name in ("subscribe.js", "inngest (official)"):
+        mode = "ours" if name == "subscribe.js" else "official"
+        script = str(ROOT / "bench" / "_delivery_client.mjs")
+        args = ["node", script, mode, base, channel, TOPIC, jwt, count]
+        return [subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)]
+    if name == "python subscribe":
+        args = [sys.executable, "-m", "bench.delivery", "subscriber", base, channel, jwt, count]
+        return [subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)]
+    from stepstream._config import DEV_SIGNING_KEY
+
+    tail = subprocess.Popen(
+        [
+            *(sys.executable, "-c", _CLI),
+            *("tail", channel, "--topics", TOPIC, "--json"),
+            *("--url", base, "--signing-key", DEV_SIGNING_KEY),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    stamp = subprocess.Popen(
+        [sys.executable, "-m", "bench.delivery", "stamp", count],
+        stdin=tail.stdout,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert tail.stderr is not None
+    # tail says "# following ..." on stderr once subscribed: that is its ready line
+    threading.Thread(target=_tail_ready, args=(tail.stderr, stamp), daemon=True).start()
+    return [tail, stamp]
+
+
+_CLI = "import sys; from stepstream.cli import main; sys.exit(main())"
+"""``stepstream`` from this tree (the venv's entry point may belong to another checkout)."""
+_TAIL_READY: dict[int, threading.Event] = {}
+
+
+def _tail_ready(stderr: IO[str], stamp: subprocess.Popen[str]) -> None:
+    for line in stderr:
+        if line.startswith("# following"):
+            _TAIL_READY.setdefault(stamp.pid, threading.Event()).set()
+
+
+async def run_subscriber(base: str, channel: str, jwt: str, count: int) -> None:
+    """``python -m bench.delivery subscriber``: Python ``subscribe``, lines as the node client's."""
+    from stepstream.realtime import subscribe
+
+    async def tokens() -> str:
+        return jwt
+
+    seen = 0
+    messages = subscribe(
+        channel=channel,
+        topics=[TOPIC],
+        url=f"{base.replace('http', 'ws', 1)}/v1/realtime/connect",
+        token=jwt,
+        tokens=tokens,
+        on_subscribed=lambda: print(json.dumps({"ready": True}), flush=True),
+    )
+    async for message in messages:
+        data = message.data
+        if not isinstance(data, dict) or data.get("i", -1) < 0:
+            continue
+        print(json.dumps({"i": data["i"], "t": data["t"], "r": time.time() * 1000}), flush=True)
+        seen += 1
+        if seen >= count:
+            break
+    await messages.aclose()
+
+
+def run_stamp(count: int) -> None:
+    """``python -m bench.delivery stamp``: stamps each ``stepstream tail --json`` line as it
+    arrives."""
+    seen = 0
+    for line in sys.stdin:
+        received = time.time() * 1000
+        try:
+            data = json.loads(line).get("data")
+        except ValueError:
+            continue
+        if not isinstance(data, dict) or data.get("i", -1) < 0:
+            continue
+        print(json.dumps({"i": data["i"], "t": data["t"], "r": received}), flush=True)
+        seen += 1
+        if seen >= count:
+            return
+
+
+async def run_publisher(channel: str, rate: int, count: int) -> None:
+    """``python -m bench.delivery publisher``: ``count`` tokens at ``rate``/s, then a JSON line
+    with the posts, their bytes and this process's CPU seconds."""
+    from stepstream import _aws
+    from stepstream.realtime import Realtime, topic
+    from stepstream.realtime import channel as make_channel
+
+    posts: list[int] = []
+    management = os.environ["STEPSTREAM_WS_MANAGEMENT_URL"]
+    _aws.client("apigatewaymanagementapi", endpoint_url=management).meta.events.register(
+        "before-call.apigatewaymanagementapi.PostToConnection",
+        lambda params, **_: posts.append(len(params["body"])),
+    )
+    realtime = Realtime(APP_ID)
+    ref = make_channel(channel).add_topic(topic(TOPIC).type(dict))().tokens
+    await realtime.publish(ref, {"i": -1, "t": time.time() * 1000})  # seq block, subscribers
+    await realtime.flush()
+    posts.clear()
+    cpu_before = _cpu()
+    started = time.monotonic()
+    for number in range(count):
+        due = started + number / rate
+        if (wait := due - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+        await realtime.publish(ref, {"i": number, "t": time.time() * 1000, "token": " word"})
+    await realtime.flush()
+    cpu = _cpu() - cpu_before
+    realtime.close()
+    print(json.dumps({"posts": len(posts), "bytes": posts, "cpu": cpu}), flush=True)
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- one rate, four streams --------------------------------------------------------------------
+
+
+def measure(base: str, rate: int, clients: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One stream per client at ``rate``, all at once (each on its own channel)."""
+    from stepstream.realtime._tokens import mint_token
+
+    runs = []
+    for name in clients:
+        channel = f"bench-delivery:{uuid.uuid4().hex[:8]}"
+        jwt = mint_token(app_id=APP_ID, channel=channel, topics=[TOPIC], expires_in=3600)
+        processes = start_client(name, base, channel, jwt)
+        out = processes[-1].stdout
+        assert out is not None
+        runs.append((name, channel, processes, Lines(processes[-1], out)))
+    deadline = time.monotonic() + 60
+    for name, _, processes, lines in runs:
+        ready = lines.ready if name != "stepstream tail" else None
+        while time.monotonic() < deadline:
+            if ready is not None and ready.is_set():
+                break
+            if ready is None and _TAIL_READY.get(processes[-1].pid, threading.Event()).is_set():
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError(f"{name} did not subscribe within 60 s")
+    publishers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.delivery", "publisher", channel, str(rate), str(TOKENS)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _, channel, _, _ in runs
+    ]
+    results = []
+    for (name, _, processes, lines), publisher in zip(runs, publishers, strict=True):
+        published, _ = publisher.communicate(timeout=TOKENS / rate + 600)
+        counted = json.loads(published.strip().splitlines()[-1])
+        lines.wait(120)
+        for process in processes:
+            process.kill()
+            process.wait()
+        results.append(_summary(name, rate, lines.rows, counted))
+        print(json.dumps(results[-1]), flush=True)
+    return results
+
+
+def _summary(
+    name: str, rate: int, rows: list[dict[str, Any]], counted: dict[str, Any]
+) -> dict[str, Any]:
+    if os.environ.get("BENCH_DELIVERY_DUMP"):  # a folder: every sample, for a closer look
+        folder = Path(os.environ["BENCH_DELIVERY_DUMP"])
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{name.replace(' ', '_')}-{rate}.json").write_text(json.dumps(rows))
+    lags = sorted(row["r"] - row["t"] for row in rows)
+    received = {row["i"] for row in rows}
+    posts = counted["posts"]
+    units = sum(max(1, math.ceil(size / BILLING_UNIT)) for size in counted["bytes"])
+    return {
+        "client": name,
+        "tokens_per_second": rate,
+        "tokens": TOKENS,
+        "received": len(received),
+        "in_order": [row["i"] for row in rows] == sorted(row["i"] for row in rows),
+        "lag_p50_ms": round(statistics.median(lags), 1) if lags else None,
+        "lag_p99_ms": round(lags[min(len(lags) - 1, int(len(lags) * 0.99))], 1) if lags else None,
+        "messages_per_500_tokens": round(posts * STREAM / TOKENS, 1),
+        "billing_units_per_500_tokens": round(units * STREAM / TOKENS, 1),
+        "publisher_cpu_seconds_per_1000_posts": round(counted["cpu"] * 1000 / posts, 3)
+        if posts
+        else None,
+        "publisher_cpu_seconds_per_1000_tokens": round(counted["cpu"] * 1000 / TOKENS, 3),
+    }
+
+
+def main() -> dict[str, Any]:
+    results = []
+    with stack() as running:
+        for rate in RATES:
+            for name in CLIENTS:
+                results.extend(measure(running.url, rate, (name,)))
+    return {
+        "benchmark": "token stream delivery at AWS post latency",
+        "command": "python -m bench.delivery",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.platform()}, "
+        f"Python {platform.python_version()}",
+        "post_latency_ms": POST_LATENCY_MS,
+        "note": "one subscriber per stream, one stream at a time, each with its own channel and "
+        "publisher process; publisher, gateway, moto and client share this machine's cores "
+        "(with whatever else runs on it); lag = client receive time - publish time, every token "
+        "a sample",
+        "results": results,
+    }
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    if command == "subscriber":
+        asyncio.run(run_subscriber(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])))
+    elif command == "stamp":
+        run_stamp(int(sys.argv[2]))
+    elif command == "publisher":
+        asyncio.run(run_publisher(sys.argv[2], int(sys.argv[3]), int(sys.argv[4])))
+    else:
+        report = main()
+        RESULT.parent.mkdir(parents=True, exist_ok=True)
+        RESULT.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {RESULT.relative_to(ROOT)}")
