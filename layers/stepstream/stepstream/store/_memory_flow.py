@@ -1,0 +1,78 @@
+"""Flow control's items in memory, with the same conditions as ``_flow_state.py``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._states import RunStatus
+from ._base import BlobStore, SlotLimit
+from ._memory_events import MemoryTables
+
+
+class MemoryFlowItems(MemoryTables):
+    """``FlowStore`` in memory: counters as dicts of holder → lease end, waiter queues as
+    sorted dicts."""
+
+    _runs: dict[str, Any]
+    """``MemoryState``'s run items (the flow reason is set on the stored record)."""
+
+    def __init__(self, blobs: BlobStore) -> None:
+        super().__init__(blobs)
+        self._slots: dict[str, dict[str, int]] = {}
+        self._waiters: dict[str, dict[str, str]] = {}
+
+    def acquire_slots(
+        self, run_id: str, limits: Sequence[SlotLimit], lease_until: int
+    ) -> str | None:
+        with self._lock:
+            for limit in limits:
+                holders = self._slots.get(limit.key, {})
+                if run_id not in holders and len(holders) >= limit.limit:
+                    return limit.key
+            for limit in limits:
+                self._slots.setdefault(limit.key, {})[run_id] = lease_until
+            return None
+
+    def release_slots(self, run_id: str, keys: Sequence[str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._slots.get(key, {}).pop(run_id, None)
+
+    def slot_holders(self, key: str) -> dict[str, int]:
+        with self._lock:
+            return dict(self._slots.get(key, {}))
+
+    def reap_slot(self, key: str, run_id: str, lease_until: int) -> bool:
+        with self._lock:
+            holders = self._slots.get(key, {})
+            if holders.get(run_id) != lease_until:
+                return False
+            del holders[run_id]
+            return True
+
+    def put_waiter(self, key: str, sort: str, run_id: str) -> None:
+        with self._lock:
+            self._waiters.setdefault(key, {})[sort] = run_id
+
+    def first_waiters(self, key: str, limit: int) -> list[tuple[str, str]]:
+        with self._lock:
+            queue = self._waiters.get(key, {})
+            return [(sort, queue[sort]) for sort in sorted(queue)[:limit]]
+
+    def delete_waiter(self, key: str, sort: str) -> None:
+        with self._lock:
+            self._waiters.get(key, {}).pop(sort, None)
+
+    def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
+        with self._lock:
+            item = self._runs.get(run_id)
+            if item is None:
+                return False
+            run = item.record
+            if run.status != RunStatus.RUNNING or run.lease_owner != owner:
+                return False
+            run.status = RunStatus.QUEUED
+            run.flow = dict(reason)
+            run.lease_owner = run.lease_until = None
+            return True

@@ -1,0 +1,75 @@
+"""The FlowStore contract, on both stores: concurrency counters admit up to their limit, all or
+none across two counters, let a holder take its slot again, release, reap only an unchanged
+expired lease; waiter queues keep sort order; a parked run is queued with its reason."""
+
+from __future__ import annotations
+
+from stepstream.store import SlotLimit, StateStore
+
+from .test_state_runs_contract import LEASE_MS, running
+
+A = SlotLimit("CONC#fn#f#a", 2)
+B = SlotLimit("CONC#fn#f#b", 1)
+
+
+def test_a_counter_admits_up_to_its_limit(state: StateStore, now: int) -> None:
+    assert state.acquire_slots("r1", [A], now + 1) is None
+    assert state.acquire_slots("r2", [A], now + 2) is None
+    assert state.acquire_slots("r3", [A], now + 3) == A.key
+    assert state.slot_holders(A.key) == {"r1": now + 1, "r2": now + 2}
+
+
+def test_a_holder_takes_its_slot_again_with_a_new_lease(state: StateStore, now: int) -> None:
+    state.acquire_slots("r1", [A], now + 1)
+    state.acquire_slots("r2", [A], now + 2)
+    assert state.acquire_slots("r1", [A], now + 9) is None
+    assert state.slot_holders(A.key) == {"r1": now + 9, "r2": now + 2}
+
+
+def test_two_counters_are_taken_all_or_none(state: StateStore, now: int) -> None:
+    assert state.acquire_slots("r1", [A, B], now) is None
+    assert state.acquire_slots("r2", [A, B], now) == B.key
+    assert state.slot_holders(A.key) == {"r1": now}, "the first counter was not taken either"
+    state.release_slots("r1", [A.key, B.key])
+    assert state.slot_holders(A.key) == {}
+    assert state.slot_holders(B.key) == {}
+    assert state.acquire_slots("r2", [A, B], now) is None
+
+
+def test_release_is_idempotent(state: StateStore, now: int) -> None:
+    state.acquire_slots("r1", [A], now)
+    state.release_slots("r1", [A.key])
+    state.release_slots("r1", [A.key])
+    state.release_slots("never", [B.key])
+    assert state.slot_holders(A.key) == {}
+
+
+def test_reap_drops_only_an_unchanged_lease(state: StateStore, now: int) -> None:
+    state.acquire_slots("r1", [A], now + 5)
+    assert not state.reap_slot(A.key, "r1", now + 4)
+    assert state.reap_slot(A.key, "r1", now + 5)
+    assert not state.reap_slot(A.key, "r1", now + 5)
+    assert state.slot_holders(A.key) == {}
+
+
+def test_waiters_come_back_in_sort_order(state: StateStore) -> None:
+    state.put_waiter(A.key, "0500#0002#r2", "r2")
+    state.put_waiter(A.key, "0500#0001#r1", "r1")
+    state.put_waiter(A.key, "0400#0003#r3", "r3")
+    state.put_waiter(B.key, "0000#r9", "r9")
+    assert state.first_waiters(A.key, 2) == [("0400#0003#r3", "r3"), ("0500#0001#r1", "r1")]
+    state.delete_waiter(A.key, "0400#0003#r3")
+    state.delete_waiter(A.key, "0400#0003#r3")
+    assert [run for _, run in state.first_waiters(A.key, 5)] == ["r1", "r2"]
+
+
+def test_a_parked_run_is_queued_with_its_reason(state: StateStore, now: int) -> None:
+    running(state, now)
+    reason = {"reason": "concurrency", "key": "a"}
+    assert not state.park_run("r1", "someone else", reason)
+    assert state.park_run("r1", "me", reason)
+    run = state.get_run("r1")
+    assert run is not None
+    assert (run.status, run.flow, run.lease_owner) == ("queued", reason, None)
+    assert not state.park_run("r1", "me", reason), "no longer running"
+    assert state.claim_run("r1", "other", now + LEASE_MS, now) is not None
