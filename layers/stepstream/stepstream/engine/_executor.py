@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
-from . import _faults, _serde, _timers
+from . import _faults, _flow, _serde, _timers
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
@@ -53,9 +53,15 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
             run.status, run.error = RunStatus.FAILED, error
             after_terminal(engine.registry, backends, run)
         return
-    steps = backends.state.load_steps(run_id)
-    inv = Invocation(engine, fn, run, steps, owner, lambda_context)
-    _run_coroutine(_invoke(inv))
+    # --- flow control: concurrency slots are held from here to the end of the invocation ---
+    if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
+        return
+    try:
+        steps = backends.state.load_steps(run_id)
+        inv = Invocation(engine, fn, run, steps, owner, lambda_context)
+        _run_coroutine(_invoke(inv))
+    finally:
+        _flow.release_slots(backends, fn, run, lease_until)
 
 
 def _run_coroutine(coro: Any) -> None:
