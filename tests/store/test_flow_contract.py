@@ -73,3 +73,23 @@ def test_a_parked_run_is_queued_with_its_reason(state: StateStore, now: int) -> 
     assert (run.status, run.flow, run.lease_owner) == ("queued", reason, None)
     assert not state.park_run("r1", "me", reason), "no longer running"
     assert state.claim_run("r1", "other", now + LEASE_MS, now) is not None
+
+
+def test_claims_compare_and_set(state: StateStore, now: int) -> None:
+    assert state.get_claim("THR#x") is None
+    assert not state.replace_claim("THR#x", "5", "6", now)
+    assert state.replace_claim("THR#x", None, "5", now)
+    assert not state.replace_claim("THR#x", None, "7", now)
+    assert state.replace_claim("THR#x", "5", "6", now + 1)
+    assert state.get_claim("THR#x") == ("6", now + 1)
+    assert state.claim_key("IDEM#y", "run-1", now + 10, now)
+    assert state.get_claim("IDEM#y") == ("run-1", now + 10), "the same items as claim_key's"
+
+
+def test_a_run_created_with_a_reason_keeps_it(state: StateStore) -> None:
+    from .test_state_runs_contract import new_run
+
+    assert state.create_run(new_run("r7", flow={"reason": "throttled", "until": 5}))
+    run = state.get_run("r7")
+    assert run is not None
+    assert run.flow == {"reason": "throttled", "until": 5}

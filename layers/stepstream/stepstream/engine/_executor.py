@@ -39,6 +39,9 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     backends = engine.backends
     if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
         return
+    if body.get("kind") == "timeout":  # flow control: a start or finish timeout
+        _flow.expire(backends, body, lambda run: after_terminal(engine.registry, backends, run))
+        return
     owner = ulid()
     now = now_ms()
     lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
@@ -58,6 +61,8 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
         return
     try:
         steps = backends.state.load_steps(run_id)
+        if run.attempt == 0 and not steps:
+            _flow.schedule_finish(backends, fn, run)
         inv = Invocation(engine, fn, run, steps, owner, lambda_context)
         _run_coroutine(_invoke(inv))
     finally:

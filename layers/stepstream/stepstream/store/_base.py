@@ -149,6 +149,15 @@ class FlowStore(abc.ABC):
         """DeleteItem ``CQ#<key> / <sort>``."""
 
     @abc.abstractmethod
+    def get_claim(self, key: str) -> tuple[str, int] | None:
+        """Consistent GetItem of a claim item (``claim_key``'s): its value and expiry."""
+
+    @abc.abstractmethod
+    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+        """PutItem of a claim item on ``attribute_not_exists(pk)`` (``expected`` None) or on
+        its value still being ``expected``: a compare-and-set. True if written."""
+
+    @abc.abstractmethod
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         """UpdateItem: back to ``queued`` with ``flow = reason`` and no lease, if the run is
         running and leased by ``owner``. False if the condition failed."""

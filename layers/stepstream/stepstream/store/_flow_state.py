@@ -128,6 +128,42 @@ class FlowItems(DynamoTable):
     def delete_waiter(self, key: str, sort: str) -> None:
         self._ddb.delete_item(TableName=self._table, Key={"pk": _s(f"CQ#{key}"), "sk": _s(sort)})
 
+    def get_claim(self, key: str) -> tuple[str, int] | None:
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": _s(key), "sk": _s("CLAIM")},
+            ConsistentRead=True,
+        ).get("Item")
+        if not item:
+            return None
+        return _str(item, "value") or "", int(item.get("expires_at", {}).get("N", "0"))
+
+    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
+        if expected is not None:
+            condition = {
+                "ConditionExpression": "#value = :expected",
+                "ExpressionAttributeNames": {"#value": "value"},
+                "ExpressionAttributeValues": {":expected": _s(expected)},
+            }
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": _s(key),
+                    "sk": _s("CLAIM"),
+                    "value": _s(value),
+                    "expires_at": _n(expires_at),
+                    "ttl": _n(expires_at // 1000 + 86400),
+                },
+                **condition,
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         values: Item = {
             ":queued": _s(RunStatus.QUEUED),

@@ -17,6 +17,9 @@ class MemoryFlowItems(MemoryTables):
     _runs: dict[str, Any]
     """``MemoryState``'s run items (the flow reason is set on the stored record)."""
 
+    _claims: dict[str, tuple[str, int]]
+    """``MemoryEventsAndWaits``' claim items: value and expiry by key."""
+
     def __init__(self, blobs: BlobStore) -> None:
         super().__init__(blobs)
         self._slots: dict[str, dict[str, int]] = {}
@@ -63,6 +66,18 @@ class MemoryFlowItems(MemoryTables):
     def delete_waiter(self, key: str, sort: str) -> None:
         with self._lock:
             self._waiters.get(key, {}).pop(sort, None)
+
+    def get_claim(self, key: str) -> tuple[str, int] | None:
+        with self._lock:
+            return self._claims.get(key)
+
+    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+        with self._lock:
+            holder = self._claims.get(key)
+            if (holder is None) != (expected is None) or (holder and holder[0] != expected):
+                return False
+            self._claims[key] = (value, expires_at)
+            return True
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         with self._lock:

@@ -87,6 +87,7 @@ class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
             parent_run_id=run.parent_run_id if parent else None,
             parent_step_hash=run.parent_step_hash if parent else None,
             parent_step_id=(run.parent_step_id or "") if parent else None,
+            flow=_json_copy(run.flow),
         )
         with self._lock:
             if run.run_id in self._runs:

@@ -32,6 +32,8 @@ class DynamoState(FlowItems, EventsAndWaits, StateStore):
             "gsi1sk": _s(f"{run.created_at:013d}#{run.run_id}"),
         }
         self._put_json(item, "event", json.dumps(run.event), f"runs/{run.run_id}/event")
+        if run.flow:
+            item["flow"] = _s(json.dumps(run.flow))
         if run.parent_run_id and run.parent_step_hash:
             item["parent_run_id"] = _s(run.parent_run_id)
             item["parent_step_hash"] = _s(run.parent_step_hash)
