@@ -93,3 +93,36 @@ def test_a_run_created_with_a_reason_keeps_it(state: StateStore) -> None:
     run = state.get_run("r7")
     assert run is not None
     assert run.flow == {"reason": "throttled", "until": 5}
+
+
+def test_a_batch_gathers_up_to_its_size_then_seals(state: StateStore, now: int) -> None:
+    first = state.gather_event("BATCH#k", "e1", now, "g1", max_size=2)
+    assert first is not None
+    assert (first.gather_id, first.event_ids, first.first_at, first.seq) == ("g1", ["e1"], now, 1)
+    second = state.gather_event("BATCH#k", "e2", now + 5, "g2", max_size=2)
+    assert second is not None
+    assert (second.gather_id, second.event_ids, second.last_at) == ("g1", ["e1", "e2"], now + 5)
+    assert state.gather_event("BATCH#k", "e3", now + 6, "g3", max_size=2) is None, "full"
+    assert state.seal_gather("BATCH#k", "other") is None
+    sealed = state.seal_gather("BATCH#k", "g1")
+    assert sealed is not None
+    assert sealed.sealed
+    state.close_gather("BATCH#k", "other")
+    assert state.get_gather("BATCH#k") is not None
+    state.close_gather("BATCH#k", "g1")
+    assert state.get_gather("BATCH#k") is None
+    third = state.gather_event("BATCH#k", "e3", now + 7, "g3", max_size=2)
+    assert third is not None
+    assert (third.gather_id, third.event_ids) == ("g3", ["e3"])
+
+
+def test_a_debounce_keeps_the_last_event_and_seals_only_unchanged(
+    state: StateStore, now: int
+) -> None:
+    state.gather_event("DEB#k", "e1", now, "g1", keep_all=False)
+    last = state.gather_event("DEB#k", "e2", now + 3, "g2", keep_all=False)
+    assert last is not None
+    assert (last.gather_id, last.event_ids, last.first_at, last.seq) == ("g1", ["e2"], now, 2)
+    assert state.seal_gather("DEB#k", "g1", seq=1) is None, "an event came after"
+    assert state.seal_gather("DEB#k", "g1", seq=2) is not None
+    assert state.gather_event("DEB#k", "e3", now + 4, "g3", keep_all=False) is None, "sealed"

@@ -22,6 +22,7 @@ from ._invocation import Invocation
 from ._io import in_worker_thread, offload
 from ._ports import Engine
 from ._retry import error_dict, retry_delay
+from ._start import start_run
 
 LEASE_MARGIN_MS = 2_000
 """Added to the Lambda's remaining time: covers clock differences between executors."""
@@ -32,6 +33,9 @@ log = logging.getLogger("stepstream.executor")
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
     retried by SQS); every run outcome, including a failed run, returns normally."""
+    if body.get("kind") == "gather":  # flow control: a debounce or batch is due
+        _gather_due(engine, body)
+        return
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
@@ -67,6 +71,15 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
         _run_coroutine(_invoke(inv))
     finally:
         _flow.release_slots(backends, fn, run, lease_until)
+
+
+def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
+    backends = engine.backends
+    if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        return
+    fn = engine.registry.get_function(str(body.get("function_id")))
+    if fn is not None and _flow.gathers(fn):
+        _flow.gather_due(backends, fn, body, start_run)
 
 
 def _run_coroutine(coro: Any) -> None:

@@ -109,6 +109,20 @@ class SlotLimit:
     limit: int
 
 
+@dataclass
+class Gather:
+    """Events gathered for one run under a debounce or batch key: ``event_ids`` (all of them
+    for a batch, the last one for a debounce), when the first and last arrived (ms), how many
+    arrived (``seq``) and whether a flush has ``sealed`` it against further events."""
+
+    gather_id: str
+    event_ids: list[str]
+    first_at: int
+    last_at: int
+    seq: int
+    sealed: bool = False
+
+
 class FlowStore(abc.ABC):
     """Flow control's items: concurrency slot counters and their queues of waiting runs, and
     the reason a run is held back (``store/_flow_state.py``)."""
@@ -156,6 +170,37 @@ class FlowStore(abc.ABC):
     def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
         """PutItem of a claim item on ``attribute_not_exists(pk)`` (``expected`` None) or on
         its value still being ``expected``: a compare-and-set. True if written."""
+
+    @abc.abstractmethod
+    def gather_event(
+        self,
+        key: str,
+        event_id: str,
+        now: int,
+        new_gather_id: str,
+        *,
+        max_size: int | None = None,
+        keep_all: bool = True,
+    ) -> Gather | None:
+        """One UpdateItem on ``key`` / ``GATHER``: add ``event_id`` (append it, or with
+        ``keep_all=False`` replace the last one), count it, and start the gather with
+        ``new_gather_id`` and ``first_at = now`` if none is open; on ``attribute_not_exists
+        (sealed)`` and, with ``max_size``, fewer ids than that. Returns the gather after it, or
+        None if it was sealed or full."""
+
+    @abc.abstractmethod
+    def get_gather(self, key: str) -> Gather | None:
+        """Consistent GetItem of the open gather on ``key``."""
+
+    @abc.abstractmethod
+    def seal_gather(self, key: str, gather_id: str, seq: int | None = None) -> Gather | None:
+        """UpdateItem ``SET sealed`` if the gather is still ``gather_id`` (and, given ``seq``,
+        has counted exactly that many events): nothing can join it any more. Returns it, or
+        None if the condition failed."""
+
+    @abc.abstractmethod
+    def close_gather(self, key: str, gather_id: str) -> None:
+        """DeleteItem if the gather is still ``gather_id``; a later gather is left alone."""
 
     @abc.abstractmethod
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:

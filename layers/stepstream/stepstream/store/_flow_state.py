@@ -11,7 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._states import RunStatus
-from ._base import SlotLimit
+from ._base import Gather, SlotLimit
 from ._dynamo import DynamoTable, Item, _is_conditional_failure, _n, _s, _str
 
 SLOTS_SK = "SLOTS"
@@ -163,6 +163,96 @@ class FlowItems(DynamoTable):
                 return False
             raise
         return True
+
+    def _gather_from(self, item: Item) -> Gather:
+        return Gather(
+            gather_id=_str(item, "gather_id") or "",
+            event_ids=[cell["S"] for cell in item.get("ids", {}).get("L", [])],
+            first_at=int(item.get("first_at", {}).get("N", "0")),
+            last_at=int(item.get("last_at", {}).get("N", "0")),
+            seq=int(item.get("seq", {}).get("N", "0")),
+            sealed="sealed" in item,
+        )
+
+    def gather_event(
+        self,
+        key: str,
+        event_id: str,
+        now: int,
+        new_gather_id: str,
+        *,
+        max_size: int | None = None,
+        keep_all: bool = True,
+    ) -> Gather | None:
+        ids = "ids = list_append(if_not_exists(ids, :empty), :one)" if keep_all else "ids = :one"
+        condition = "attribute_not_exists(sealed)"
+        values: Item = {
+            ":one": {"L": [_s(event_id)]},
+            ":now": _n(now),
+            ":gid": _s(new_gather_id),
+            ":inc": _n(1),
+        }
+        if keep_all:
+            values[":empty"] = {"L": []}
+        if max_size is not None:
+            condition += " AND (attribute_not_exists(ids) OR size(ids) < :max)"
+            values[":max"] = _n(max_size)
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s("GATHER")},
+                UpdateExpression=f"SET {ids}, first_at = if_not_exists(first_at, :now), "
+                "last_at = :now, gather_id = if_not_exists(gather_id, :gid) ADD seq :inc",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return self._gather_from(response["Attributes"])
+
+    def get_gather(self, key: str) -> Gather | None:
+        item = self._ddb.get_item(
+            TableName=self._table,
+            Key={"pk": _s(key), "sk": _s("GATHER")},
+            ConsistentRead=True,
+        ).get("Item")
+        return self._gather_from(item) if item else None
+
+    def seal_gather(self, key: str, gather_id: str, seq: int | None = None) -> Gather | None:
+        condition = "gather_id = :gid"
+        values: Item = {":gid": _s(gather_id), ":true": {"BOOL": True}}
+        if seq is not None:
+            condition += " AND seq = :seq"
+            values[":seq"] = _n(seq)
+        try:
+            response = self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s("GATHER")},
+                UpdateExpression="SET sealed = :true",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return None
+            raise
+        return self._gather_from(response["Attributes"])
+
+    def close_gather(self, key: str, gather_id: str) -> None:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s("GATHER")},
+                ConditionExpression="gather_id = :gid",
+                ExpressionAttributeValues={":gid": _s(gather_id)},
+            )
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         values: Item = {

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from .._states import RunStatus
-from ._base import BlobStore, SlotLimit
+from ._base import BlobStore, Gather, SlotLimit
 from ._memory_events import MemoryTables
 
 
@@ -24,6 +25,7 @@ class MemoryFlowItems(MemoryTables):
         super().__init__(blobs)
         self._slots: dict[str, dict[str, int]] = {}
         self._waiters: dict[str, dict[str, str]] = {}
+        self._gathers: dict[str, Gather] = {}
 
     def acquire_slots(
         self, run_id: str, limits: Sequence[SlotLimit], lease_until: int
@@ -78,6 +80,50 @@ class MemoryFlowItems(MemoryTables):
                 return False
             self._claims[key] = (value, expires_at)
             return True
+
+    def _copy(self, gather: Gather | None) -> Gather | None:
+        return replace(gather, event_ids=list(gather.event_ids)) if gather else None
+
+    def gather_event(
+        self,
+        key: str,
+        event_id: str,
+        now: int,
+        new_gather_id: str,
+        *,
+        max_size: int | None = None,
+        keep_all: bool = True,
+    ) -> Gather | None:
+        with self._lock:
+            gather = self._gathers.get(key)
+            if gather is None:
+                gather = Gather(new_gather_id, [], now, now, 0)
+            elif gather.sealed or (max_size is not None and len(gather.event_ids) >= max_size):
+                return None
+            gather.event_ids = [*gather.event_ids, event_id] if keep_all else [event_id]
+            gather.last_at, gather.seq = now, gather.seq + 1
+            self._gathers[key] = gather
+            return self._copy(gather)
+
+    def get_gather(self, key: str) -> Gather | None:
+        with self._lock:
+            return self._copy(self._gathers.get(key))
+
+    def seal_gather(self, key: str, gather_id: str, seq: int | None = None) -> Gather | None:
+        with self._lock:
+            gather = self._gathers.get(key)
+            if gather is None or gather.gather_id != gather_id:
+                return None
+            if seq is not None and gather.seq != seq:
+                return None
+            gather.sealed = True
+            return self._copy(gather)
+
+    def close_gather(self, key: str, gather_id: str) -> None:
+        with self._lock:
+            gather = self._gathers.get(key)
+            if gather is not None and gather.gather_id == gather_id:
+                del self._gathers[key]
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         with self._lock:
