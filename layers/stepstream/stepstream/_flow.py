@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from ._durations import Duration
 
@@ -259,3 +259,32 @@ def validate_flow(
         timeouts=timeouts,
         expressions=tuple(expressions),
     )
+
+
+def describe_flow(flow: FlowOptions) -> dict[str, Any]:
+    """The options as JSON for the API and the dashboard (durations in seconds)."""
+
+    def plain(option: object) -> Any:
+        values = {}
+        for name, value in vars(option).items():
+            if value is None:
+                continue
+            is_duration = isinstance(value, timedelta | str) and name in DURATION_FIELDS
+            values[name] = seconds(value) if is_duration else value
+        return values
+
+    out: dict[str, Any] = {}
+    if flow.concurrency:
+        out["concurrency"] = [plain(c) for c in flow.concurrency]
+    for name in ("throttle", "rate_limit", "debounce", "batch_events", "priority"):
+        option = getattr(flow, name)
+        if option is not None:
+            out[name] = plain(option)
+    if flow.singleton is not None:
+        out["singleton"] = plain(flow.singleton)
+    if flow.timeouts is not None:
+        out["timeouts"] = plain(flow.timeouts)
+    return out
+
+
+DURATION_FIELDS = frozenset({"period", "timeout", "start", "finish"})
