@@ -69,8 +69,12 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
             _flow.schedule_finish(backends, fn, run)
         inv = Invocation(engine, fn, run, steps, owner, lambda_context)
         _run_coroutine(_invoke(inv))
-    finally:
+    except Exception:
         _flow.release_slots(backends, fn, run, lease_until)
+        raise
+    # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
+    # then comes back with the lease's expiry, like a crashed executor's.
+    _flow.release_slots(backends, fn, run, lease_until)
 
 
 def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
