@@ -126,3 +126,12 @@ def test_a_debounce_keeps_the_last_event_and_seals_only_unchanged(
     assert state.seal_gather("DEB#k", "g1", seq=1) is None, "an event came after"
     assert state.seal_gather("DEB#k", "g1", seq=2) is not None
     assert state.gather_event("DEB#k", "e3", now + 4, "g3", keep_all=False) is None, "sealed"
+
+
+def test_a_gather_closes_only_if_unchanged(state: StateStore, now: int) -> None:
+    state.gather_event("DEB#k", "e1", now, "g1", keep_all=False)
+    state.gather_event("DEB#k", "e2", now, "g1", keep_all=False)
+    assert not state.close_gather("DEB#k", "g1", seq=1), "an event came after"
+    assert not state.close_gather("DEB#k", "g0")
+    assert state.close_gather("DEB#k", "g1", seq=2)
+    assert state.get_gather("DEB#k") is None

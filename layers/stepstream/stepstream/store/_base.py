@@ -199,8 +199,10 @@ class FlowStore(abc.ABC):
         None if the condition failed."""
 
     @abc.abstractmethod
-    def close_gather(self, key: str, gather_id: str) -> None:
-        """DeleteItem if the gather is still ``gather_id``; a later gather is left alone."""
+    def close_gather(self, key: str, gather_id: str, seq: int | None = None) -> bool:
+        """DeleteItem if the gather is still ``gather_id`` (and, given ``seq``, has counted
+        exactly that many events); a later gather, or a later event, is left alone. True if
+        deleted."""
 
     @abc.abstractmethod
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:

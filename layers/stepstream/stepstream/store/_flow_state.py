@@ -242,17 +242,23 @@ class FlowItems(DynamoTable):
             raise
         return self._gather_from(response["Attributes"])
 
-    def close_gather(self, key: str, gather_id: str) -> None:
+    def close_gather(self, key: str, gather_id: str, seq: int | None = None) -> bool:
+        condition, values = "gather_id = :gid", {":gid": _s(gather_id)}
+        if seq is not None:
+            condition += " AND seq = :seq"
+            values[":seq"] = _n(seq)
         try:
             self._ddb.delete_item(
                 TableName=self._table,
                 Key={"pk": _s(key), "sk": _s("GATHER")},
-                ConditionExpression="gather_id = :gid",
-                ExpressionAttributeValues={":gid": _s(gather_id)},
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if not _is_conditional_failure(exc):
                 raise
+            return False
+        return True
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         values: Item = {

@@ -119,11 +119,15 @@ class MemoryFlowItems(MemoryTables):
             gather.sealed = True
             return self._copy(gather)
 
-    def close_gather(self, key: str, gather_id: str) -> None:
+    def close_gather(self, key: str, gather_id: str, seq: int | None = None) -> bool:
         with self._lock:
             gather = self._gathers.get(key)
-            if gather is not None and gather.gather_id == gather_id:
-                del self._gathers[key]
+            if gather is None or gather.gather_id != gather_id:
+                return False
+            if seq is not None and gather.seq != seq:
+                return False
+            del self._gathers[key]
+            return True
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         with self._lock:

@@ -3,17 +3,19 @@ one run starts with them.
 
 - **debounce**: each event is one UpdateItem (it replaces the gathered event, counts it) and
   one delayed message due at ``min(last + period, first + timeout)``. The message that finds no
-  later event (its ``seq`` is still the count), or finds the timeout passed, seals the gather
-  (conditional on that count), starts the run with the last event and deletes the gather.
+  later event (its ``seq`` is still the count), or finds the timeout passed, starts the run with
+  the last event under an id derived from the gather and that count, then deletes the gather
+  on the condition that the count is unchanged: an event that landed in between keeps the
+  gather open and gets a run of its own when its message comes.
 - **batch**: each event is one UpdateItem appending its id, conditional on the gather being
   unsealed and below ``max_size``; the first event also sends the timeout message. The event
   that fills it, or the timeout message, seals it, starts the run with every event
   (``ctx.events``) and deletes it. An event refused because the gather is full or sealed helps
   finish that flush, then starts a new gather.
 
-Sealing first makes the flush safe to redo: the run id derives from the gather (a conditional
-create), and a crash after the seal is finished by the still pending timeout message, or by
-the next event."""
+For a batch, sealing first makes the flush safe to redo: the run id derives from the gather
+(a conditional create), and a crash after the seal is finished by the still pending timeout
+message, or by the next event."""
 
 from __future__ import annotations
 
@@ -108,7 +110,7 @@ def on_message(backends: Backends, fn: Function, body: dict[str, Any], start: St
     got = backends.state.get_gather(key)
     if got is None or got.gather_id != body.get("gather_id"):
         return  # flushed already
-    if fn.flow.debounce is not None and not got.sealed:
+    if fn.flow.debounce is not None:
         later_event = got.seq != body.get("seq")
         if later_event and now_ms() < _debounce_due(fn, got) - 1000:
             return  # the later event's own message comes then
@@ -117,16 +119,23 @@ def on_message(backends: Backends, fn: Function, body: dict[str, Any], start: St
 
 def _flush(backends: Backends, fn: Function, key: str, got: Gather, start: Start) -> None:
     state = backends.state
+    if fn.flow.debounce is not None:
+        # No seal: the run id carries the count, and the delete is conditional on it, so an
+        # event that lands in between keeps the gather and gets a run of its own later.
+        event = state.get_event(got.event_ids[-1]) if got.event_ids else None
+        if event is not None:
+            run_id = ulid_from(got.first_at, f"{key}\0{got.gather_id}\0{got.seq}")
+            start(backends, fn, event, run_id=run_id)
+        state.close_gather(key, got.gather_id, got.seq)
+        return
     if not got.sealed:
-        seq = got.seq if fn.flow.debounce is not None else None
-        sealed = state.seal_gather(key, got.gather_id, seq)
+        sealed = state.seal_gather(key, got.gather_id)
         if sealed is None:
             return  # changed since it was read; whoever changed it flushes it
         got = sealed
     events = [e for e in (state.get_event(i) for i in got.event_ids) if e is not None]
     if events:
         run_id = ulid_from(got.first_at, f"{key}\0{got.gather_id}")
-        event = events[-1] if fn.flow.debounce is not None else {**events[0], BATCH_FIELD: events}
-        start(backends, fn, event, run_id=run_id)
+        start(backends, fn, {**events[0], BATCH_FIELD: events}, run_id=run_id)
         log.info("%s: run %s starts with %d event(s)", key, run_id, len(events))
     state.close_gather(key, got.gather_id)
