@@ -175,3 +175,47 @@ def test_a_dead_holders_slot_returns_when_its_lease_expires(engine_env: EngineEn
     run_id = harness.run_of(harness.send("flow/waits", {"n": 5}))
     harness.settle(run_id, "waiting", timeout=5)
     assert "ghost" not in app.backends().state.slot_holders(key)
+
+
+shared = Stepstream(id="flow-concurrency-env")
+
+
+@shared.function(
+    id="env-a",
+    trigger="flow/env-a",
+    concurrency=Concurrency(limit=1, key="event.data.account", scope="env"),
+)
+async def env_a(ctx: Context) -> None:
+    await ctx.step.run("work", work, "env:" + ctx.event.data["account"])
+
+
+@shared.function(
+    id="env-b",
+    trigger="flow/env-b",
+    concurrency=Concurrency(limit=1, key="event.data.account", scope="env"),
+)
+def env_b(ctx: SyncContext) -> None:
+    ctx.step.run("work", work, "env:" + ctx.event.data["account"])
+
+
+def test_env_scope_is_shared_by_functions(engine_env: EngineEnv) -> None:
+    engine_env.use(shared)
+    events = [
+        {"name": f"flow/env-{'ab'[i % 2]}", "data": {"account": f"a{i % 3}"}} for i in range(12)
+    ]
+    shared.send(events)
+    pollers = [
+        engine_env.poller(executor_handler(shared), wait_seconds=0.2, timeout_ms=5000)
+        for _ in range(4)
+    ]
+    for poller in pollers:
+        poller.start()
+    try:
+        deadline = time.monotonic() + 60
+        while sum(r.status == "completed" for r in shared.runs.recent(50)) < 12:
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.1)
+    finally:
+        for poller in pollers:
+            poller.stop()
+    assert max(peak[f"env:a{i}"] for i in range(3)) == 1, peak

@@ -93,6 +93,9 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
         return True
     sort = str(waiting["sort"]) if waiting else waiter_sort(fn, run)
     state.put_waiter(refused, sort, run.run_id)
+    if waiting and waiting.get("key") != refused:
+        # now held back by the other counter: leave the first one's line, keeping the place
+        state.delete_waiter(str(waiting.get("key", "")), sort)
     # Look after writing: a slot freed since the refusal either shows here or its finisher
     # sees us in line.
     limit = next(c.limit for c in needed if c.limit.key == refused)
