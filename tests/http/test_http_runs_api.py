@@ -124,6 +124,7 @@ def test_functions_lists_the_registry(client: httpx.Client) -> None:
         "cancel_on": [],
         "idempotency": None,
         "has_on_failure": False,
+        "flow": {},
     }
 
 

@@ -18,6 +18,17 @@ from ._errors import (
     StepstreamError,
 )
 from ._event import Event
+from ._flow import (
+    Batch,
+    Concurrency,
+    Debounce,
+    FlowConfigError,
+    Priority,
+    RateLimit,
+    Singleton,
+    Throttle,
+    Timeouts,
+)
 from ._function import CancelOn, Function, TriggerCron, TriggerEvent
 from ._loader import load_app
 from ._states import RunStatus, StepStatus
@@ -39,18 +50,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backends",
+    "Batch",
     "CancelOn",
+    "Concurrency",
     "Context",
+    "Debounce",
     "Event",
     "EventValidationError",
+    "FlowConfigError",
     "Function",
     "NonRetriableError",
     "PayloadTooLargeError",
+    "Priority",
     "PublishValidationError",
+    "RateLimit",
     "Realtime",
     "RetryAfterError",
     "RunStatus",
     "RunView",
+    "Singleton",
     "Step",
     "StepError",
     "StepStatus",
@@ -59,6 +77,8 @@ __all__ = [
     "StepstreamError",
     "SyncContext",
     "SyncStep",
+    "Throttle",
+    "Timeouts",
     "TokenRequest",
     "TriggerCron",
     "TriggerEvent",

@@ -7,6 +7,17 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ._event import Event
+from ._flow import (
+    Batch,
+    Concurrency,
+    Debounce,
+    Priority,
+    RateLimit,
+    Singleton,
+    Throttle,
+    Timeouts,
+    validate_flow,
+)
 from ._function import CancelOn, Function, Trigger, normalise_triggers
 from .engine import _cel
 from .engine._backends import Backends
@@ -54,6 +65,14 @@ class Stepstream:
         cancel_on: Sequence[CancelOn] = (),
         on_failure: Callable[..., Any] | None = None,
         idempotency: str | None = None,
+        concurrency: int | Concurrency | Sequence[Concurrency] | None = None,
+        throttle: Throttle | None = None,
+        rate_limit: RateLimit | None = None,
+        debounce: Debounce | None = None,
+        batch_events: Batch | None = None,
+        priority: Priority | None = None,
+        singleton: Singleton | Sequence[Singleton] | None = None,
+        timeouts: Timeouts | None = None,
     ) -> Callable[[Callable[..., Any]], Function]:
         """Register ``async def fn(ctx)`` or ``def fn(ctx)`` as a durable function."""
         if retries < 0:
@@ -67,6 +86,18 @@ class Stepstream:
                 _cel.check(c.expression)
         if idempotency:
             _cel.check(idempotency)
+        flow = validate_flow(
+            id,
+            check_cel=_cel.check,
+            concurrency=concurrency,
+            throttle=throttle,
+            rate_limit=rate_limit,
+            debounce=debounce,
+            batch_events=batch_events,
+            priority=priority,
+            singleton=singleton,
+            timeouts=timeouts,
+        )
 
         def register(handler: Callable[..., Any]) -> Function:
             if id in self.functions:
@@ -79,6 +110,7 @@ class Stepstream:
                 cancel_on=list(cancel_on),
                 on_failure=on_failure,
                 idempotency=idempotency,
+                flow=flow,
             )
             self.functions[id] = fn
             if on_failure is not None:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._flow import FlowOptions
+
 DEFAULT_RETRIES = 4
 
 
@@ -82,6 +84,9 @@ class Function:
     cancel_on: list[CancelOn] = field(default_factory=list)
     on_failure: Callable[..., Any] | None = None
     idempotency: str | None = None
+    flow: FlowOptions = field(default_factory=FlowOptions)
+    """Flow control: concurrency, throttle, rate limit, debounce, batch, priority, singleton,
+    timeouts (``_flow.py``)."""
 
     @property
     def is_async(self) -> bool:

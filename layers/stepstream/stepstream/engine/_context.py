@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._event import Event
+from ._flow import BATCH_FIELD
 from ._invocation import Invocation
 from ._logger import ReplayAwareLogger
 from ._step import Step, SyncStep
@@ -13,10 +14,12 @@ from ._step import Step, SyncStep
 class _RunContext:
     def __init__(self, inv: Invocation) -> None:
         self._inv = inv
-        self.event = Event.model_validate(inv.run.event)
-        """The event that started the run."""
-        self.events = [self.event]
-        """All events of the run (one today; batching is not implemented)."""
+        batch = inv.run.event.get(BATCH_FIELD)
+        trigger = {k: v for k, v in inv.run.event.items() if k != BATCH_FIELD}
+        self.event = Event.model_validate(trigger)
+        """The event that started the run (the first of a batch)."""
+        self.events = [Event.model_validate(e) for e in batch] if batch else [self.event]
+        """All events of the run: a batch's (``batch_events``), else the one event."""
         self.run_id = inv.run.run_id
         self.function_id = inv.fn.id
         self.logger = ReplayAwareLogger(self.run_id, self.function_id, lambda: inv.memo.replaying)

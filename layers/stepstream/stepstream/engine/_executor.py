@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
-from . import _faults, _serde, _timers
+from . import _faults, _flow, _serde, _timers
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
@@ -22,6 +22,7 @@ from ._invocation import Invocation
 from ._io import in_worker_thread, offload
 from ._ports import Engine
 from ._retry import error_dict, retry_delay
+from ._start import start_run
 
 LEASE_MARGIN_MS = 2_000
 """Added to the Lambda's remaining time: covers clock differences between executors."""
@@ -32,12 +33,18 @@ log = logging.getLogger("stepstream.executor")
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
     retried by SQS); every run outcome, including a failed run, returns normally."""
+    if body.get("kind") == "gather":  # flow control: a debounce or batch is due
+        _gather_due(engine, body)
+        return
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
         return
     backends = engine.backends
     if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        return
+    if body.get("kind") == "timeout":  # flow control: a start or finish timeout
+        _flow.expire(backends, body, lambda run: after_terminal(engine.registry, backends, run))
         return
     owner = ulid()
     now = now_ms()
@@ -53,9 +60,30 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
             run.status, run.error = RunStatus.FAILED, error
             after_terminal(engine.registry, backends, run)
         return
-    steps = backends.state.load_steps(run_id)
-    inv = Invocation(engine, fn, run, steps, owner, lambda_context)
-    _run_coroutine(_invoke(inv))
+    # --- flow control: concurrency slots are held from here to the end of the invocation ---
+    if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
+        return
+    try:
+        steps = backends.state.load_steps(run_id)
+        if run.attempt == 0 and not steps:
+            _flow.schedule_finish(backends, fn, run)
+        inv = Invocation(engine, fn, run, steps, owner, lambda_context)
+        _run_coroutine(_invoke(inv))
+    except Exception:
+        _flow.release_slots(backends, fn, run, lease_until)
+        raise
+    # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
+    # then comes back with the lease's expiry, like a crashed executor's.
+    _flow.release_slots(backends, fn, run, lease_until)
+
+
+def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
+    backends = engine.backends
+    if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        return
+    fn = engine.registry.get_function(str(body.get("function_id")))
+    if fn is not None and _flow.gathers(fn):
+        _flow.gather_due(backends, fn, body, start_run)
 
 
 def _run_coroutine(coro: Any) -> None:

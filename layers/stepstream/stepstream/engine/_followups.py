@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .._states import TERMINAL, RunStatus, StepStatus
 from ..store import RunRecord, StepRecord
-from . import _serde
+from . import _flow, _serde
 from ._backends import Backends
 from ._ids import now_ms, ulid
 from ._ports import FunctionRegistry
@@ -14,6 +14,9 @@ from ._start import start_run
 
 def after_terminal(registry: FunctionRegistry, backends: Backends, run: RunRecord) -> None:
     resolve_parent(backends, run)
+    fn = registry.get_function(run.function_id)
+    if fn is not None:
+        _flow.release_singleton(backends, fn, run)
     if run.status == RunStatus.FAILED:
         start_on_failure(registry, backends, run)
 

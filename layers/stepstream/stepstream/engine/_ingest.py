@@ -9,7 +9,7 @@ from .._event import Event, validate_event
 from .._function import Function, TriggerEvent
 from .._states import DEDUPE_MS, EVENT_CLAIM_MS, WAIT_SKEW_MS, StepStatus
 from ..store import StepRecord
-from . import _cel, _faults, _serde
+from . import _cel, _faults, _flow, _serde
 from ._backends import Backends
 from ._followups import resolve_parent
 from ._ids import now_ms, ulid, ulid_from
@@ -49,7 +49,9 @@ def _ingest_one(engine: Engine, event: Event) -> str:
     state.put_event_by_name(data, received)
     engine.fault(_faults.EVENT_STORED, event.id)
     for fn in engine.registry.functions_for(event.name):
-        if _triggered(fn, data):
+        if _triggered(fn, data) and _flow.gathers(fn):  # flow control: debounce, batch
+            _flow.gather(backends, fn, data, start_run)
+        elif _triggered(fn, data):
             run_id = ulid_from(received, f"{event.id}\0{fn.id}")
             start_run(backends, fn, data, run_id=run_id)
     resolve_waits(backends, data, received)

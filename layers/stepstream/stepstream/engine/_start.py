@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 from .._function import Function
-from .._states import DEDUPE_MS
+from .._states import DEDUPE_MS, RunStatus
 from ..store import CancelRecord, RunRecord
-from . import _cel
+from . import _cel, _flow, _timers
 from ._backends import Backends
 from ._ids import now_ms, ulid
 
@@ -37,7 +37,11 @@ def start_run(
         if not state.claim_key(f"IDEM#{fn.id}#{digest}", run_id, now + DEDUPE_MS, now):
             log.info("idempotency key %r of %s used already; no run", key, fn.id)
             return None
+    # --- flow control: rate limit and singleton may skip the run, throttle delays its start ---
+    gate = _flow.gate(backends, fn, event, run_id)
     run = RunRecord(
+        status=RunStatus.CANCELLED if gate.skip else RunStatus.QUEUED,
+        flow=gate.reason,
         run_id=run_id,
         function_id=fn.id,
         event=event,
@@ -51,6 +55,8 @@ def start_run(
         return None
     if run.event_id:
         state.link_event_run(run.event_id, run)
+    if gate.skip:
+        return run
     expires = now / 1000 + CANCEL_LIFETIME_S
     state.put_cancels(
         [
@@ -58,5 +64,12 @@ def start_run(
             for i, c in enumerate(fn.cancel_on)
         ]
     )
-    backends.queue.send({"run_id": run_id, "kind": "start"})
+    if gate.start_at is not None:
+        hop = backends.settings.max_timer_hop_seconds
+        _timers.schedule(
+            backends.queue, {"run_id": run_id, "kind": "start"}, gate.start_at / 1000, hop
+        )
+    else:
+        backends.queue.send({"run_id": run_id, "kind": "start"})
+    _flow.after_created(backends, fn, run, gate)
     return run

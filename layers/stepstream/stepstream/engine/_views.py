@@ -58,6 +58,9 @@ class RunView(BaseModel):
     started_at: int | None = None
     ended_at: int | None = None
     parent_run_id: str | None = None
+    held: dict[str, Any] | None = None
+    """Why flow control holds the run back, while it does (queued behind a concurrency key,
+    throttled, skipped ...): ``reason``, a readable ``label`` and times (ms)."""
     steps: list[StepView] = []
 
 
@@ -71,6 +74,14 @@ def _plausible(identifier: str) -> bool:
 
 def _loads(text: str | None) -> Any:
     return json.loads(text) if text is not None else None
+
+
+def _held(run: RunRecord) -> dict[str, Any] | None:
+    """The run's flow reason while it still applies: a queued run waiting for a slot or a
+    throttle, or a run flow control ended (skipped, rate-limited)."""
+    if not run.flow or run.status not in (RunStatus.QUEUED, RunStatus.CANCELLED):
+        return None
+    return {k: v for k, v in run.flow.items() if k != "sort"}
 
 
 def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunView:
@@ -88,6 +99,7 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
         started_at=run.started_at,
         ended_at=run.ended_at,
         parent_run_id=run.parent_run_id,
+        held=_held(run),
         steps=[
             StepView(
                 id=s.id,

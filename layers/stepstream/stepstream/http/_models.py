@@ -90,6 +90,20 @@ class StepOut(BaseModel):
     error: dict[str, Any] | None = None
 
 
+class HeldOut(BaseModel):
+    """Why flow control holds a queued run back, or why a run never ran."""
+
+    reason: str
+    """``concurrency`` (queued behind a full key), ``throttled`` (starts at ``until``),
+    ``rate_limited`` or ``singleton`` (skipped: the run is ``cancelled`` and ran nothing)."""
+    label: str = ""
+    """The limit in words, e.g. ``limit 2 event.data.user = 'u1'``."""
+    key: str | None = None
+    """The concurrency counter the run waits for."""
+    since: datetime | None = None
+    until: datetime | None = None
+
+
 class RunOut(BaseModel):
     run_id: str
     function_id: str
@@ -105,6 +119,8 @@ class RunOut(BaseModel):
     ended_at: datetime | None = None
     output: Any = None
     error: dict[str, Any] | None = None
+    held: HeldOut | None = None
+    """Why the run is not running (flow control), while that holds."""
     steps: list[StepOut] = Field(default_factory=list)
 
 
@@ -137,6 +153,9 @@ class FunctionOut(BaseModel):
     cancel_on: list[CancelOnOut] = Field(default_factory=list)
     idempotency: str | None = None
     has_on_failure: bool = False
+    flow: dict[str, Any] = Field(default_factory=dict)
+    """Flow-control options by name (``concurrency``, ``throttle``, ...), durations in
+    seconds; absent options are left out."""
 
 
 class Health(BaseModel):

@@ -4,14 +4,16 @@ this API's response models. The engine's names are its own; Inngest's names are 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from .._flow import describe_flow
 from .._function import TriggerCron, TriggerEvent, match_expression
 from ._models import (
     INNGEST_STATUS,
     CancelOnOut,
     EventOut,
     FunctionOut,
+    HeldOut,
     RunOut,
     StepOut,
     TriggerOut,
@@ -46,6 +48,18 @@ def step_out(step: StepView) -> StepOut:
     )
 
 
+def _held(held: dict[str, Any] | None) -> HeldOut | None:
+    if not held:
+        return None
+    return HeldOut(
+        reason=str(held.get("reason", "")),
+        label=str(held.get("label", "")),
+        key=held.get("key"),
+        since=_time(held.get("since")),
+        until=_time(held.get("until")),
+    )
+
+
 def run_out(run: RunView) -> RunOut:
     return RunOut(
         run_id=run.run_id,
@@ -60,6 +74,7 @@ def run_out(run: RunView) -> RunOut:
         ended_at=_time(run.ended_at),
         output=run.output,
         error=run.error,
+        held=_held(run.held),
         steps=[step_out(s) for s in run.steps],
     )
 
@@ -85,4 +100,5 @@ def function_out(function: Function) -> FunctionOut:
         ],
         idempotency=function.idempotency,
         has_on_failure=function.on_failure is not None,
+        flow=describe_flow(function.flow),
     )

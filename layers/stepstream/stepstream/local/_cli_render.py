@@ -61,7 +61,7 @@ def runs_table(runs: Sequence[dict[str, Any]]) -> str:
         [
             str(run.get("run_id", "")),
             str(run.get("function_id", "")),
-            _state(run),
+            _state(run) + (f" ({run['held'].get('reason')})" if run.get("held") else ""),
             clock(run.get("created_at")),
             duration(run.get("run_started_at"), run.get("ended_at")),
             str(run.get("event_id") or ""),
@@ -82,6 +82,10 @@ def run_detail(run: dict[str, Any]) -> str:
         f"created   {clock(run.get('created_at'), full=True)}",
         f"took      {duration(run.get('run_started_at'), run.get('ended_at'))}",
     ]
+    held = run.get("held")
+    if held:
+        until = f" until {clock(held['until'], full=True)}" if held.get("until") else ""
+        lines.append(f"held      {held.get('reason')}: {held.get('label', '')}{until}")
     if run.get("output") is not None:
         lines.append(f"output    {compact(run['output'], 400)}")
     if run.get("error"):

@@ -35,6 +35,9 @@ class RunRecord:
     lease_until: int | None = None
     channels: list[str] = field(default_factory=list)
     """Realtime channels the run has published to, so later invocations can send run frames."""
+    flow: dict[str, Any] | None = None
+    """Why flow control holds the run back (``reason``: concurrency, throttled, ...), as the
+    last parking of the run left it; meaningful while the run is queued."""
 
 
 @dataclass
@@ -97,7 +100,117 @@ class CheckpointRejected(Exception):
         self.existing = existing
 
 
-class StateStore(abc.ABC):
+@dataclass(frozen=True)
+class SlotLimit:
+    """A concurrency slot counter (``key``, e.g. ``CONC#fn#<function id>#<value>``) and its
+    limit."""
+
+    key: str
+    limit: int
+
+
+@dataclass
+class Gather:
+    """Events gathered for one run under a debounce or batch key: ``event_ids`` (all of them
+    for a batch, the last one for a debounce), when the first and last arrived (ms), how many
+    arrived (``seq``) and whether a flush has ``sealed`` it against further events."""
+
+    gather_id: str
+    event_ids: list[str]
+    first_at: int
+    last_at: int
+    seq: int
+    sealed: bool = False
+
+
+class FlowStore(abc.ABC):
+    """Flow control's items: concurrency slot counters and their queues of waiting runs, and
+    the reason a run is held back (``store/_flow_state.py``)."""
+
+    @abc.abstractmethod
+    def acquire_slots(
+        self, run_id: str, limits: Sequence[SlotLimit], lease_until: int
+    ) -> str | None:
+        """Take a slot of every counter for ``run_id`` until ``lease_until``, all or none: one
+        conditional UpdateItem per counter (``ADD holders :run``, on ``contains(holders, :run)
+        OR size(holders) < :limit``), in one TransactWriteItems when there are two. A run that
+        holds a slot already takes it again (a redelivery after its executor died). Returns
+        None when taken, else the key of the counter that is full."""
+
+    @abc.abstractmethod
+    def release_slots(self, run_id: str, keys: Sequence[str]) -> None:
+        """UpdateItem per counter: ``DELETE holders :run`` and drop its lease."""
+
+    @abc.abstractmethod
+    def slot_holders(self, key: str) -> dict[str, int]:
+        """Consistent GetItem of a counter: its holders' run ids and lease ends (ms)."""
+
+    @abc.abstractmethod
+    def reap_slot(self, key: str, run_id: str, lease_until: int) -> bool:
+        """Conditional UpdateItem: drop the holder ``run_id`` if its lease still ends at
+        ``lease_until`` (its executor died and nobody took the slot again). True if dropped."""
+
+    @abc.abstractmethod
+    def put_waiter(self, key: str, sort: str, run_id: str) -> None:
+        """PutItem ``CQ#<key> / <sort>``: ``run_id`` waits for a slot of ``key``."""
+
+    @abc.abstractmethod
+    def first_waiters(self, key: str, limit: int) -> list[tuple[str, str]]:
+        """Consistent Query of ``CQ#<key>``, first ``limit`` by sort key: (sort, run_id)."""
+
+    @abc.abstractmethod
+    def delete_waiter(self, key: str, sort: str) -> None:
+        """DeleteItem ``CQ#<key> / <sort>``."""
+
+    @abc.abstractmethod
+    def get_claim(self, key: str) -> tuple[str, int] | None:
+        """Consistent GetItem of a claim item (``claim_key``'s): its value and expiry."""
+
+    @abc.abstractmethod
+    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+        """PutItem of a claim item on ``attribute_not_exists(pk)`` (``expected`` None) or on
+        its value still being ``expected``: a compare-and-set. True if written."""
+
+    @abc.abstractmethod
+    def gather_event(
+        self,
+        key: str,
+        event_id: str,
+        now: int,
+        new_gather_id: str,
+        *,
+        max_size: int | None = None,
+        keep_all: bool = True,
+    ) -> Gather | None:
+        """One UpdateItem on ``key`` / ``GATHER``: add ``event_id`` (append it, or with
+        ``keep_all=False`` replace the last one), count it, and start the gather with
+        ``new_gather_id`` and ``first_at = now`` if none is open; on ``attribute_not_exists
+        (sealed)`` and, with ``max_size``, fewer ids than that. Returns the gather after it, or
+        None if it was sealed or full."""
+
+    @abc.abstractmethod
+    def get_gather(self, key: str) -> Gather | None:
+        """Consistent GetItem of the open gather on ``key``."""
+
+    @abc.abstractmethod
+    def seal_gather(self, key: str, gather_id: str, seq: int | None = None) -> Gather | None:
+        """UpdateItem ``SET sealed`` if the gather is still ``gather_id`` (and, given ``seq``,
+        has counted exactly that many events): nothing can join it any more. Returns it, or
+        None if the condition failed."""
+
+    @abc.abstractmethod
+    def close_gather(self, key: str, gather_id: str, seq: int | None = None) -> bool:
+        """DeleteItem if the gather is still ``gather_id`` (and, given ``seq``, has counted
+        exactly that many events); a later gather, or a later event, is left alone. True if
+        deleted."""
+
+    @abc.abstractmethod
+    def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
+        """UpdateItem: back to ``queued`` with ``flow = reason`` and no lease, if the run is
+        running and leased by ``owner``. False if the condition failed."""
+
+
+class StateStore(FlowStore):
     """Runs, steps, events, waits and claims. Every method is one or two requests; the docstring
     names the DynamoDB request so the cost model in docs/architecture.md stays checkable."""
 

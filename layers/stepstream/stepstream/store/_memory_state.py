@@ -22,6 +22,7 @@ from ._base import (
 )
 from ._memory_blobs import MemoryBlobs
 from ._memory_events import MemoryEventsAndWaits, _Json
+from ._memory_flow import MemoryFlowItems
 
 
 def _json_copy(value: Any) -> Any:
@@ -37,7 +38,7 @@ class _Run:
     output: _Json | None = None
 
 
-class MemoryState(MemoryEventsAndWaits, StateStore):
+class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
     def __init__(self, blobs: BlobStore | None = None) -> None:
         super().__init__(blobs if blobs is not None else MemoryBlobs())
         self._runs: dict[str, _Run] = {}
@@ -69,6 +70,7 @@ class MemoryState(MemoryEventsAndWaits, StateStore):
             lease_owner=run.lease_owner,
             lease_until=run.lease_until,
             channels=list(run.channels),
+            flow=_json_copy(run.flow),
         )
 
     def create_run(self, run: RunRecord) -> bool:
@@ -85,6 +87,7 @@ class MemoryState(MemoryEventsAndWaits, StateStore):
             parent_run_id=run.parent_run_id if parent else None,
             parent_step_hash=run.parent_step_hash if parent else None,
             parent_step_id=(run.parent_step_id or "") if parent else None,
+            flow=_json_copy(run.flow),
         )
         with self._lock:
             if run.run_id in self._runs:

@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError
 from .._states import ACTIVE, TERMINAL, RunStatus
 from ._base import CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
+from ._flow_state import FlowItems
 from ._state_events import EventsAndWaits
 
 
-class DynamoState(EventsAndWaits, StateStore):
+class DynamoState(FlowItems, EventsAndWaits, StateStore):
     # --- runs -------------------------------------------------------------------------------------
     def _run_item(self, run: RunRecord) -> Item:
         item: Item = {
@@ -31,6 +32,8 @@ class DynamoState(EventsAndWaits, StateStore):
             "gsi1sk": _s(f"{run.created_at:013d}#{run.run_id}"),
         }
         self._put_json(item, "event", json.dumps(run.event), f"runs/{run.run_id}/event")
+        if run.flow:
+            item["flow"] = _s(json.dumps(run.flow))
         if run.parent_run_id and run.parent_step_hash:
             item["parent_run_id"] = _s(run.parent_run_id)
             item["parent_step_hash"] = _s(run.parent_step_hash)
@@ -58,6 +61,7 @@ class DynamoState(EventsAndWaits, StateStore):
             lease_owner=_str(item, "lease_owner"),
             lease_until=_int(item, "lease_until"),
             channels=json.loads(_str(item, "channels") or "[]"),
+            flow=json.loads(_str(item, "flow") or "null"),
         )
 
     def create_run(self, run: RunRecord) -> bool:

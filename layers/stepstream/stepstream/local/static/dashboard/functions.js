@@ -1,4 +1,4 @@
-// The functions the app registers: triggers, retries, cancellation rules.
+// The functions the app registers: triggers, retries, cancellation rules, flow-control limits.
 import { api } from "./api.js";
 import { clear, h, notice } from "./ui.js";
 
@@ -20,6 +20,7 @@ export function render(root) {
             fn.has_on_failure ? " · on_failure handler" : "",
             (fn.cancel_on || []).length ? ` · cancel on ${(fn.cancel_on || []).map((c) => c.event).join(", ")}` : "",
           ),
+          flowLine(fn.flow),
           (fn.triggers || []).some((t) => t.event)
             ? h("a", { class: "button small", href: `#/send?name=${encodeURIComponent(fn.triggers.find((t) => t.event).event)}` }, "Send a trigger event")
             : null,
@@ -31,4 +32,20 @@ export function render(root) {
     (err) => clear(root, h("h1", {}, "Functions"), notice(err.message)),
   );
   return () => {};
+}
+
+// Flow control in words: "concurrency 2 per event.data.user · throttle 10/60s (burst 2) · ..."
+function flowLine(flow) {
+  if (!flow || !Object.keys(flow).length) return null;
+  const per = (o) => (o.key ? ` per ${o.key}` : "");
+  const parts = [];
+  for (const c of flow.concurrency || []) parts.push(`concurrency ${c.limit}${per(c)}${c.scope && c.scope !== "fn" ? ` (${c.scope})` : ""}`);
+  if (flow.throttle) parts.push(`throttle ${flow.throttle.limit}/${flow.throttle.period}s${per(flow.throttle)}${flow.throttle.burst > 1 ? ` (burst ${flow.throttle.burst})` : ""}`);
+  if (flow.rate_limit) parts.push(`rate limit ${flow.rate_limit.limit}/${flow.rate_limit.period}s${per(flow.rate_limit)}`);
+  if (flow.debounce) parts.push(`debounce ${flow.debounce.period}s${per(flow.debounce)}${flow.debounce.timeout ? ` (max ${flow.debounce.timeout}s)` : ""}`);
+  if (flow.batch_events) parts.push(`batch ${flow.batch_events.max_size} within ${flow.batch_events.timeout}s${per(flow.batch_events)}`);
+  if (flow.priority && flow.priority.run) parts.push(`priority ${flow.priority.run}`);
+  if (flow.singleton) parts.push(`singleton ${flow.singleton.mode}${per(flow.singleton)}`);
+  if (flow.timeouts) parts.push(["start", "finish"].filter((k) => flow.timeouts[k]).map((k) => `${k} timeout ${flow.timeouts[k]}s`).join(", "));
+  return h("div", { class: "sub flow" }, parts.join(" · "));
 }

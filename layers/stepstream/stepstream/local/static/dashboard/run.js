@@ -42,6 +42,7 @@ function draw(root, run, event, open) {
     root,
     h("a", { href: "#/runs", class: "back" }, "← Runs"),
     h("div", { class: "head" }, h("h1", {}, run.function_id), badge(state), cancel),
+    run.held ? h("div", { class: "notice warn", id: "run-held" }, `${run.held.reason}: ${run.held.label}${run.held.until ? ` until ${run.held.until}` : ""}`) : null,
     h(
       "dl",
       { class: "facts" },

@@ -35,7 +35,7 @@ export function render(root, params) {
         h(
           "tr",
           { class: "row", onclick: () => (location.hash = `#/run/${encodeURIComponent(run.run_id)}`) },
-          h("td", {}, badge(run.state || run.status)),
+          h("td", { title: run.held ? run.held.label : "" }, badge(run.state || run.status), run.held ? h("span", { class: "sub" }, ` ${run.held.reason}`) : null),
           h("td", {}, h("a", { href: `#/runs?function=${encodeURIComponent(run.function_id)}`, onclick: (e) => e.stopPropagation() }, run.function_id)),
           h("td", { class: "mono" }, h("a", { href: `#/run/${encodeURIComponent(run.run_id)}` }, run.run_id)),
           h("td", { title: run.created_at || "" }, time(run.created_at), h("span", { class: "sub" }, ` ${ago(run.created_at)}`)),

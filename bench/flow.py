@@ -1,0 +1,234 @@
+"""Flow control's cost: DynamoDB requests each option adds per run (or per event, for debounce
+and batch), and how soon a run queued behind a full concurrency key starts once a slot frees.
+
+Real and local like ``bench.engine``: moto over HTTP, the template's tables and queue, requests
+counted on the library's own clients. For each option, one function with one step; N events are
+sent and their runs executed to the end; requests by operation are divided by N and compared
+with the same function without options. The start delay is measured on a function with
+concurrency 1 driven by two executors polling at once: from the end of one run's invocation to
+the start of the next run's function body.
+
+Run: ``python -m bench.flow`` (or ``make bench``). Writes bench/results/flow.json.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import platform
+import statistics
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench._support import RequestCounter, local_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "flow.json"
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+READS = {"GetItem", "Query", "Scan", "BatchGetItem"}
+EVENTS = 10
+
+
+def main() -> dict[str, Any]:
+    with local_stack("benchflow") as stack:
+        return _measure(stack.environment)
+
+
+FLOW_PREFIXES = ("CONC#", "CQ#", "THR#", "RATE#", "SINGLE#", "DEB#", "BATCH#")
+
+
+class FlowWrites:
+    """DynamoDB writes to flow control's own items (by their ``pk`` prefix)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        if model.name not in WRITES:
+            return
+        items = [
+            t.get("Update") or t.get("Put") or t.get("Delete") or {}
+            for t in params.get("TransactItems", [])
+        ] or [params]
+        for item in items:
+            pk = (item.get("Key") or item.get("Item") or {}).get("pk", {}).get("S", "")
+            if pk.startswith(FLOW_PREFIXES):
+                with self.lock:
+                    self.n += 1
+
+    def take(self) -> int:
+        with self.lock:
+            n, self.n = self.n, 0
+        return n
+
+    def count(self) -> FlowWrites:
+        from stepstream._aws import client
+
+        client("dynamodb").meta.events.register("before-parameter-build.dynamodb.*", self)
+        return self
+
+
+def _kind(counts: Counter[str], names: set[str]) -> int:
+    return sum(n for k, n in counts.items() if k.startswith("dynamodb:") and k[9:] in names)
+
+
+def _measure(environment: dict[str, str]) -> dict[str, Any]:
+    from stepstream import (
+        Batch,
+        Concurrency,
+        Context,
+        Debounce,
+        RateLimit,
+        Singleton,
+        Stepstream,
+        Throttle,
+        Timeouts,
+    )
+    from stepstream.local._poller import SqsPoller
+
+    counter = RequestCounter().count()
+    flow_writes = FlowWrites().count()
+    app = Stepstream(id="bench-flow")
+    options: dict[str, dict[str, Any]] = {
+        "none": {},
+        "concurrency": {"concurrency": Concurrency(limit=50, key="event.data.user")},
+        "concurrency_two_keys": {
+            "concurrency": [Concurrency(limit=50, key="event.data.user"), Concurrency(100)]
+        },
+        "throttle": {"throttle": Throttle(limit=1000, period="1s", burst=1000)},
+        "rate_limit": {"rate_limit": RateLimit(limit=1000, period="1m")},
+        "singleton": {"singleton": Singleton(mode="skip", key="event.data.n")},
+        "timeouts": {"timeouts": Timeouts(start="1h", finish="1h")},
+        "debounce": {"debounce": Debounce(period="1s", key="event.data.user")},
+        "batch": {"batch_events": Batch(max_size=EVENTS, timeout="5s")},
+    }
+    for name, extra in options.items():
+
+        @app.function(id=name, trigger=f"bench/{name}", **extra)
+        async def fn(ctx: Context) -> int:
+            return int(await ctx.step.run("one", lambda: 1))
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            app.execute(json.loads(record["body"]), context)
+        return {"batchItemFailures": []}
+
+    queue_url = environment["STEPSTREAM_QUEUE_URL"]
+    poller = SqsPoller(handler, queue_url, wait_seconds=1)
+    rows: dict[str, Any] = {}
+    for name in options:
+        counter.take()
+        flow_writes.take()
+        app.send([{"name": f"bench/{name}", "data": {"user": "u", "n": i}} for i in range(EVENTS)])
+        sent = counter.take()
+        expected = 1 if name in ("batch", "debounce") else EVENTS
+        executed: Counter[str] = Counter()
+        started = time.monotonic()
+        while True:
+            poller.poll_once(wait_seconds=1)
+            executed += counter.take()
+            runs = app.runs.recent(50, name)
+            counter.take()
+            done = [r for r in runs if r.status == "completed"]
+            if len(done) >= expected:
+                break
+            if time.monotonic() - started > 60:
+                raise RuntimeError(f"{name} did not complete")
+        rows[name] = {
+            "total_writes_per_event": round(
+                (_kind(sent, WRITES) + _kind(executed, WRITES)) / EVENTS, 2
+            ),
+            "flow_item_writes_per_event": round(flow_writes.take() / EVENTS, 2),
+            "send_writes_per_event": round(_kind(sent, WRITES) / EVENTS, 2),
+            "send_reads_per_event": round(_kind(sent, READS) / EVENTS, 2),
+            "execute_writes_per_run": round(_kind(executed, WRITES) / expected, 2),
+            "execute_reads_per_run": round(_kind(executed, READS) / expected, 2),
+            "requests_send": dict(sorted(sent.items())),
+            "requests_execute": dict(sorted(executed.items())),
+        }
+    base = rows["none"]["total_writes_per_event"]
+    for row in rows.values():
+        row["added_writes_per_event"] = round(row["total_writes_per_event"] - base, 2)
+    delays = _start_delays(app, handler, queue_url)
+    concurrency_ok = rows["concurrency"]["added_writes_per_event"] <= 2
+    debounce_per_event = rows["debounce"]["flow_item_writes_per_event"]
+    return {
+        "benchmark": "flow",
+        "command": "python -m bench.flow",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
+        "targets": {
+            "concurrency_added_writes_per_run_one_key": "<= 2 (start and finish)",
+            "debounce_writes_per_event": "<= 2",
+            "queued_start_delay_p50_ms": "<= 100 locally",
+        },
+        "met": concurrency_ok and debounce_per_event <= 2 and delays["p50_ms"] <= 100,
+        "options": rows,
+        "queued_start_delay": delays,
+        "note": (
+            "added_writes_per_event: the option's DynamoDB writes (send and execute) per "
+            "event beyond the same function without options (one run per event, except batch "
+            "and debounce: one run for all 10 events of one key, so they save 9 runs' "
+            "writes). flow_item_writes_per_event: writes to flow control's own items (CONC#, "
+            "CQ#, THR#, RATE#, SINGLE#, DEB#, BATCH#) per event sent, whatever phase made "
+            "them. Delays are wall time on a shared machine against moto, with two executors "
+            "long-polling the queue."
+        ),
+    }
+
+
+def _start_delays(app: Any, handler: Any, queue_url: str, runs: int = 30) -> dict[str, Any]:
+    from stepstream import Context
+    from stepstream.local._poller import SqsPoller
+
+    marks: list[tuple[float, float]] = []
+
+    @app.function(id="delay", trigger="bench/delay", concurrency=1)
+    async def delay(ctx: Context) -> None:
+        begun = time.perf_counter()
+        await ctx.step.run("one", lambda: time.sleep(0.02))
+        marks.append((begun, time.perf_counter()))
+
+    pollers = [SqsPoller(handler, queue_url, wait_seconds=1) for _ in range(2)]
+    for poller in pollers:
+        poller.start()
+    try:
+        app.send([{"name": "bench/delay", "data": {"n": i}} for i in range(runs)])
+        deadline = time.monotonic() + 120
+        while len(marks) < runs and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        for poller in pollers:
+            poller.stop()
+    ordered = sorted(marks)
+    gaps = [(b[0] - a[1]) * 1000 for a, b in itertools.pairwise(ordered)]
+    gaps.sort()
+    return {
+        "runs": len(marks),
+        "p50_ms": round(statistics.median(gaps), 1) if gaps else None,
+        "p99_ms": round(gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))], 1) if gaps else None,
+        "max_overlap_ms": round(-min(gaps), 1) if gaps and min(gaps) < 0 else 0,
+    }
+
+
+if __name__ == "__main__":
+    result = main()
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"{'option':<22}{'added writes/event':>18}{'flow item writes/event':>24}")
+    for name, row in result["options"].items():
+        added, own = row["added_writes_per_event"], row["flow_item_writes_per_event"]
+        print(f"{name:<22}{added:>18}{own:>24}")
+    print(f"queued start delay: {result['queued_start_delay']}")
+    print(f"met: {result['met']}")

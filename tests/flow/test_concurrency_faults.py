@@ -1,0 +1,120 @@
+"""Fault test for concurrency: 500 runs across 20 keys with limit 3, while executors die at
+random points (their slots come back only when their leases expire), SQS delivers start
+messages twice and eight executors race.
+
+THEN at no instant do more than 3 step bodies of one key run (recorded by the bodies), every
+run completes, and at the end no slot is held and no run is in line."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+
+import pytest
+
+from stepstream import Concurrency, Context, Stepstream
+from stepstream.engine import _faults
+from stepstream.engine._flow._concurrency import counters
+from stepstream.handlers import executor_handler
+
+from ..engine.harness import EngineEnv
+
+RUNS = 500
+KEYS = 20
+LIMIT = 3
+EXECUTORS = 8
+app = Stepstream(id="flow-concurrency-faults")
+lock = threading.Lock()
+running: Counter[str] = Counter()
+peak: Counter[str] = Counter()
+
+
+def body(key: str) -> int:
+    with lock:
+        running[key] += 1
+        peak[key] = max(peak[key], running[key])
+    time.sleep(0.01)
+    with lock:
+        running[key] -= 1
+    return 1
+
+
+@app.function(
+    id="limited",
+    trigger="flow/faults",
+    concurrency=Concurrency(limit=LIMIT, key="event.data.key"),
+)
+async def limited(ctx: Context) -> int:
+    key = str(ctx.event.data["key"])
+    return sum([await ctx.step.run(f"s{i}", body, key) for i in range(3)])
+
+
+class Killer:
+    POINTS = (_faults.BEFORE_BODY, _faults.AFTER_BODY, _faults.AFTER_CHECKPOINT)
+
+    def __init__(self, seed: int, probability: float) -> None:
+        self.rng = random.Random(seed)
+        self.probability = probability
+        self.per_run: Counter[str] = Counter()
+        self.kills = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, point: str, run_id: str, step_hash: str) -> None:
+        if point not in self.POINTS:
+            return
+        with self.lock:
+            if self.per_run[run_id] >= 1 or self.rng.random() >= self.probability:
+                return
+            self.per_run[run_id] += 1
+            self.kills += 1
+        raise _faults.SimulatedCrash(point)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_no_key_ever_runs_more_than_its_limit_under_kills(
+    engine_env: EngineEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    killer = Killer(seed=11, probability=0.01)
+    monkeypatch.setattr(app, "fault_hook", killer)
+    # a key's runs arrive together, so the executors contend on one key at a time
+    per_key = RUNS // KEYS
+    events = [{"name": "flow/faults", "data": {"key": f"k{i // per_key}"}} for i in range(RUNS)]
+    app.send(events)
+    state = app.backends().state
+    queue = app.backends().queue
+    run_ids = [r.run_id for r in state.recent_runs(RUNS + 10, "limited")]
+    assert len(run_ids) == RUNS
+    for run_id in run_ids[::3]:
+        queue.send({"run_id": run_id, "kind": "start"})  # SQS at-least-once
+    pollers = [
+        engine_env.poller(
+            executor_handler(app), wait_seconds=0.2, visibility_timeout=2, timeout_ms=1000
+        )
+        for _ in range(EXECUTORS)
+    ]
+    for poller in pollers:
+        poller.start()
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            done = sum(r.status == "completed" for r in state.recent_runs(RUNS + 10, "limited"))
+            if done == RUNS:
+                break
+            time.sleep(0.5)
+    finally:
+        for poller in pollers:
+            poller.stop()
+    statuses = Counter(r.status for r in state.recent_runs(RUNS + 10, "limited"))
+    assert statuses == {"completed": RUNS}, statuses
+    assert killer.kills > 0
+    assert max(peak.values()) <= LIMIT, peak
+    assert max(peak.values()) == LIMIT, "the limit was reached: the test pushed hard enough"
+    fn = app.get_function("limited")
+    assert fn is not None
+    for i in range(KEYS):
+        [counter] = counters(fn, {"name": "flow/faults", "data": {"key": f"k{i}"}})
+        assert state.slot_holders(counter.limit.key) == {}, f"k{i} leaked a slot"
+        assert state.first_waiters(counter.limit.key, 5) == []
