@@ -23,9 +23,12 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench._support import RequestCounter, local_stack
+
+if TYPE_CHECKING:
+    from stepstream import Stepstream
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "flow.json"
@@ -90,7 +93,7 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
         Throttle,
         Timeouts,
     )
-    from stepstream.local._poller import SqsPoller
+    from stepstream.local import SqsPoller
 
     counter = RequestCounter().count()
     flow_writes = FlowWrites().count()
@@ -188,9 +191,9 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def _start_delays(app: Any, handler: Any, queue_url: str, runs: int = 30) -> dict[str, Any]:
+def _start_delays(app: Stepstream, handler: Any, queue_url: str, runs: int = 30) -> dict[str, Any]:
     from stepstream import Context
-    from stepstream.local._poller import SqsPoller
+    from stepstream.local import SqsPoller
 
     marks: list[tuple[float, float]] = []
 
