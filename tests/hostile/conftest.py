@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+import pytest
+
+from stepstream.local._provision import Provisioned
+
+
+@pytest.fixture
+def engine_env(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Provisioned:
+    """Fast retries for tests: no backoff delay unless a test sets one."""
+    monkeypatch.setenv("STEPSTREAM_RETRY_BASE_SECONDS", "0")
+    return aws
