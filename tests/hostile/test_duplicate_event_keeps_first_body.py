@@ -14,7 +14,11 @@ app = Stepstream(id="test-hostile-duplicate")
 
 def test_a_large_duplicate_does_not_rewrite_the_stored_body(engine_env: Provisioned) -> None:
     first = {"name": "test/ev", "id": "evt-large-1", "data": {"who": "first", "pad": "a" * 400_000}}
-    second = {"name": "test/ev", "id": "evt-large-1", "data": {"who": "second", "pad": "b" * 400_000}}
+    second = {
+        "name": "test/ev",
+        "id": "evt-large-1",
+        "data": {"who": "second", "pad": "b" * 400_000},
+    }
     assert app.send(first) == ["evt-large-1"]
     app.send(second)
     stored = DynamoState(blobs=S3Blobs()).get_event("evt-large-1")
@@ -25,8 +29,16 @@ def test_a_large_duplicate_does_not_rewrite_the_stored_body(engine_env: Provisio
 
 def test_a_large_trigger_of_a_wait_is_not_shared_between_writes(engine_env: Provisioned) -> None:
     # The by-name index and the claim both hold the body; they must agree after a duplicate.
-    first = {"name": "test/ev2", "id": "evt-large-2", "data": {"who": "first", "pad": "a" * 400_000}}
-    second = {"name": "test/ev2", "id": "evt-large-2", "data": {"who": "second", "pad": "c" * 400_000}}
+    first = {
+        "name": "test/ev2",
+        "id": "evt-large-2",
+        "data": {"who": "first", "pad": "a" * 400_000},
+    }
+    second = {
+        "name": "test/ev2",
+        "id": "evt-large-2",
+        "data": {"who": "second", "pad": "c" * 400_000},
+    }
     app.send(first)
     app.send(second)
     state = DynamoState(blobs=S3Blobs())

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 from ._gateway import _DenialLogFilter
+from ._head_guard import HEAD_TIMEOUT, guarded_http
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -133,10 +134,13 @@ class DevServer(uvicorn.Server):
 _DENIAL_FILTER = _DenialLogFilter()
 
 
-def server_config(app: ASGIApp, *, max_message_bytes: int) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, *, max_message_bytes: int, head_timeout: float = HEAD_TIMEOUT
+) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DENIAL_FILTER)  # one instance: added once
     return uvicorn.Config(
         app,
+        http=guarded_http(head_timeout),  # every request head answered, whatever its size
         ws="websockets-sansio",
         ws_max_size=max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; the gateway counts idleness

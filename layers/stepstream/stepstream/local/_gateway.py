@@ -12,7 +12,9 @@ alive that API Gateway would close:
 - a client message over 128 KB closes the socket with 1009 "Message too big" (AWS's behaviour,
   per its WebSocket quotas page); a ``@connections`` post over 128 KB answers 413;
 - 10 minutes without a message in either direction closes it with 1001 "Going away";
-- 2 hours after connecting it is closed with 1001 "Going away" whatever its activity.
+- 2 hours after connecting it is closed with 1001 "Going away" whatever its activity;
+- a connect whose request line or headers are too long is answered 414 or 431, and one whose
+  head is not complete in 10 seconds 408 (:mod:`._head_guard`, in front of the handshake).
 
 A socket's messages wait for ``$default`` in a bounded queue: a client that has more than
 ``max_queued_messages`` (or ``max_queued_bytes``) waiting is closed with 1008 "Too many queued
@@ -45,6 +47,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ._gateway_events import ConnectionInfo, Event, LambdaContext, policy_effect
 from ._gateway_management import management_routes
+from ._head_guard import HEAD_TIMEOUT, guarded_http
 
 log = logging.getLogger("stepstream.gateway")
 
@@ -70,6 +73,8 @@ class GatewayLimits:
     """Messages of one socket waiting for ``$default``; one more closes it with 1008."""
     max_queued_bytes: int = 4 * 1024 * 1024
     """Bytes of one socket's messages waiting for ``$default``; more closes it with 1008."""
+    head_timeout: float = HEAD_TIMEOUT
+    """Seconds a client has to send its request line and headers; then 408 and closed."""
 
 
 @dataclass(frozen=True)
@@ -337,6 +342,7 @@ def serve_in_thread(
     sock.bind((host, port))
     config = uvicorn.Config(
         asgi if asgi is not None else gateway.app,
+        http=guarded_http(gateway.limits.head_timeout),
         ws="websockets-sansio",
         ws_max_size=gateway.limits.max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; idleness is counted honestly
