@@ -1,5 +1,6 @@
 """The dev stack's one ASGI app and the uvicorn server that runs it on one port.
 
+Only requests naming this machine are answered (:mod:`._host_check`, against DNS rebinding).
 Routes, first match wins: the WebSocket gateway (``/v1/realtime/connect`` and ``@connections``),
 the dashboard and static pages (``/``, ``/dashboard/``, ``/web/``), then everything else to the
 HTTP API, the same FastAPI app the API Lambda serves.
@@ -22,9 +23,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..http._factory import cors_origins_from_env
 from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 from ._gateway import _DenialLogFilter
 from ._head_guard import HEAD_TIMEOUT, guarded_http
+from ._host_check import OwnHostsOnly
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -45,7 +48,7 @@ def build_asgi(
         routes += dashboard_routes(dashboard)
     if api is not None:
         routes.append(Mount("", app=api))
-    return LoopbackManagementOnly(Starlette(routes=routes))
+    return OwnHostsOnly(LoopbackManagementOnly(Starlette(routes=routes)), cors_origins_from_env())
 
 
 class LoopbackManagementOnly:
