@@ -88,7 +88,7 @@ def test_the_api_answers_as_its_document_says(api_schema: Any, method: str, path
 
     @given(case=cases)
     @settings(
-        max_examples=40,
+        max_examples=30,
         derandomize=True,  # a fixed seed: the same cases every run
         deadline=None,
         database=None,

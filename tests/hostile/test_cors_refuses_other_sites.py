@@ -4,12 +4,24 @@ THEN the preflight is refused; pages served from this machine are still allowed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
 from stepstream import Stepstream
 from stepstream.http import create_api
 from tests.support.serve import serve
+
+
+@pytest.fixture(scope="module")
+def dev_api() -> Iterator[str]:
+    """The API as a dev stack builds it (a preflight touches no AWS)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("STEPSTREAM_CORS_ORIGINS", raising=False)
+        env.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+        with serve(create_api(Stepstream("cors-hostile"))) as url:
+            yield url
 
 
 @pytest.mark.parametrize(
@@ -26,16 +38,13 @@ from tests.support.serve import serve
     ],
 )
 def test_only_this_machines_pages_may_send_authorization(
-    aws: object, monkeypatch: pytest.MonkeyPatch, origin: str, allowed: bool
+    dev_api: str, origin: str, allowed: bool
 ) -> None:
-    monkeypatch.delenv("STEPSTREAM_CORS_ORIGINS", raising=False)
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
     headers = {
         "origin": origin,
         "access-control-request-method": "GET",
         "access-control-request-headers": "authorization",
     }
-    with serve(create_api(Stepstream("cors-hostile"))) as url:
-        response = httpx.options(f"{url}/v1/runs/x", headers=headers)
+    response = httpx.options(f"{dev_api}/v1/runs/x", headers=headers)
     assert ("access-control-allow-origin" in response.headers) is allowed
     assert (response.status_code == 200) is allowed

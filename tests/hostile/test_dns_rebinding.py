@@ -13,19 +13,26 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from stepstream._aws import reset_clients
 from stepstream.local import LocalStack, StackOptions
-from stepstream.local._provision import Provisioned
 from tests.realtime_socket._support import token
+from tests.support.aws import MotoEndpoint, use_local_aws
 
 SIGNING_KEY = "signkey-rebinding-" + "k" * 24
 
 
-@pytest.fixture
-def stack(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
-    monkeypatch.delenv("STEPSTREAM_CORS_ORIGINS", raising=False)
-    options = StackOptions(provisioned=aws, pollers=False, schedules=False, signing_key=SIGNING_KEY)
-    with LocalStack(options) as running:
-        yield running
+@pytest.fixture(scope="module")
+def stack(moto_endpoint: MotoEndpoint) -> Iterator[LocalStack]:
+    """One stack for the module: every case only reads."""
+    with pytest.MonkeyPatch.context() as env:
+        provisioned = use_local_aws(env, moto_endpoint.aws, letter="r")
+        env.delenv("STEPSTREAM_CORS_ORIGINS", raising=False)
+        options = StackOptions(
+            provisioned=provisioned, pollers=False, schedules=False, signing_key=SIGNING_KEY
+        )
+        with LocalStack(options) as running:
+            yield running
+    reset_clients()
 
 
 STRANGERS = [
