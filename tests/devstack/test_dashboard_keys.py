@@ -18,7 +18,7 @@ from stepstream.local._dashboard import DashboardConfig, dashboard_routes, demo_
 async def _page(loopback_only: bool, client_host: str, path: str = "/") -> httpx.Response:
     app = Starlette(routes=dashboard_routes(DashboardConfig(None, loopback_only=loopback_only)))
     transport = httpx.ASGITransport(app=app, client=(client_host, 40000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://dev") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8288") as client:
         return await client.get(path)
 
 

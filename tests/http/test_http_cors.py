@@ -1,5 +1,5 @@
-"""Browsers on other origins may call the API where CORS allows it: any origin locally by
-default, none on Lambda unless STEPSTREAM_CORS_ORIGINS names them."""
+"""Browsers on other origins may call the API where CORS allows it: this machine's pages
+locally by default, none on Lambda unless STEPSTREAM_CORS_ORIGINS names them."""
 
 from __future__ import annotations
 
@@ -24,13 +24,13 @@ def _preflight(app: Stepstream, **kwargs: object) -> httpx.Response:
         return httpx.options(f"{url}/e/{EVENT_KEY}", headers=PREFLIGHT)
 
 
-def test_locally_any_origin_may_send_events(
+def test_locally_this_machines_pages_may_send_events(
     shared_app: Stepstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("STEPSTREAM_CORS_ORIGINS", raising=False)
     response = _preflight(shared_app)
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"
     assert "POST" in response.headers["access-control-allow-methods"]
     assert "x-inngest-sdk" in response.headers["access-control-allow-headers"]
     assert "access-control-allow-credentials" not in response.headers
@@ -73,4 +73,4 @@ def test_error_responses_carry_cors_headers(shared_client: httpx.Client) -> None
     )
     # THEN the page can read the 401's message
     assert response.status_code == 401
-    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["access-control-allow-origin"] == "http://localhost:5173"

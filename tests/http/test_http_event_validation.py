@@ -77,13 +77,13 @@ CASES: list[tuple[str, bytes, int, str]] = [
     (
         "a thousand and one events",
         json.dumps([GOOD] * 1001).encode(),
-        413,
+        400,
         "1001 events in one request",
     ),
     (
         "too many events",
         json.dumps([GOOD] * (MAX_EVENTS_PER_REQUEST + 1)).encode(),
-        413,
+        400,
         f"the limit is {MAX_EVENTS_PER_REQUEST}",
     ),
 ]

@@ -18,9 +18,16 @@ from stepstream import aws as _aws
 from stepstream.local import Provisioned
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._socket import on_message
-from stepstream.store import HOLD, ConnectionsApi, ConnectionStore
+from stepstream.store import HOLD, ConnectionsApi, ConnectionStore, _seq_blocks
 
 from ._support import APP_ID, token
+
+
+@pytest.fixture(autouse=True)
+def seqs_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These scenarios name seqs 1, 2, 3...; a new channel's counter starts from the clock."""
+    monkeypatch.setattr(_seq_blocks, "seq_floor", lambda: 0)
+
 
 saga = channel("saga").add_topic(topic("line", history=True))
 STUB_URL = "https://stub.execute-api.us-east-1.amazonaws.com/local"

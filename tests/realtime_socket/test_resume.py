@@ -7,13 +7,22 @@ import asyncio
 import json
 from types import SimpleNamespace
 
+import pytest
 import websockets
 
 from stepstream import subscribe
 from stepstream.local import RunningGateway
 from stepstream.realtime import Message, Realtime, channel, topic
+from stepstream.store import _seq_blocks
 
 from ._support import APP_ID, eventually, recv_json, token
+
+
+@pytest.fixture(autouse=True)
+def seqs_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These scenarios name seqs 1, 2, 3...; a new channel's counter starts from the clock."""
+    monkeypatch.setattr(_seq_blocks, "seq_floor", lambda: 0)
+
 
 kept = channel("story").add_topic(topic("line", history=True)).add_topic(topic("noise"))
 

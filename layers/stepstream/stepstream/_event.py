@@ -13,6 +13,11 @@ MAX_EVENT_BYTES = 512 * 1024
 """Largest accepted event, as JSON, as Inngest allows."""
 MAX_NAME_LENGTH = 256
 MAX_ID_LENGTH = 256
+MIN_TS = 315_532_800_000
+"""1980-01-01 in ms: Inngest refuses a non-zero ``ts`` before it (``pkg/event``)."""
+MAX_TS = 4_102_444_800_000
+"""2100-01-01 in ms: Inngest refuses a ``ts`` after it. Both keep every ``ts`` a valid date in
+JavaScript (whose dates end at 8.64e15 ms), so no view of it breaks."""
 
 
 class Event(BaseModel):
@@ -53,8 +58,17 @@ def validate_event(raw: Any, *, index: int | None = None) -> Event:
         # ids are part of DynamoDB keys, which are capped at 1 KB
         raise EventValidationError(f"{where}.id is longer than {MAX_ID_LENGTH} characters")
     ts = raw.get("ts")
+    if isinstance(ts, float) and ts.is_integer():
+        # JSON has one number type: 1700000000000.0 is the integer JSON Schema says it is.
+        ts = int(ts)
+        raw = {**raw, "ts": ts}
     if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int) or ts < 0):
         raise EventValidationError(f"{where}.ts must be a non-negative integer (ms since epoch)")
+    if ts and not MIN_TS <= ts <= MAX_TS:
+        raise EventValidationError(
+            f"{where}.ts must be between 1980-01-01 and 2100-01-01 in ms since epoch "
+            f"({MIN_TS}-{MAX_TS}), or 0 for the time it is received"
+        )
     try:
         size = len(json.dumps(raw, separators=(",", ":"), default=str).encode())
     except (TypeError, ValueError) as exc:

@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .._errors import EventValidationError, PayloadTooLargeError
@@ -49,10 +50,21 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         400: "The request is malformed; `error` names the field and what is wrong.",
         401: "The key is missing or wrong; `error` says which key to send and how.",
         404: "Nothing with that id exists.",
-        413: "The body is larger than the limit, or carries too many events.",
+        413: "The body is larger than the limit.",
         415: "The body is not JSON.",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute):
+            match, _ = route.matches(request.scope)
+            if match == Match.PARTIAL:  # the path matched, the method did not
+                methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 def _describe_validation(exc: RequestValidationError) -> str:
@@ -66,15 +78,18 @@ def _describe_validation(exc: RequestValidationError) -> str:
 def install_error_handlers(api: FastAPI) -> None:
     """Make every refusal, including FastAPI's own, use :class:`ErrorBody`."""
 
-    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and exc.detail == "Not Found":
             message = "no such route; see /docs for the routes this API serves"
         elif exc.status_code == 405:
             message = "method not allowed on this route; see /docs for the methods it accepts"
+            # Starlette names only the first route matching the path; several share some.
+            headers["Allow"] = ", ".join(allowed_methods(request))
         else:
             message = str(exc.detail)
-        return error_response(exc.status_code, message, dict(exc.headers or {}) or None)
+        return error_response(exc.status_code, message, headers or None)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

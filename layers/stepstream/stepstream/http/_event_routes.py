@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from ._auth import NoStore, SigningKeyAuth, check_event_key
 from ._errors import ApiError, error_responses
 from ._models import Envelope, EventIn, EventOut, RunOut, SendResult
+from ._query import KnownQueryOnly
 from ._seed import SEED_HEADER, assign_seeded_ids
 from ._views import event_out, run_out
 from ._wire import MAX_EVENTS_PER_REQUEST, check_content_type, parse_events
@@ -67,7 +68,9 @@ def event_router(app: Stepstream) -> APIRouter:
         ids = await run_in_threadpool(app.send, events)
         return SendResult(ids=ids)
 
-    read = APIRouter(prefix="/v1", tags=["events"], dependencies=[SigningKeyAuth, NoStore])
+    read = APIRouter(
+        prefix="/v1", tags=["events"], dependencies=[SigningKeyAuth, NoStore, KnownQueryOnly]
+    )
 
     @read.get(
         "/events", response_model=Envelope[list[EventOut]], responses=error_responses(400, 401)
@@ -81,7 +84,7 @@ def event_router(app: Stepstream) -> APIRouter:
     @read.get(
         "/events/{event_id}",
         response_model=Envelope[EventOut],
-        responses=error_responses(401, 404),
+        responses=error_responses(400, 401, 404),
     )
     def get_event(event_id: EventId) -> Envelope[EventOut]:
         """One received event."""
@@ -93,7 +96,7 @@ def event_router(app: Stepstream) -> APIRouter:
     @read.get(
         "/events/{event_id}/runs",
         response_model=Envelope[list[RunOut]],
-        responses=error_responses(401),
+        responses=error_responses(400, 401),
     )
     def runs_of_event(event_id: EventId) -> Envelope[list[RunOut]]:
         """The runs an event started (an empty list if it started none, or is unknown)."""

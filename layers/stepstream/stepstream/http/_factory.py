@@ -14,6 +14,7 @@ from ._errors import CatchAllMiddleware, install_error_handlers
 from ._event_routes import event_router
 from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from ._models import Health
+from ._openapi import make_exact
 from ._realtime_routes import realtime_router
 from ._run_routes import run_router
 
@@ -83,4 +84,5 @@ def create_api(
     api.add_middleware(BodyLimitMiddleware, limit=max_body_bytes)
     add_cors(api, origins)
     api.add_middleware(CatchAllMiddleware)
+    make_exact(api)
     return api

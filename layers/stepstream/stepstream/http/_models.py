@@ -14,9 +14,14 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._event import MAX_TS, MIN_TS
 from .._states import RunStatus
 
 T = TypeVar("T")
+_PRINTABLE = r"[^\u0000-\u001f\u007f-\u009f]"
+"""A character ``_wire`` accepts in names and ids: no control characters."""
+_VISIBLE = r"[^\s\u0000-\u001f\u007f-\u009f]"
+"""A printable character that is not white space: a name needs one."""
 
 InngestStatus = Literal["Queued", "Running", "Completed", "Failed", "Cancelled"]
 EngineState = Literal[
@@ -39,17 +44,37 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    name: str = Field(min_length=1, max_length=256, examples=["app/user.created"])
+    name: str = Field(
+        min_length=1,
+        max_length=256,
+        examples=["app/user.created"],
+        # Printable, not blank, and not under the reserved prefix (as ``_wire`` checks).
+        json_schema_extra={"pattern": rf"^(?!stepstream/){_PRINTABLE}*{_VISIBLE}{_PRINTABLE}*$"},
+    )
     """Event name; ``stepstream/`` is reserved."""
     data: dict[str, Any] | None = None
     """Any JSON object, nested at most 32 levels."""
-    id: str | None = Field(default=None, max_length=256)
+    id: str | None = Field(
+        default=None, max_length=256, json_schema_extra={"pattern": rf"^{_PRINTABLE}*$"}
+    )
     """Deduplication id: a second event with this id within 24 hours starts no run."""
-    ts: int | None = Field(default=None, ge=0)
-    """When it happened, Unix epoch milliseconds; defaults to when it was received."""
+    ts: int | None = Field(
+        default=None,
+        json_schema_extra={
+            "anyOf": [
+                {"const": 0},
+                {"type": "integer", "minimum": MIN_TS, "maximum": MAX_TS},
+                {"type": "null"},
+            ]
+        },
+    )
+    """When it happened, Unix epoch milliseconds from 1980 to 2100 (as Inngest bounds it); 0 or
+    absent: when it was received."""
     user: dict[str, Any] | None = None
     """Who caused it (Inngest's ``user`` field)."""
-    v: str | None = Field(default=None, max_length=64)
+    v: str | None = Field(
+        default=None, max_length=64, json_schema_extra={"pattern": rf"^{_PRINTABLE}*$"}
+    )
     """Schema version (Inngest's field): checked, then not stored."""
 
 

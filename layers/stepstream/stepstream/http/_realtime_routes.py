@@ -19,13 +19,15 @@ from pydantic import BaseModel
 
 from .._config import Settings
 from ..realtime._authorize import TokenRequest, is_allowed, require_signing_key
-from ..realtime._channel import check_channel_name
+from ..realtime._channel import MAX_CHANNEL_LENGTH, check_channel_name
 from ..realtime._secrets import SecretConfigError
 from ..realtime._tokens import MAX_TOPICS, check_topics, mint_token
+from ..realtime._topic import TOPIC_NAME_PATTERN
 from ._auth import _matches, accepted_signing_tokens
 from ._cors import add_cors, cors_origins_from_env
 from ._errors import ApiError, CatchAllMiddleware, error_responses, install_error_handlers
 from ._limits import BodyLimitMiddleware
+from ._openapi import make_exact
 
 if TYPE_CHECKING:
     from .._app import Stepstream
@@ -36,6 +38,57 @@ _SHAPE = (
     'send [{"channel": "<channel>", "name": "<topic>", "kind": "run"}, ...] '
     'or {"channel": "<channel>", "topics": ["<topic>", ...]}'
 )
+
+
+_CHANNEL_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_CHANNEL_LENGTH,
+    "pattern": r"^[^\u0000-\u001f\u007f]+$",
+    "description": "The channel's name: printable text.",
+}
+_TOPIC_SCHEMA: dict[str, Any] = {"type": "string", "pattern": TOPIC_NAME_PATTERN}
+_TOKEN_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {
+                        "type": "array",
+                        "description": "Inngest's shape: one entry per topic, every entry "
+                        "naming the same channel (a token covers one channel; entries naming "
+                        "several are refused with 400).",
+                        "minItems": 1,
+                        "maxItems": MAX_TOPICS,
+                        "items": {
+                            "type": "object",
+                            "required": ["channel", "name"],
+                            "properties": {
+                                "channel": _CHANNEL_SCHEMA,
+                                "name": _TOPIC_SCHEMA,
+                                "kind": {"const": "run"},
+                            },
+                        },
+                    },
+                    {
+                        "type": "object",
+                        "required": ["channel", "topics"],
+                        "properties": {
+                            "channel": _CHANNEL_SCHEMA,
+                            "topics": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": MAX_TOPICS,
+                                "items": _TOPIC_SCHEMA,
+                            },
+                        },
+                    },
+                ]
+            }
+        }
+    },
+}
 
 
 class TokenResponse(BaseModel):
@@ -132,7 +185,7 @@ def realtime_router(app: Stepstream | None = None) -> APIRouter:
         status_code=201,
         response_model=TokenResponse,
         responses=error_responses(400, 401, 413),
-        openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}},
+        openapi_extra={"requestBody": _TOKEN_BODY},
     )
     async def create_token(request: Request) -> JSONResponse:
         """Mint a subscription token for one channel and its topics."""
@@ -183,4 +236,5 @@ def token_api(app: Stepstream | None = None) -> FastAPI:
     api.add_middleware(BodyLimitMiddleware, limit=MAX_TOKEN_REQUEST_BYTES)
     add_cors(api, cors_origins_from_env())
     api.add_middleware(CatchAllMiddleware)
+    make_exact(api)
     return api

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 from ._auth import NoStore, SigningKeyAuth
 from ._errors import ApiError, error_responses
 from ._models import Envelope, FunctionOut, RunOut
+from ._query import KnownQueryOnly
 from ._views import function_out, run_out
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def _unknown_run(run_id: str) -> ApiError:
 
 
 def run_router(app: Stepstream) -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[SigningKeyAuth, NoStore])
+    router = APIRouter(prefix="/v1", dependencies=[SigningKeyAuth, NoStore, KnownQueryOnly])
 
     @router.get(
         "/runs",
@@ -32,7 +33,7 @@ def run_router(app: Stepstream) -> APIRouter:
     )
     def recent_runs(
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        function_id: Annotated[str | None, Query(max_length=256)] = None,
+        function_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
     ) -> Envelope[list[RunOut]]:
         """The most recently created runs, newest first, optionally of one function."""
         runs = app.runs.recent(limit=limit, function_id=function_id)
@@ -42,7 +43,7 @@ def run_router(app: Stepstream) -> APIRouter:
         "/runs/{run_id}",
         tags=["runs"],
         response_model=Envelope[RunOut],
-        responses=error_responses(401, 404),
+        responses=error_responses(400, 401, 404),
     )
     def get_run(run_id: RunId) -> Envelope[RunOut]:
         """A run: its status, output or error, and every step with its timings."""
@@ -61,7 +62,7 @@ def run_router(app: Stepstream) -> APIRouter:
         "/runs/{run_id}/cancel",
         tags=["runs"],
         response_model=Envelope[RunOut],
-        responses=error_responses(401, 404),
+        responses=error_responses(400, 401, 404),
     )
     def cancel_run(run_id: RunId) -> Envelope[RunOut]:
         """Cancel a run. A sleeping or waiting run stops at once, a running one at its next step
@@ -72,7 +73,7 @@ def run_router(app: Stepstream) -> APIRouter:
         "/runs/{run_id}",
         tags=["runs"],
         response_model=Envelope[RunOut],
-        responses=error_responses(401, 404),
+        responses=error_responses(400, 401, 404),
     )
     def delete_run(run_id: RunId) -> Envelope[RunOut]:
         """Inngest's verb for cancelling a run; the same as ``POST /v1/runs/{run_id}/cancel``."""
@@ -82,7 +83,7 @@ def run_router(app: Stepstream) -> APIRouter:
         "/functions",
         tags=["functions"],
         response_model=Envelope[list[FunctionOut]],
-        responses=error_responses(401),
+        responses=error_responses(400, 401),
     )
     def list_functions() -> Envelope[list[FunctionOut]]:
         """The functions this app registers, with their triggers and retry settings."""

@@ -59,8 +59,8 @@ def parse_events(body: bytes) -> list[dict[str, Any]]:
     if not document:
         raise ApiError(400, "the list of events is empty; send at least one event")
     if len(document) > MAX_EVENTS_PER_REQUEST:
-        raise ApiError(
-            413,
+        raise ApiError(  # a list longer than the document's maxItems: malformed, like any other
+            400,
             f"{len(document)} events in one request; the limit is {MAX_EVENTS_PER_REQUEST}, "
             "so split them into several requests",
         )

@@ -4,7 +4,9 @@ The dashboard is a static page that talks to the same HTTP API as the CLI. That 
 signing key for ``/v1`` routes and token minting, so the dev server writes the development keys
 into the page, and only when the page is requested over loopback from a server bound to
 loopback: a dev stack exposed with ``--host 0.0.0.0`` serves a dashboard that asks for the key
-instead of handing it to the network.
+instead of handing it to the network. A loopback peer is not enough on its own: a page on a
+stranger's name rebound to 127.0.0.1 is one too, so the request's ``Host`` and ``Origin`` must
+name this machine as well (:mod:`._host_check`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .._config import Settings
+from ._host_check import request_allowed
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "dashboard"
 _CONFIG_MARK = "<!--stepstream:config-->"
@@ -68,7 +71,8 @@ def dashboard_routes(config: DashboardConfig) -> list[BaseRoute]:
     def page_config(request: Request) -> dict[str, Any]:
         settings = Settings.from_env()
         client = request.client.host if request.client else None
-        trusted = config.loopback_only and is_loopback(client)
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        trusted = config.loopback_only and is_loopback(client) and request_allowed(headers)
         return {
             "signingKey": settings.signing_key if trusted else None,
             "eventKey": settings.event_key if trusted else None,

@@ -1,5 +1,6 @@
 """The dev stack's one ASGI app and the uvicorn server that runs it on one port.
 
+Only requests naming this machine are answered (:mod:`._host_check`, against DNS rebinding).
 Routes, first match wins: the WebSocket gateway (``/v1/realtime/connect`` and ``@connections``),
 the dashboard and static pages (``/``, ``/dashboard/``, ``/web/``), then everything else to the
 HTTP API, the same FastAPI app the API Lambda serves.
@@ -22,8 +23,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from ..http._factory import cors_origins_from_env
 from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 from ._gateway import _DenialLogFilter
+from ._head_guard import HEAD_TIMEOUT, guarded_http
+from ._host_check import OwnHostsOnly
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -44,7 +48,7 @@ def build_asgi(
         routes += dashboard_routes(dashboard)
     if api is not None:
         routes.append(Mount("", app=api))
-    return LoopbackManagementOnly(Starlette(routes=routes))
+    return OwnHostsOnly(LoopbackManagementOnly(Starlette(routes=routes)), cors_origins_from_env())
 
 
 class LoopbackManagementOnly:
@@ -133,10 +137,13 @@ class DevServer(uvicorn.Server):
 _DENIAL_FILTER = _DenialLogFilter()
 
 
-def server_config(app: ASGIApp, *, max_message_bytes: int) -> uvicorn.Config:
+def server_config(
+    app: ASGIApp, *, max_message_bytes: int, head_timeout: float = HEAD_TIMEOUT
+) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_DENIAL_FILTER)  # one instance: added once
     return uvicorn.Config(
         app,
+        http=guarded_http(head_timeout),  # every request head answered, whatever its size
         ws="websockets-sansio",
         ws_max_size=max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; the gateway counts idleness

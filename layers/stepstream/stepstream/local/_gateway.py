@@ -12,9 +12,16 @@ alive that API Gateway would close:
 - a client message over 128 KB closes the socket with 1009 "Message too big" (AWS's behaviour,
   per its WebSocket quotas page); a ``@connections`` post over 128 KB answers 413;
 - 10 minutes without a message in either direction closes it with 1001 "Going away";
-- 2 hours after connecting it is closed with 1001 "Going away" whatever its activity.
+- 2 hours after connecting it is closed with 1001 "Going away" whatever its activity;
+- a connect whose request line or headers are too long is answered 414 or 431, and one whose
+  head is not complete in 10 seconds 408 (:mod:`._head_guard`, in front of the handshake).
 
-All three are :class:`GatewayLimits` fields so tests can shorten them. The 32 KB *frame* quota is
+A socket's messages wait for ``$default`` in a bounded queue: a client that has more than
+``max_queued_messages`` (or ``max_queued_bytes``) waiting is closed with 1008 "Too many queued
+messages", so one flooding client cannot starve the others or grow the process. Messages still
+queued when a client leaves are dropped, not handed to ``$default``.
+
+All of these are :class:`GatewayLimits` fields so tests can shorten them. The 32 KB *frame* quota is
 not emulated: ASGI delivers reassembled messages, so fragment sizes are invisible here.
 """
 
@@ -40,6 +47,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ._gateway_events import ConnectionInfo, Event, LambdaContext, policy_effect
 from ._gateway_management import management_routes
+from ._head_guard import HEAD_TIMEOUT, guarded_http
 
 log = logging.getLogger("stepstream.gateway")
 
@@ -47,6 +55,7 @@ LambdaHandler = Callable[[Event, Any], Any]
 CONNECT_PATH = "/v1/realtime/connect"
 MESSAGE_TOO_BIG = 1009
 GOING_AWAY = 1001
+TOO_MANY_QUEUED = 1008
 MAX_URL_LENGTH = 4096
 
 
@@ -60,6 +69,12 @@ class GatewayLimits:
     """Seconds without a message in either direction before the socket is closed."""
     max_duration: float = 7200.0
     """Seconds after connecting when the socket is closed regardless of activity."""
+    max_queued_messages: int = 256
+    """Messages of one socket waiting for ``$default``; one more closes it with 1008."""
+    max_queued_bytes: int = 4 * 1024 * 1024
+    """Bytes of one socket's messages waiting for ``$default``; more closes it with 1008."""
+    head_timeout: float = HEAD_TIMEOUT
+    """Seconds a client has to send its request line and headers; then 408 and closed."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,8 @@ class Connection:
         self._websocket = websocket
         self._send_lock = asyncio.Lock()
         self.closed = False
+        self.queued_bytes = 0
+        """Size of the messages received and not yet handed to ``$default``."""
 
     def touch(self) -> None:
         self.last_active_ms = int(time.time() * 1000)
@@ -228,6 +245,8 @@ class Gateway:
         finally:
             conn.closed = True
             self._connections.pop(info.connection_id, None)
+            while not inbox.empty():  # the client left: what it queued is not processed
+                inbox.get_nowait()
             inbox.put_nowait(None)
             await dispatcher
             try:
@@ -262,10 +281,20 @@ class Gateway:
                 await conn.close(MESSAGE_TOO_BIG, "Message too big")
                 return MESSAGE_TOO_BIG, "Message too big"
             conn.touch()
+            if (
+                inbox.qsize() >= limits.max_queued_messages
+                or conn.queued_bytes + size > limits.max_queued_bytes
+            ):
+                await conn.close(TOO_MANY_QUEUED, "Too many queued messages")
+                return TOO_MANY_QUEUED, "Too many queued messages"
+            conn.queued_bytes += size
             inbox.put_nowait(body)
 
     async def _dispatch(self, conn: Connection, inbox: asyncio.Queue[str | bytes | None]) -> None:
         while (body := await inbox.get()) is not None:
+            conn.queued_bytes -= len(body.encode("utf-8") if isinstance(body, str) else body)
+            if conn.closed:
+                continue  # drained by _serve; never hand a departed client's message on
             try:
                 await self._invoke(
                     "default", self.handlers.default, conn.info.message_event(body, conn.authorizer)
@@ -316,6 +345,7 @@ def serve_in_thread(
     sock.bind((host, port))
     config = uvicorn.Config(
         asgi if asgi is not None else gateway.app,
+        http=guarded_http(gateway.limits.head_timeout),
         ws="websockets-sansio",
         ws_max_size=gateway.limits.max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; idleness is counted honestly

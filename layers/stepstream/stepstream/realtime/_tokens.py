@@ -103,6 +103,8 @@ def verify_token(token: str, *, ring: KeyRing | None = None) -> TokenClaims:
     if not isinstance(token, str) or not token.strip():
         raise TokenError("missing", "no token; connect with ?token=<jwt> or a Bearer header")
     token = token.strip()
+    if not token.isascii():  # a JWT is base64url and dots; a lone surrogate cannot even encode
+        raise TokenError("malformed", "the token is not a JWT (it has non-ASCII characters)")
     if len(token) > MAX_TOKEN_BYTES:
         raise TokenError("malformed", f"the token is longer than {MAX_TOKEN_BYTES} bytes")
     try:
@@ -136,7 +138,19 @@ def verify_token(token: str, *, ring: KeyRing | None = None) -> TokenClaims:
     return _claims(claims)
 
 
+def _check_times(claims: dict[str, Any]) -> None:
+    """PyJWT takes ``"1795626343"`` and ``1e30`` as times; we mint only small integers, and no
+    token lives longer than ``MAX_EXPIRES_IN``, so anything else is refused."""
+    exp, iat = claims["exp"], claims["iat"]
+    for name, value in (("exp", exp), ("iat", iat)):
+        if type(value) is not int:
+            raise TokenError("malformed", f"the token's {name} must be an integer (epoch seconds)")
+    if exp - iat > MAX_EXPIRES_IN or exp > int(time.time()) + MAX_EXPIRES_IN + _LEEWAY:
+        raise TokenError("malformed", f"the token lives longer than {MAX_EXPIRES_IN} seconds")
+
+
 def _claims(claims: dict[str, Any]) -> TokenClaims:
+    _check_times(claims)
     channel, topics = claims.get("channel"), claims.get("topics")
     try:
         check_channel_name(channel)

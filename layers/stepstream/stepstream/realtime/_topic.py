@@ -16,7 +16,9 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .._errors import NonRetriableError
 
-_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,127}$")
+TOPIC_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,127}$"
+"""What a topic name may be (as a JSON Schema ``pattern`` too)."""
+_NAME = re.compile(TOPIC_NAME_PATTERN)
 
 
 class PublishValidationError(NonRetriableError):
@@ -42,7 +44,7 @@ def _describe(error: ValidationError) -> str:
 
 
 def check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(
             f"{what} name {name!r} is not allowed; use 1-128 characters of letters, digits "
             "and _ . : - (not starting with a punctuation mark)"

@@ -4,6 +4,7 @@ claims, and JSON attributes that move to the blob store when they do not fit an 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from typing import Any, cast
 
@@ -67,9 +68,13 @@ class DynamoTable:
 
     # --- JSON attributes that may be offloaded -------------------------------------------------
     def _put_json(self, item: Item, name: str, text: str | None, blob_key: str) -> None:
+        """Blobs are write-once: each goes under a fresh key below ``blob_key``, written before
+        the item that names it. A conditional write that then fails leaves an orphan blob,
+        which is harmless; reusing the key would overwrite what the winning item points at."""
         if text is None:
             return
         if len(text.encode()) > INLINE_JSON_BYTES:
+            blob_key = f"{blob_key}/{uuid.uuid4().hex}"
             self._blobs.put(blob_key, text.encode())
             item[name + "_blob"] = _s(blob_key)
         else:

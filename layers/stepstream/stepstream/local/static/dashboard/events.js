@@ -24,7 +24,8 @@ export function render(root) {
                 else open.set(ev.id, await api.eventRuns(ev.id).catch(() => []));
                 draw();
               } },
-              h("td", {}, ev.ts ? time(new Date(ev.ts).toISOString()) : "—", h("span", { class: "sub" }, ev.ts ? ` ${ago(new Date(ev.ts).toISOString())}` : "")),
+              // time() and ago() take the number as it is: an out-of-range ts must not throw here.
+              h("td", {}, time(ev.ts), h("span", { class: "sub" }, ago(ev.ts) ? ` ${ago(ev.ts)}` : "")),
               h("td", {}, h("strong", {}, ev.name)),
               h("td", { class: "mono sub" }, ev.id),
               h("td", { class: "mono clip" }, compact(ev.data, 100)),

@@ -47,6 +47,7 @@ export function time(value) {
 export function ago(value) {
   if (!value) return "";
   const seconds = (Date.now() - new Date(value).getTime()) / 1000;
+  if (Number.isNaN(seconds)) return ""; // a date JavaScript cannot represent (over 8.64e15 ms)
   if (seconds < 60) return `${Math.max(0, Math.round(seconds))}s ago`;
   if (seconds < 3600) return `${Math.round(seconds / 60)}m ago`;
   if (seconds < 86400) return `${Math.round(seconds / 3600)}h ago`;
