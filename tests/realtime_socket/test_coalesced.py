@@ -19,9 +19,18 @@ from stepstream import aws, subscribe
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._frames import MAX_SERVER_FRAME_BYTES, data_frame, frame_size
 from stepstream.realtime._realtime import _SEQ_PLACEHOLDER
+from stepstream.store import _seq_blocks
 
 from ._support import APP_ID, eventually, subscriptions, token
 from .conftest import GatewayFactory
+
+
+@pytest.fixture(autouse=True)
+def seqs_from_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These scenarios resume with small ``since`` values; a new channel's counter starts from
+    the clock."""
+    monkeypatch.setattr(_seq_blocks, "seq_floor", lambda: 0)
+
 
 POST_SECONDS = 0.03
 stream = channel("answer").add_topic(topic("tokens")).add_topic(topic("kept", history=True))
