@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from typing import Any
 
-from .._function import Function
+from .._durations import to_seconds
+from .._function import CancelOn, Function
 from .._states import DEDUPE_MS
 from ..store import CancelRecord, RunRecord
 from . import _cel
 from ._backends import Backends
 from ._ids import now_ms, ulid
+from ._timers import schedule
 
 CANCEL_LIFETIME_S = 367 * 86400
 log = logging.getLogger("stepstream.ingest")
@@ -25,9 +28,11 @@ def start_run(
     *,
     run_id: str | None = None,
     parent: tuple[str, str, str] | None = None,
+    start_at: float | None = None,
 ) -> RunRecord | None:
-    """Create a queued run of ``fn`` for ``event`` and queue it; None if the idempotency key
-    was used in the last 24 h or a run with ``run_id`` exists already."""
+    """Create a queued run of ``fn`` for ``event`` and queue it (as a timer when ``start_at``,
+    epoch seconds, is in the future); None if the idempotency key was used in the last 24 h or
+    a run with ``run_id`` exists already."""
     state = backends.state
     now = now_ms()
     run_id = run_id or ulid()
@@ -51,12 +56,20 @@ def start_run(
         return None
     if run.event_id:
         state.link_event_run(run.event_id, run)
-    expires = now / 1000 + CANCEL_LIFETIME_S
     state.put_cancels(
         [
-            CancelRecord(c.event, run_id, i, c.expression, event, expires)
+            CancelRecord(c.event, run_id, i, c.expression, event, now / 1000 + _lifetime(c))
             for i, c in enumerate(fn.cancel_on)
         ]
     )
-    backends.queue.send({"run_id": run_id, "kind": "start"})
+    message = {"run_id": run_id, "kind": "start"}
+    if start_at is not None and start_at > time.time() + 1:
+        schedule(backends.queue, message, start_at, backends.settings.max_timer_hop_seconds)
+    else:
+        backends.queue.send(message)
     return run
+
+
+def _lifetime(cancel: CancelOn) -> float:
+    """Seconds after the run starts during which ``cancel``'s event counts."""
+    return CANCEL_LIFETIME_S if cancel.timeout is None else to_seconds(cancel.timeout)
