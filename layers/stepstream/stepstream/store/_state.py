@@ -13,9 +13,10 @@ from .._states import ACTIVE, TERMINAL, RunStatus
 from ._base import CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
 from ._state_events import EventsAndWaits
+from ._state_ops import RunOperations
 
 
-class DynamoState(EventsAndWaits, StateStore):
+class DynamoState(RunOperations, EventsAndWaits, StateStore):
     # --- runs -------------------------------------------------------------------------------------
     def _run_item(self, run: RunRecord) -> Item:
         item: Item = {
@@ -35,6 +36,8 @@ class DynamoState(EventsAndWaits, StateStore):
             item["parent_run_id"] = _s(run.parent_run_id)
             item["parent_step_hash"] = _s(run.parent_step_hash)
             item["parent_step_id"] = _s(run.parent_step_id or "")
+        if run.rerun_of:
+            item["rerun_of"] = _s(run.rerun_of)
         return item
 
     def _run_from(self, item: Item) -> RunRecord:
@@ -58,6 +61,7 @@ class DynamoState(EventsAndWaits, StateStore):
             lease_owner=_str(item, "lease_owner"),
             lease_until=_int(item, "lease_until"),
             channels=json.loads(_str(item, "channels") or "[]"),
+            rerun_of=_str(item, "rerun_of"),
         )
 
     def create_run(self, run: RunRecord) -> bool:
