@@ -15,6 +15,7 @@ from .engine._executor import execute
 from .engine._faults import FaultHook
 from .engine._ingest import ingest, validate_events
 from .engine._io import offload
+from .engine._operations import Operations
 from .engine._ports import Engine
 from .engine._views import Events, Runs
 
@@ -41,6 +42,8 @@ class Stepstream:
         the dev stack may inject other backends (e.g. the in-memory store)."""
         self.runs = Runs(self.backends)
         self.events = Events(self.backends)
+        self.operations = Operations(self._engine)
+        """Rerun, replay, bulk cancel and pause (``engine/_operations.py``)."""
         self.fault_hook: FaultHook | None = None
         """Test hook called at named points of execution (see ``engine/_faults.py``)."""
         self._realtime: Realtime | None = None

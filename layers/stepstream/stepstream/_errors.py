@@ -52,3 +52,13 @@ class EventValidationError(StepstreamError):
 
 class PayloadTooLargeError(StepstreamError):
     """A payload exceeds a documented size limit; the message names both sizes."""
+
+
+class OperationError(StepstreamError):
+    """An operation on runs (rerun, replay, bulk cancel, pause) was refused and changed nothing;
+    the message says why and what to do. ``reason`` is ``not_found``, ``invalid`` or
+    ``conflict`` (the HTTP API answers 404, 422 or 409)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -15,6 +15,7 @@ from ..store import CancelRecord, RunRecord
 from . import _cel
 from ._backends import Backends
 from ._ids import now_ms, ulid
+from ._pause import HOLD, SKIP, hold, pause_mode
 from ._timers import schedule
 
 CANCEL_LIFETIME_S = 367 * 86400
@@ -29,14 +30,21 @@ def start_run(
     run_id: str | None = None,
     parent: tuple[str, str, str] | None = None,
     start_at: float | None = None,
+    rerun: tuple[str, list[str]] | None = None,
 ) -> RunRecord | None:
     """Create a queued run of ``fn`` for ``event`` and queue it (as a timer when ``start_at``,
     epoch seconds, is in the future); None if the idempotency key was used in the last 24 h or
-    a run with ``run_id`` exists already."""
+    a run with ``run_id`` exists already. ``rerun`` is (original run id, hashes of the steps
+    whose records the new run keeps); a rerun ignores the idempotency key. A paused function
+    starts nothing (``skip``) or holds the run until resume (``hold``)."""
     state = backends.state
     now = now_ms()
     run_id = run_id or ulid()
-    if fn.idempotency:
+    paused = pause_mode(backends, fn.id) if parent is None else None
+    if paused == SKIP:
+        log.info("%s is paused (skip); no run for event %s", fn.id, event.get("id"))
+        return None
+    if fn.idempotency and rerun is None:
         key = _cel.to_key(fn.idempotency, event=event)
         digest = hashlib.sha1(key.encode()).hexdigest()
         if not state.claim_key(f"IDEM#{fn.id}#{digest}", run_id, now + DEDUPE_MS, now):
@@ -51,9 +59,12 @@ def start_run(
         parent_run_id=parent[0] if parent else None,
         parent_step_hash=parent[1] if parent else None,
         parent_step_id=parent[2] if parent else None,
+        rerun_of=rerun[0] if rerun else None,
     )
     if not state.create_run(run):
         return None
+    if rerun and rerun[1]:
+        state.copy_steps(rerun[0], run_id, rerun[1])
     if run.event_id:
         state.link_event_run(run.event_id, run)
     state.put_cancels(
@@ -63,6 +74,8 @@ def start_run(
         ]
     )
     message = {"run_id": run_id, "kind": "start"}
+    if paused == HOLD and hold(backends, fn.id, run_id):
+        return run
     if start_at is not None and start_at > time.time() + 1:
         schedule(backends.queue, message, start_at, backends.settings.max_timer_hop_seconds)
     else:

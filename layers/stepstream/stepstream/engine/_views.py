@@ -58,6 +58,8 @@ class RunView(BaseModel):
     started_at: int | None = None
     ended_at: int | None = None
     parent_run_id: str | None = None
+    rerun_of: str | None = None
+    """The run this one reruns."""
     steps: list[StepView] = []
 
 
@@ -88,6 +90,7 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
         started_at=run.started_at,
         ended_at=run.ended_at,
         parent_run_id=run.parent_run_id,
+        rerun_of=run.rerun_of,
         steps=[
             StepView(
                 id=s.id,
