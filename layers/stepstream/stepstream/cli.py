@@ -30,6 +30,10 @@ examples:
   stepstream runs
   stepstream runs 01JD...           one run's steps
   stepstream tail 'ai:01JD...' --topics status,tokens,result
+  stepstream rerun 01JD... --from-step charge
+  stepstream replay charge --since 6h          rerun the failed runs of the last 6 hours
+  stepstream cancel-runs nap --since 1d --if "event.data.userId == 'u1'"
+  stepstream pause charge [--skip] / stepstream resume charge
 """
 
 
@@ -181,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--function", dest="function_id", help="only runs of this function id")
     runs.add_argument("--json", action="store_true", help="print the raw JSON")
     _common(runs)
+
+    from .local._cli_ops import add_commands
+
+    add_commands(commands, _common)
     return parser
 
 
@@ -237,6 +245,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "runs":
             return _runs(api, args)
+        from .local import _cli_ops
+
+        if args.command in _cli_ops.COMMANDS:
+            return _cli_ops.dispatch(api, args)
         if args.command == "tail":
             from .local._cli_tail import Tail
 

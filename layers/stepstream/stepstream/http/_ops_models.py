@@ -30,9 +30,7 @@ class ReplayIn(BaseModel):
     started_after: AwareDatetime
     started_before: AwareDatetime
     """At most 31 days after ``started_after``."""
-    statuses: list[Literal["failed", "cancelled", "completed"]] = Field(
-        default=["failed"]
-    )
+    statuses: list[Literal["failed", "cancelled", "completed"]] = Field(default=["failed"])
     dry_run: bool = False
     """Only count the runs it would rerun (the dashboard asks before confirming)."""
 
@@ -61,7 +59,8 @@ class CancellationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    app_id: str = Field(min_length=1, max_length=256)
+    app_id: str | None = Field(default=None, min_length=1, max_length=256)
+    """Inngest requires it; here it defaults to the app this API serves."""
     function_id: str = Field(min_length=1, max_length=256)
     started_after: AwareDatetime
     started_before: AwareDatetime

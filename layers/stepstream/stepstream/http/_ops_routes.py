@@ -126,11 +126,11 @@ def ops_router(app: Stepstream) -> APIRouter:
         """Inngest's bulk cancellation: cancel the queued, running, sleeping and waiting runs
         of a function created between ``started_after`` and ``started_before`` whose event
         matches ``if`` (CEL over ``event``). Finished runs are left as they are."""
-        if body.app_id != app.id:
+        if body.app_id not in (None, app.id):
             raise ApiError(404, f"no app {body.app_id!r} here; this API serves app {app.id!r}")
         op = _refusing(
             lambda: ops.cancel_many(
-                body.app_id,
+                app.id,
                 body.function_id,
                 body.started_after,
                 body.started_before,
