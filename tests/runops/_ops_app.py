@@ -11,6 +11,7 @@ import httpx
 
 from stepstream import Context, NonRetriableError, Stepstream
 from stepstream.http import create_api
+from stepstream.local._dashboard import DashboardConfig, dashboard_routes
 from tests.http._http_support import AUTH, EVENT_KEY, run_until_settled
 from tests.support.serve import serve
 
@@ -62,6 +63,12 @@ class OpsApp:
 
 
 @contextmanager
-def served(ops: OpsApp) -> Iterator[httpx.Client]:
-    with serve(create_api(ops.app)) as url, httpx.Client(base_url=url, timeout=20) as http:
+def served(ops: OpsApp, *, dashboard: bool = False) -> Iterator[httpx.Client]:
+    """The API (and, with ``dashboard``, the dashboard at ``/``, keys written into the page as
+    the dev stack does over loopback) served on a loopback port."""
+    api = create_api(ops.app)
+    if dashboard:
+        config = DashboardConfig(web_dir=None, loopback_only=True)
+        api.router.routes.extend(dashboard_routes(config))
+    with serve(api) as url, httpx.Client(base_url=url, timeout=20) as http:
         yield http
