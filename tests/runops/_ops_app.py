@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from stepstream import Context, NonRetriableError, Stepstream
+from stepstream._config import Settings
 from stepstream.http import create_api
 from stepstream.local._dashboard import DashboardConfig, dashboard_routes
 from tests.http._http_support import AUTH, EVENT_KEY, run_until_settled
@@ -48,15 +49,18 @@ class OpsApp:
         return "charged"
 
     def send(self, http: httpx.Client, name: str, data: dict[str, Any] | None = None) -> str:
-        reply = http.post(f"/e/{EVENT_KEY}", json={"name": name, "data": data or {}})
+        settings = Settings.from_env()  # the dev keys, or a test's own
+        auth = {"Authorization": f"Bearer {settings.signing_key}"}
+        reply = http.post(f"/e/{settings.event_key}", json={"name": name, "data": data or {}})
         assert reply.status_code == 200, reply.text
         [event_id] = reply.json()["ids"]
         run_until_settled(self.app)
-        [run] = http.get(f"/v1/events/{event_id}/runs", headers=AUTH).json()["data"]
+        [run] = http.get(f"/v1/events/{event_id}/runs", headers=auth).json()["data"]
         return str(run["run_id"])
 
     def run(self, http: httpx.Client, run_id: str) -> dict[str, Any]:
-        reply = http.get(f"/v1/runs/{run_id}", headers=AUTH)
+        auth = {"Authorization": f"Bearer {Settings.from_env().signing_key}"}
+        reply = http.get(f"/v1/runs/{run_id}", headers=auth)
         assert reply.status_code == 200, reply.text
         data: dict[str, Any] = reply.json()["data"]
         return data

@@ -34,6 +34,7 @@ examples:
   stepstream replay charge --since 6h          rerun the failed runs of the last 6 hours
   stepstream cancel-runs nap --since 1d --if "event.data.userId == 'u1'"
   stepstream pause charge [--skip] / stepstream resume charge
+  stepstream dashboard --url https://<api>     the dashboard for a deployed stack
 """
 
 
@@ -228,6 +229,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
 
     target = Target.resolve(args.url, args.event_key, args.signing_key)
+    if args.command == "dashboard":
+        from .local._remote_dashboard import serve_remote_dashboard
+
+        try:
+            return serve_remote_dashboard(target, args.port)
+        except KeyboardInterrupt:
+            return EXIT_OK
     with ApiClient(target) as api:
         if args.command == "send":
             return _send(api, args)

@@ -14,6 +14,7 @@ from .._durations import to_seconds
 from ._cli_http import ApiClient
 
 COMMANDS = ("rerun", "replay", "cancel-runs", "pause", "resume")
+SERVING = ("dashboard",)
 _AGO = re.compile(r"^\d+(\.\d+)?(ms|s|m|h|d|w)(\d|ms|s|m|h|d|w)*$")
 
 
@@ -100,6 +101,16 @@ def add_commands(commands: Any, common: Any) -> None:  # argparse's _SubParsersA
     )
     resume.add_argument("function_id", metavar="FUNCTION", help="function id")
     common(resume)
+
+    dashboard = commands.add_parser(
+        "dashboard",
+        help="serve the dashboard on this machine for a deployed stack",
+        description="Serve the dashboard at http://127.0.0.1:PORT/ and forward its calls to "
+        "--url with the signing key. The key stays in this process: the page gets a session "
+        "token, and only this machine can load it. Ctrl-C stops.",
+    )
+    dashboard.add_argument("--port", type=int, default=8289, help="local port (default 8289)")
+    common(dashboard)
 
 
 def dispatch(api: ApiClient, args: argparse.Namespace) -> int:
