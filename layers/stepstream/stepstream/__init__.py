@@ -12,6 +12,7 @@ from ._app import Stepstream
 from ._errors import (
     EventValidationError,
     NonRetriableError,
+    OperationError,
     PayloadTooLargeError,
     RetryAfterError,
     StepError,
@@ -43,6 +44,7 @@ __all__ = [
     "EventValidationError",
     "Function",
     "NonRetriableError",
+    "OperationError",
     "PayloadTooLargeError",
     "PublishValidationError",
     "Realtime",
