@@ -7,9 +7,11 @@ creates none. Runs started by ``step.invoke`` are not held: their parent waits o
 from __future__ import annotations
 
 import logging
+import time
 
 from .._errors import OperationError
 from ._backends import Backends
+from ._timers import schedule
 
 HOLD = "hold"
 SKIP = "skip"
@@ -43,12 +45,19 @@ def hold(backends: Backends, function_id: str, run_id: str) -> bool:
 
 
 def resume(backends: Backends, function_id: str) -> list[str]:
-    """Unpause and start the held runs, oldest first; returns their ids."""
+    """Unpause and start the held runs, oldest first (one whose event has a future ``ts``
+    still starts at ``ts``); returns their ids."""
     state = backends.state
     state.set_pause(function_id, None)
     started = []
     for run_id in state.held_runs(function_id):
-        backends.queue.send({"run_id": run_id, "kind": "start"})
+        run = state.get_run(run_id)
+        ts = run.event.get("ts") if run is not None else None
+        message = {"run_id": run_id, "kind": "start"}
+        if isinstance(ts, int) and ts / 1000 > time.time() + 1:
+            schedule(backends.queue, message, ts / 1000, backends.settings.max_timer_hop_seconds)
+        else:
+            backends.queue.send(message)
         state.release_held(function_id, run_id)
         started.append(run_id)
     log.info("%s resumed; %d held runs started", function_id, len(started))
