@@ -31,8 +31,11 @@ def test_operations_from_the_command_line(
 
         code, out, _ = cli("rerun", failed, "--from-step", "charge", "--json")
         assert code == 0
-        assert json.loads(out)["rerun_of"] == failed
+        rerun = json.loads(out)
+        assert rerun["rerun_of"] == failed
         run_until_settled(ops.app)
+        code, out, _ = cli("runs", rerun["run_id"])
+        assert f"rerun of  {failed}" in out
 
         code, out, _ = cli("replay", "charge", "--since", "1h", "--dry-run")
         assert (code, out.strip()) == (0, "would replay 1 runs of charge")

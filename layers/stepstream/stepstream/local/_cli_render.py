@@ -82,6 +82,8 @@ def run_detail(run: dict[str, Any]) -> str:
         f"created   {clock(run.get('created_at'), full=True)}",
         f"took      {duration(run.get('run_started_at'), run.get('ended_at'))}",
     ]
+    if run.get("rerun_of"):
+        lines.insert(4, f"rerun of  {run['rerun_of']}")
     if run.get("output") is not None:
         lines.append(f"output    {compact(run['output'], 400)}")
     if run.get("error"):
