@@ -49,6 +49,7 @@ def test_rerun_replay_cancel_and_pause(aws: Provisioned, page: tuple[Any, list[s
         card.locator("button.confirm").click()
         card.locator(".op-done", has_text="Started 2 runs").wait_for()
         run_until_settled(ops.app)
+        card.locator(".op-progress", has_text="finished 2/2").wait_for()
         statuses = [r["state"] for r in http.get("/v1/runs", headers=AUTH).json()["data"]]
         assert statuses.count("completed") == 3  # the rerun and the two replayed
 

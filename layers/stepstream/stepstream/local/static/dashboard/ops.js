@@ -34,6 +34,18 @@ async function attempt(box, work) {
   }
 }
 
+// The replay's progress, every second until its runs have all finished or the page moved on.
+function follow(replayId, into) {
+  const timer = setInterval(async () => {
+    if (!into.isConnected) return clearInterval(timer);
+    const status = await api.replayStatus(replayId).catch(() => null);
+    if (!status || !status.progress) return;
+    const { total, finished } = status.progress;
+    into.textContent = `finished ${finished}/${total}`;
+    if (finished >= total) clearInterval(timer);
+  }, 1000);
+}
+
 export function operations(fn, paused, refresh) {
   const id = fn.id;
   const slug = id.replace(/[^a-zA-Z0-9_-]/g, "_");
@@ -52,7 +64,9 @@ export function operations(fn, paused, refresh) {
     }
     confirmIn(replayBox, `Replay ${dry.count} failed run${dry.count === 1 ? "" : "s"} of ${id}?`, () => attempt(replayBox, async () => {
       const done = await api.replay(body);
-      replayBox.replaceChildren(h("span", { class: "op-done" }, `Started ${done.count} run${done.count === 1 ? "" : "s"} (replay ${done.id}).`));
+      const progress = h("span", { class: "op-progress sub" });
+      replayBox.replaceChildren(h("span", { class: "op-done" }, `Started ${done.count} run${done.count === 1 ? "" : "s"} (replay ${done.id}).`), progress);
+      follow(done.id, progress);
     }));
   }) }, "Replay failed runs…");
 
