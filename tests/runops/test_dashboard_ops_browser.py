@@ -41,6 +41,16 @@ def test_rerun_replay_cancel_and_pause(aws: Provisioned, page: tuple[Any, list[s
         run_until_settled(ops.app)
         browser.locator(".head .badge", has_text="completed").wait_for()
 
+        # Rerun from a step: the step's detail row has the button; the earlier step is kept
+        ops.bodies.clear()
+        browser.goto(f"{url}/#/run/{failed[1]}")
+        browser.locator("table.steps tbody tr.row", has_text="charge").click()
+        browser.locator("button.rerun-from").click()
+        browser.locator("#rerun-of", has_text=failed[1]).wait_for()
+        run_until_settled(ops.app)
+        browser.locator(".head .badge", has_text="completed").wait_for()
+        assert ops.bodies == ["charge", "receipt"]
+
         # Replay failed runs: counted, confirmed, started
         browser.goto(f"{url}/#/functions")
         card = browser.locator("section.card.fn", has_text="charge")
@@ -51,7 +61,7 @@ def test_rerun_replay_cancel_and_pause(aws: Provisioned, page: tuple[Any, list[s
         run_until_settled(ops.app)
         card.locator(".op-progress", has_text="finished 2/2").wait_for()
         statuses = [r["state"] for r in http.get("/v1/runs", headers=AUTH).json()["data"]]
-        assert statuses.count("completed") == 3  # the rerun and the two replayed
+        assert statuses.count("completed") == 4  # the two reruns and the two replayed
 
         # Bulk cancel with an expression
         keep = ops.send(http, "runops/nap", {"who": "keep"})
