@@ -3,7 +3,7 @@ with a message saying what is wrong, at definition time where possible."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -53,9 +53,16 @@ def test_bad_options_are_refused() -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("30s", 30), ("15m", 900), ("1h30m", 5400), ("250ms", 0.25), (2.5, 2.5), ("1y", 31536000)],
+    [
+        ("30s", 30),
+        ("15m", 900),
+        ("1h30m", 5400),
+        ("250ms", 0.25),
+        (timedelta(seconds=2.5), 2.5),
+        ("1y", 31536000),
+    ],
 )
-def test_durations(value: str | float, seconds: float) -> None:
+def test_durations(value: str | timedelta, seconds: float) -> None:
     assert to_seconds(value) == seconds
 
 

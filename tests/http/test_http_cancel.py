@@ -48,10 +48,13 @@ def test_cancelling_a_finished_run_changes_nothing(client: httpx.Client, app: St
     # WHEN it is cancelled, twice
     for _ in range(2):
         response = client.post(f"/v1/runs/{run['run_id']}/cancel", headers=AUTH)
-        # THEN it is returned as it was: completed, with its output
-        assert response.status_code == 200
-        assert response.json()["data"]["state"] == "completed"
-        assert response.json()["data"]["output"] == {"text": "HELLO WORLD"}
+        # THEN it is refused, saying why
+        assert response.status_code == 409
+        assert "completed already" in response.json()["error"]
+    # AND the run is as it was: completed, with its output
+    again = client.get(f"/v1/runs/{run['run_id']}", headers=AUTH).json()["data"]
+    assert again["state"] == "completed"
+    assert again["output"] == {"text": "HELLO WORLD"}
 
 
 @pytest.mark.parametrize("method", ["POST", "DELETE"])

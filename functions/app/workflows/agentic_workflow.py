@@ -11,6 +11,7 @@ a page showing the request can show how it ended. ``data.confirmationTimeout`` s
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from stepstream import Context, NonRetriableError
@@ -23,7 +24,7 @@ CONFIRMATION_TIMEOUT = "15m"
 MAX_TIMEOUT_SECONDS = 15 * 60
 
 
-def confirmation_timeout(data: dict[str, Any]) -> str | float:
+def confirmation_timeout(data: dict[str, Any]) -> str | timedelta:
     raw = data.get("confirmationTimeout")
     if raw is None:
         return CONFIRMATION_TIMEOUT
@@ -35,7 +36,7 @@ def confirmation_timeout(data: dict[str, Any]) -> str | float:
         raise NonRetriableError(
             f"event.data.confirmationTimeout must be between 1s and 15m, got {raw!r}"
         )
-    return seconds
+    return timedelta(seconds=seconds)
 
 
 def run_task(task: Any) -> str:

@@ -12,6 +12,7 @@ from ._app import Stepstream
 from ._errors import (
     EventValidationError,
     NonRetriableError,
+    OperationError,
     PayloadTooLargeError,
     RetryAfterError,
     StepError,
@@ -60,6 +61,7 @@ __all__ = [
     "FlowConfigError",
     "Function",
     "NonRetriableError",
+    "OperationError",
     "PayloadTooLargeError",
     "Priority",
     "PublishValidationError",

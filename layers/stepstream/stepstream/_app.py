@@ -18,13 +18,15 @@ from ._flow import (
     Timeouts,
     validate_flow,
 )
-from ._function import CancelOn, Function, Trigger, normalise_triggers
+from ._function import CancelOn, Function, Trigger, TriggerEvent, normalise_triggers
 from .engine import _cel
 from .engine._backends import Backends
 from .engine._cron import tick
 from .engine._executor import execute
 from .engine._faults import FaultHook
 from .engine._ingest import ingest, validate_events
+from .engine._io import offload
+from .engine._operations import Operations
 from .engine._ports import Engine
 from .engine._views import Events, Runs
 
@@ -51,6 +53,8 @@ class Stepstream:
         the dev stack may inject other backends (e.g. the in-memory store)."""
         self.runs = Runs(self.backends)
         self.events = Events(self.backends)
+        self.operations = Operations(self._engine)
+        """Rerun, replay, bulk cancel and pause (``engine/_operations.py``)."""
         self.fault_hook: FaultHook | None = None
         """Test hook called at named points of execution (see ``engine/_faults.py``)."""
         self._realtime: Realtime | None = None
@@ -142,7 +146,7 @@ class Stepstream:
         return [
             fn
             for fn in self.functions.values()
-            if any(getattr(t, "event", None) == event_name for t in fn.triggers)
+            if any(isinstance(t, TriggerEvent) and t.matches(event_name) for t in fn.triggers)
         ]
 
     # --- entry points -------------------------------------------------------------------------
@@ -152,6 +156,12 @@ class Stepstream:
         if isinstance(events, Event):
             events = events.model_dump()
         return ingest(self._engine(), validate_events(events))
+
+    async def send_async(
+        self, events: dict[str, Any] | Event | Sequence[dict[str, Any] | Event]
+    ) -> list[str]:
+        """``send`` for async code: the store calls run in a worker thread, not on the loop."""
+        return await offload(self.send, events)
 
     def execute(self, message: dict[str, Any], lambda_context: Any) -> None:
         """Handle one executor queue message (the executor Lambda calls this per record)."""

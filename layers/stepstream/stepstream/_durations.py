@@ -1,4 +1,8 @@
-"""Durations as users write them: seconds, ``timedelta`` or strings like ``"30s"``, ``"1h30m"``."""
+"""Durations as users write them: a ``timedelta`` or a string like ``"30s"``, ``"1h30m"``.
+
+A bare number is refused: inngest-py reads ``1000`` as milliseconds and stepstream once read it
+as seconds, so a ported ``step.sleep("nap", 1000)`` would silently sleep 16 minutes. A unit in
+the value makes that mistake impossible."""
 
 from __future__ import annotations
 
@@ -19,20 +23,20 @@ _UNITS = {
 }
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 
-Duration = float | int | timedelta | str
+Duration = timedelta | str
 
 
 def to_seconds(value: Duration) -> float:
-    """Seconds in ``value``; raises ``ValueError`` naming the accepted forms when it is malformed,
-    negative or longer than a year."""
-    if isinstance(value, bool):
+    """Seconds in ``value``; raises ``ValueError`` naming the accepted forms when it is a bare
+    number, malformed, negative or longer than a year."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
         raise ValueError(
-            f"duration must be seconds, a timedelta or a string like '30s', got {value!r}"
+            f"duration {value!r} has no unit: a bare number is refused because inngest-py reads "
+            f"it as milliseconds and stepstream as seconds; write '{value}ms', '{value}s' or "
+            f"timedelta(seconds={value})"
         )
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-    elif isinstance(value, int | float):
-        seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().replace(" ", "")
         pos, seconds = 0, 0.0
@@ -47,11 +51,15 @@ def to_seconds(value: Duration) -> float:
                 "such as '30s', '15m' or '1h30m'"
             )
     else:
-        raise ValueError(
-            f"duration must be seconds, a timedelta or a string like '30s', got {value!r}"
-        )
+        raise ValueError(f"duration must be a timedelta or a string like '30s', got {value!r}")
+    return check_seconds(seconds, value)
+
+
+def check_seconds(seconds: float, value: object = None) -> float:
+    """``seconds`` if it is a duration stepstream accepts (0 to one year); else ``ValueError``."""
+    shown = seconds if value is None else value
     if seconds < 0:
-        raise ValueError(f"duration {value!r} is negative")
+        raise ValueError(f"duration {shown!r} is negative")
     if seconds > MAX_DURATION.total_seconds():
-        raise ValueError(f"duration {value!r} is longer than the one-year limit")
+        raise ValueError(f"duration {shown!r} is longer than the one-year limit")
     return seconds

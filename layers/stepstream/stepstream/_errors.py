@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -16,11 +16,17 @@ class NonRetriableError(StepstreamError):
 
 
 class RetryAfterError(StepstreamError):
-    """Raise to retry after ``delay`` (seconds, a ``timedelta`` or a duration string like
-    ``"30s"``) instead of the exponential backoff."""
+    """Raise to retry after ``delay`` instead of the exponential backoff: a ``timedelta``, a
+    duration string like ``"30s"``, or an aware ``datetime`` to retry at (as Inngest does)."""
 
-    def __init__(self, message: str, delay: float | timedelta | str) -> None:
+    def __init__(self, message: str, delay: timedelta | str | datetime) -> None:
         super().__init__(message)
+        if isinstance(delay, datetime) and delay.tzinfo is None:
+            raise ValueError("RetryAfterError needs a timezone-aware datetime (e.g. tz=UTC)")
+        if not isinstance(delay, datetime):
+            from ._durations import to_seconds
+
+            to_seconds(delay)  # a malformed delay fails where it is written, not at retry time
         self.delay = delay
 
 
@@ -46,3 +52,13 @@ class EventValidationError(StepstreamError):
 
 class PayloadTooLargeError(StepstreamError):
     """A payload exceeds a documented size limit; the message names both sizes."""
+
+
+class OperationError(StepstreamError):
+    """An operation on runs (rerun, replay, bulk cancel, pause) was refused and changed nothing;
+    the message says why and what to do. ``reason`` is ``not_found``, ``invalid`` or
+    ``conflict`` (the HTTP API answers 404, 422 or 409)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -30,6 +30,11 @@ examples:
   stepstream runs
   stepstream runs 01JD...           one run's steps
   stepstream tail 'ai:01JD...' --topics status,tokens,result
+  stepstream rerun 01JD... --from-step charge
+  stepstream replay charge --since 6h          rerun the failed runs of the last 6 hours
+  stepstream cancel-runs nap --since 1d --if "event.data.userId == 'u1'"
+  stepstream pause charge [--skip] / stepstream resume charge
+  stepstream dashboard --url https://<api>     the dashboard for a deployed stack
 """
 
 
@@ -198,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--function", dest="function_id", help="only runs of this function id")
     runs.add_argument("--json", action="store_true", help="print the raw JSON")
     _common(runs)
+
+    from .local._cli_ops import add_commands
+
+    add_commands(commands, _common)
     return parser
 
 
@@ -238,6 +247,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
 
     target = Target.resolve(args.url, args.event_key, args.signing_key)
+    if args.command == "dashboard":
+        from .local._remote_dashboard import serve_remote_dashboard
+
+        try:
+            return serve_remote_dashboard(target, args.port)
+        except KeyboardInterrupt:
+            return EXIT_OK
     with ApiClient(target) as api:
         if args.command == "send":
             return _send(api, args)
@@ -255,6 +271,10 @@ def _dispatch(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.command == "runs":
             return _runs(api, args)
+        from .local import _cli_ops
+
+        if args.command in _cli_ops.COMMANDS:
+            return _cli_ops.dispatch(api, args)
         if args.command == "tail":
             from .local._cli_tail import Tail
 

@@ -1,6 +1,6 @@
-"""Durations as users write them (seconds, ``timedelta``, or strings like ``"30s"``, ``"1h30m"``),
-read the way ``step.sleep`` and ``wait_for_event`` read them: user code that accepts a duration
-from an event checks it with the same rules and the same error messages."""
+"""Durations as users write them (a ``timedelta`` or a string like ``"30s"``, ``"1h30m"``; a
+bare number is refused), read the way ``step.sleep`` and ``wait_for_event`` read them: user
+code that accepts a duration from an event checks it with the same rules and messages."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .._durations import MAX_DURATION
+from .._errors import EventValidationError
 from .._event import Event, validate_event
 from .._function import Function, TriggerEvent
 from .._states import DEDUPE_MS, EVENT_CLAIM_MS, WAIT_SKEW_MS, StepStatus
@@ -22,9 +24,17 @@ log = logging.getLogger("stepstream.ingest")
 def validate_events(raw: Any) -> list[Event]:
     """One event or a list, checked before anything is stored: one bad event stores none."""
     items = raw if isinstance(raw, list | tuple) else [raw]
-    return [
+    events = [
         validate_event(item, index=i if len(items) > 1 else None) for i, item in enumerate(items)
     ]
+    latest = now_ms() + int(MAX_DURATION.total_seconds() * 1000)
+    for event in events:
+        if event.ts and event.ts > latest:
+            raise EventValidationError(
+                f"event {event.name!r}: ts {event.ts} is more than a year ahead; a future ts "
+                "delays the runs it starts, by at most one year"
+            )
+    return events
 
 
 def ingest(engine: Engine, events: list[Event]) -> list[str]:
@@ -48,12 +58,13 @@ def _ingest_one(engine: Engine, event: Event) -> str:
     # next send of the same id once its claim lapses: run ids derive from the event id.
     state.put_event_by_name(data, received)
     engine.fault(_faults.EVENT_STORED, event.id)
+    start_at = event.ts / 1000 if event.ts > now else None  # Inngest's delayed start
     for fn in engine.registry.functions_for(event.name):
         if _triggered(fn, data) and _flow.gathers(fn):  # flow control: debounce, batch
             _flow.gather(backends, fn, data, start_run)
         elif _triggered(fn, data):
             run_id = ulid_from(received, f"{event.id}\0{fn.id}")
-            start_run(backends, fn, data, run_id=run_id)
+            start_run(backends, fn, data, run_id=run_id, start_at=start_at)
     resolve_waits(backends, data, received)
     apply_cancels(backends, data)
     state.finish_event(event.id)
@@ -63,7 +74,7 @@ def _ingest_one(engine: Engine, event: Event) -> str:
 def _triggered(fn: Function, event: dict[str, Any]) -> bool:
     return any(
         isinstance(t, TriggerEvent)
-        and t.event == event["name"]
+        and t.matches(event["name"])
         and _cel.matches(t.if_exp, event=event)
         for t in fn.triggers
     )
@@ -97,6 +108,8 @@ def resolve_waits(backends: Backends, event: dict[str, Any], received_at: int) -
 def apply_cancels(backends: Backends, event: dict[str, Any]) -> None:
     state = backends.state
     for cancel in state.cancels_for(event["name"]):
+        if 0 < cancel.expires_at < now_ms() / 1000:
+            continue  # its CancelOn timeout has passed
         if _cel.matches(
             cancel.expression, event=cancel.trigger, **{"async": event}
         ) and state.cancel_run(cancel.run_id, now_ms()):

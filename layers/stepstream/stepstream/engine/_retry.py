@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+import time
+from datetime import datetime
 
-from .._durations import to_seconds
+from .._durations import MAX_DURATION, to_seconds
 from .._errors import NonRetriableError, RetryAfterError
 
 BACKOFF_CAP_SECONDS = 3600.0
@@ -21,11 +22,9 @@ def retry_delay(exc: BaseException, attempt: int, base: float) -> float:
     """How long to wait before retrying after ``exc`` on 0-based ``attempt``."""
     if isinstance(exc, RetryAfterError):
         delay = exc.delay
-        if isinstance(delay, timedelta | str | int | float):
-            try:
-                return to_seconds(delay)
-            except ValueError:
-                pass
+        if isinstance(delay, datetime):
+            return min(max(0.0, delay.timestamp() - time.time()), MAX_DURATION.total_seconds())
+        return to_seconds(delay)  # checked when the error was made
     return backoff(attempt, base)
 
 

@@ -3,14 +3,16 @@ numbers deterministically), then goes through the memo check in ``_memo.py``."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
+import threading
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
-from .._durations import Duration, to_seconds
+from .._durations import Duration, check_seconds, to_seconds
 from .._event import Event
 from .._function import Function, match_expression
 from . import _cel
@@ -79,7 +81,7 @@ class Step:
 
     # --- sleeps ----------------------------------------------------------------------------------
     def sleep(self, step_id: str, duration: Duration) -> Awaitable[None]:
-        """Pause the run for ``duration`` (seconds, ``timedelta`` or ``"30m"``; up to a year)."""
+        """Pause the run for ``duration`` (a ``timedelta`` or ``"30m"``; up to a year)."""
         seconds = to_seconds(duration)
         full, hash_ = self._inv.memo.identify(step_id)
         return self._inv.step(
@@ -92,7 +94,7 @@ class Step:
         if moment.tzinfo is None:
             raise ValueError("sleep_until needs a timezone-aware datetime (e.g. tz=timezone.utc)")
         wake_at = moment.timestamp()
-        to_seconds(max(0.0, wake_at - time.time()))
+        check_seconds(max(0.0, wake_at - time.time()), when)
         full, hash_ = self._inv.memo.identify(step_id)
         return self._inv.step(
             hash_, lambda pending: sleep_step(self._inv, full, hash_, None, wake_at, pending)
@@ -163,6 +165,13 @@ class Step:
             ),
         )
 
+    # --- parallel groups ----------------------------------------------------------------------
+    async def parallel(self, steps: Sequence[Callable[[], Awaitable[T]]]) -> tuple[T, ...]:
+        """Run steps concurrently, as inngest-py's ``group.parallel``: each callable makes one
+        step call (``lambda: ctx.step.run("a", fa)``). They are called in order, so their ids
+        number deterministically; the results come back in the same order."""
+        return tuple(await asyncio.gather(*(make() for make in steps)))
+
 
 class RealtimeSteps:
     """``ctx.step.realtime``: durable publishing."""
@@ -200,17 +209,49 @@ class SyncStep:
     def __init__(self, inv: Invocation) -> None:
         self._inv = inv
         self._step = Step(inv)
-        self.realtime = SyncRealtimeSteps(inv, self._step.realtime)
+        self.realtime = SyncRealtimeSteps(inv, self._step.realtime, self)
+        self._collecting = threading.local()
+
+    def _call(self, awaitable: Awaitable[T]) -> T:
+        """Run a step now, or, inside ``parallel``, hand back its awaitable for the group."""
+        if getattr(self._collecting, "on", False):
+            return awaitable  # type: ignore[return-value]  # parallel() awaits it
+        return self._inv.call_sync(awaitable)
+
+    def parallel(self, steps: Sequence[Callable[[], T]]) -> tuple[T, ...]:
+        """Run steps concurrently: ``ctx.step.parallel([lambda: ctx.step.run("a", fa), ...])``.
+        Each callable must return one step call as it is; inside the group a step call does not
+        block but stands for its step, and the group runs them all at once."""
+        self._collecting.on = True
+        try:
+            made: list[object] = [make() for make in steps]
+        finally:
+            self._collecting.on = False
+        pending = [item for item in made if inspect.isawaitable(item)]
+        if len(pending) != len(made):
+            for item in pending:
+                if inspect.iscoroutine(item):
+                    item.close()  # never started: nothing of it ran or was stored
+            wrong = next(item for item in made if not inspect.isawaitable(item))
+            raise TypeError(
+                "each callable given to step.parallel must return one step call, "
+                f"e.g. lambda: ctx.step.run('a', fa); got {wrong!r}"
+            )
+
+        async def group() -> tuple[T, ...]:
+            results: list[T] = await asyncio.gather(*cast(list[Awaitable[T]], pending))
+            return tuple(results)
+
+        return self._inv.call_sync(group())
 
     def run(self, step_id: str, fn: Callable[..., T], *args: Any, retries: int | None = None) -> T:
-        result: T = self._inv.call_sync(self._step.run(step_id, fn, *args, retries=retries))
-        return result
+        return self._call(self._step.run(step_id, fn, *args, retries=retries))
 
     def sleep(self, step_id: str, duration: Duration) -> None:
-        self._inv.call_sync(self._step.sleep(step_id, duration))
+        self._call(self._step.sleep(step_id, duration))
 
     def sleep_until(self, step_id: str, when: datetime | str) -> None:
-        self._inv.call_sync(self._step.sleep_until(step_id, when))
+        self._call(self._step.sleep_until(step_id, when))
 
     def wait_for_event(
         self,
@@ -221,7 +262,7 @@ class SyncStep:
         if_exp: str | None = None,
         match: str | None = None,
     ) -> Event | None:
-        return self._inv.call_sync(
+        return self._call(
             self._step.wait_for_event(
                 step_id, event=event, timeout=timeout, if_exp=if_exp, match=match
             )
@@ -230,7 +271,7 @@ class SyncStep:
     def send_event(
         self, step_id: str, events: dict[str, Any] | Event | Sequence[dict[str, Any] | Event]
     ) -> list[str]:
-        return self._inv.call_sync(self._step.send_event(step_id, events))
+        return self._call(self._step.send_event(step_id, events))
 
     def invoke(
         self,
@@ -240,15 +281,14 @@ class SyncStep:
         data: dict[str, Any] | None = None,
         timeout: Duration = DEFAULT_INVOKE_TIMEOUT,
     ) -> Any:
-        return self._inv.call_sync(
-            self._step.invoke(step_id, function=function, data=data, timeout=timeout)
-        )
+        return self._call(self._step.invoke(step_id, function=function, data=data, timeout=timeout))
 
 
 class SyncRealtimeSteps:
-    def __init__(self, inv: Invocation, steps: RealtimeSteps) -> None:
+    def __init__(self, inv: Invocation, steps: RealtimeSteps, owner: SyncStep) -> None:
         self._inv = inv
         self._steps = steps
+        self._owner = owner
 
     def publish(self, step_id: str, topic_ref: Any, data: Any) -> dict[str, Any]:
-        return self._inv.call_sync(self._steps.publish(step_id, topic_ref, data))
+        return self._owner._call(self._steps.publish(step_id, topic_ref, data))

@@ -61,6 +61,8 @@ class RunView(BaseModel):
     held: dict[str, Any] | None = None
     """Why flow control holds the run back, while it does (queued behind a concurrency key,
     throttled, skipped ...): ``reason``, a readable ``label`` and times (ms)."""
+    rerun_of: str | None = None
+    """The run this one reruns."""
     steps: list[StepView] = []
 
 
@@ -100,6 +102,7 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
         ended_at=run.ended_at,
         parent_run_id=run.parent_run_id,
         held=_held(run),
+        rerun_of=run.rerun_of,
         steps=[
             StepView(
                 id=s.id,

@@ -50,8 +50,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         400: "The request is malformed; `error` names the field and what is wrong.",
         401: "The key is missing or wrong; `error` says which key to send and how.",
         404: "Nothing with that id exists.",
+        409: "The request conflicts with the current state (e.g. the run has finished).",
         413: "The body is larger than the limit.",
         415: "The body is not JSON.",
+        422: "The request is well formed but cannot be done; `error` says why.",
     }
     return {s: {"model": ErrorBody, "description": descriptions[s]} for s in statuses}
 

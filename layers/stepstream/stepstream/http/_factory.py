@@ -15,6 +15,7 @@ from ._event_routes import event_router
 from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from ._models import Health
 from ._openapi import make_exact
+from ._ops_routes import ops_router
 from ._realtime_routes import realtime_router
 from ._run_routes import run_router
 
@@ -67,6 +68,7 @@ def create_api(
     install_error_handlers(api)
     api.include_router(event_router(app))
     api.include_router(run_router(app))
+    api.include_router(ops_router(app))
     api.include_router(realtime_router(app))
 
     @api.get("/health", tags=["health"], response_model=Health)

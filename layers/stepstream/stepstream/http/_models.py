@@ -139,6 +139,8 @@ class RunOut(BaseModel):
     """The function attempt (0-based) the run is on."""
     parent_run_id: str | None = None
     """The run that started this one with ``step.invoke``."""
+    rerun_of: str | None = None
+    """The run this one reruns (``POST /v1/runs/{id}/rerun`` or a replay)."""
     created_at: datetime | None = None
     run_started_at: datetime | None = None
     ended_at: datetime | None = None

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from .._states import RunStatus
 from ._auth import NoStore, SigningKeyAuth
 from ._errors import ApiError, error_responses
 from ._models import Envelope, FunctionOut, RunOut
@@ -53,6 +54,15 @@ def run_router(app: Stepstream) -> APIRouter:
         return Envelope(data=run_out(run))
 
     def cancel(run_id: str) -> Envelope[RunOut]:
+        before = app.runs.get(run_id)
+        if before is None:
+            raise _unknown_run(run_id)
+        if RunStatus.is_terminal(before.status):
+            raise ApiError(
+                409,
+                f"run {run_id!r} is {before.status} already; only queued, running, sleeping or "
+                "waiting runs can be cancelled",
+            )
         run = app.runs.cancel(run_id)
         if run is None:
             raise _unknown_run(run_id)
@@ -62,18 +72,18 @@ def run_router(app: Stepstream) -> APIRouter:
         "/runs/{run_id}/cancel",
         tags=["runs"],
         response_model=Envelope[RunOut],
-        responses=error_responses(400, 401, 404),
+        responses=error_responses(400, 401, 404, 409),
     )
     def cancel_run(run_id: RunId) -> Envelope[RunOut]:
         """Cancel a run. A sleeping or waiting run stops at once, a running one at its next step
-        boundary. Cancelling a finished run changes nothing and returns it as it is."""
+        boundary. Cancelling a finished run is refused (409) and changes nothing."""
         return cancel(run_id)
 
     @router.delete(
         "/runs/{run_id}",
         tags=["runs"],
         response_model=Envelope[RunOut],
-        responses=error_responses(400, 401, 404),
+        responses=error_responses(400, 401, 404, 409),
     )
     def delete_run(run_id: RunId) -> Envelope[RunOut]:
         """Inngest's verb for cancelling a run; the same as ``POST /v1/runs/{run_id}/cancel``."""

@@ -69,6 +69,7 @@ def run_out(run: RunView) -> RunOut:
         state=run.status,  # type: ignore[arg-type]  # validated against the Literal by pydantic
         attempt=run.attempt,
         parent_run_id=run.parent_run_id,
+        rerun_of=run.rerun_of,
         created_at=_time(run.created_at),
         run_started_at=_time(run.started_at),
         ended_at=_time(run.ended_at),

@@ -112,6 +112,10 @@ class ApiClient:
         data = _data(self._request("GET", f"/v1/runs/{_segment(run_id)}", signed=True))
         return dict(data)
 
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """A signed request to a ``/v1`` route; its ``data``."""
+        return _data(self._request(method, path, json_body=body, signed=True))
+
     def _request(
         self,
         method: str,

@@ -86,6 +86,8 @@ def run_detail(run: dict[str, Any]) -> str:
     if held:
         until = f" until {clock(held['until'], full=True)}" if held.get("until") else ""
         lines.append(f"held      {held.get('reason')}: {held.get('label', '')}{until}")
+    if run.get("rerun_of"):
+        lines.insert(4, f"rerun of  {run['rerun_of']}")
     if run.get("output") is not None:
         lines.append(f"output    {compact(run['output'], 400)}")
     if run.get("error"):

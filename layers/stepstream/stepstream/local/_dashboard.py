@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,15 @@ def demo_pages(web_dir: Path | None) -> list[dict[str, str]]:
     return pages
 
 
-def dashboard_routes(config: DashboardConfig) -> list[BaseRoute]:
+def dashboard_routes(
+    config: DashboardConfig,
+    page_config_for: Callable[[Request], dict[str, Any]] | None = None,
+) -> list[BaseRoute]:
+    """The dashboard's routes. ``page_config_for`` replaces what the page is told (keys,
+    demos); ``stepstream dashboard`` gives it a session token in place of the keys."""
     index_template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
 
-    def page_config(request: Request) -> dict[str, Any]:
+    def dev_page_config(request: Request) -> dict[str, Any]:
         settings = Settings.from_env()
         client = request.client.host if request.client else None
         headers = {name.lower(): value for name, value in request.headers.items()}
@@ -78,6 +84,8 @@ def dashboard_routes(config: DashboardConfig) -> list[BaseRoute]:
             "eventKey": settings.event_key if trusted else None,
             "demos": demo_pages(config.web_dir),
         }
+
+    page_config = page_config_for or dev_page_config
 
     async def index(request: Request) -> Response:
         # "<" is escaped so no value can close the script element it is written into.

@@ -34,6 +34,8 @@ class RunRecord:
     lease_owner: str | None = None
     lease_until: int | None = None
     channels: list[str] = field(default_factory=list)
+    rerun_of: str | None = None
+    """The run this one reruns (``POST /v1/runs/{id}/rerun``, a replay)."""
     """Realtime channels the run has published to, so later invocations can send run frames."""
     flow: dict[str, Any] | None = None
     """Why flow control holds the run back (``reason``: concurrency, throttled, ...), as the
@@ -88,6 +90,19 @@ class CancelRecord:
     expression: str | None
     trigger: dict[str, Any]
     expires_at: float
+
+
+@dataclass
+class OperationRecord:
+    """A bulk operation on runs (a replay or a cancellation): its request and the runs it
+    started or cancelled."""
+
+    op_id: str
+    kind: str
+    """``replay`` or ``cancellation``."""
+    created_at: int
+    request: dict[str, Any]
+    run_ids: list[str] = field(default_factory=list)
 
 
 class CheckpointRejected(Exception):
@@ -341,6 +356,46 @@ class StateStore(FlowStore):
     @abc.abstractmethod
     def cancels_for(self, event_name: str) -> list[CancelRecord]:
         """Consistent Query ``CANCEL#name``."""
+
+    # --- operating runs: reruns, bulk operations, pauses ---
+    @abc.abstractmethod
+    def runs_between(self, function_id: str, since: int, until: int) -> list[RunRecord]:
+        """Query GSI1 ``RUNS`` with ``gsi1sk`` between the two creation times (ms, inclusive),
+        filtered to ``function_id``; oldest first (paged)."""
+
+    @abc.abstractmethod
+    def copy_steps(self, from_run: str, to_run: str, hashes: Sequence[str]) -> None:
+        """Query ``pk=RUN#from_run`` steps, then PutItem if absent of each one in ``hashes``
+        under ``RUN#to_run`` (offloaded outputs keep pointing at their immutable blobs)."""
+
+    @abc.abstractmethod
+    def put_operation(self, op: OperationRecord) -> None:
+        """PutItem ``OP#id``."""
+
+    @abc.abstractmethod
+    def get_operation(self, op_id: str) -> OperationRecord | None:
+        """GetItem ``OP#id``."""
+
+    @abc.abstractmethod
+    def set_pause(self, function_id: str, mode: str | None) -> None:
+        """UpdateItem of the one ``PAUSES`` item: set ``function_id``'s pause mode, or remove
+        it when ``mode`` is None."""
+
+    @abc.abstractmethod
+    def pauses(self) -> dict[str, str]:
+        """Consistent GetItem ``PAUSES``: the pause mode of every paused function."""
+
+    @abc.abstractmethod
+    def hold_run(self, function_id: str, run_id: str) -> None:
+        """PutItem ``HOLD#function_id / run_id``: a run kept until its function resumes."""
+
+    @abc.abstractmethod
+    def held_runs(self, function_id: str) -> list[str]:
+        """Consistent Query ``HOLD#function_id``, oldest run id first (paged)."""
+
+    @abc.abstractmethod
+    def release_held(self, function_id: str, run_id: str) -> None:
+        """DeleteItem ``HOLD#function_id / run_id``."""
 
     @abc.abstractmethod
     def claim_key(self, key: str, value: str, expires_at: int, now: int) -> bool:

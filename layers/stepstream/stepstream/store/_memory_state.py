@@ -23,6 +23,7 @@ from ._base import (
 from ._memory_blobs import MemoryBlobs
 from ._memory_events import MemoryEventsAndWaits, _Json
 from ._memory_flow import MemoryFlowItems
+from ._memory_ops import MemoryRunOperations
 
 
 def _json_copy(value: Any) -> Any:
@@ -38,7 +39,7 @@ class _Run:
     output: _Json | None = None
 
 
-class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
+class MemoryState(MemoryFlowItems, MemoryRunOperations, MemoryEventsAndWaits, StateStore):
     def __init__(self, blobs: BlobStore | None = None) -> None:
         super().__init__(blobs if blobs is not None else MemoryBlobs())
         self._runs: dict[str, _Run] = {}
@@ -71,6 +72,7 @@ class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
             lease_until=run.lease_until,
             channels=list(run.channels),
             flow=_json_copy(run.flow),
+            rerun_of=run.rerun_of,
         )
 
     def create_run(self, run: RunRecord) -> bool:
@@ -88,6 +90,7 @@ class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
             parent_step_hash=run.parent_step_hash if parent else None,
             parent_step_id=(run.parent_step_id or "") if parent else None,
             flow=_json_copy(run.flow),
+            rerun_of=run.rerun_of or None,
         )
         with self._lock:
             if run.run_id in self._runs:
@@ -185,6 +188,26 @@ class MemoryState(MemoryFlowItems, MemoryEventsAndWaits, StateStore):
             matching = [i for i in listed if not function_id or i.record.function_id == function_id]
             # DynamoDB is asked for max(1, limit) items, so a limit of 0 still yields one.
             return [self._run_view(item) for item in matching[: max(1, limit)]]
+
+    def runs_between(self, function_id: str, since: int, until: int) -> list[RunRecord]:
+        with self._lock:
+            found = sorted(
+                (item for item in self._runs.values() if item.record.function_id == function_id),
+                key=lambda item: f"{item.record.created_at:013d}#{item.record.run_id}",
+            )
+            return [
+                self._run_view(item)
+                for item in found
+                if max(0, since) <= item.record.created_at <= until
+            ]
+
+    def copy_steps(self, from_run: str, to_run: str, hashes: Sequence[str]) -> None:
+        with self._lock:
+            source = self._steps.get(from_run, {})
+            target = self._steps.setdefault(to_run, {})
+            for hash_ in hashes:
+                if hash_ in source and hash_ not in target:
+                    target[hash_] = _step_copy(source[hash_])
 
     def runs_for_event(self, event_id: str) -> list[str]:
         with self._lock:

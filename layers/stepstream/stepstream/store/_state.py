@@ -14,9 +14,10 @@ from ._base import CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRe
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
 from ._flow_state import FlowItems
 from ._state_events import EventsAndWaits
+from ._state_ops import RunOperations
 
 
-class DynamoState(FlowItems, EventsAndWaits, StateStore):
+class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
     # --- runs -------------------------------------------------------------------------------------
     def _run_item(self, run: RunRecord) -> Item:
         item: Item = {
@@ -38,6 +39,8 @@ class DynamoState(FlowItems, EventsAndWaits, StateStore):
             item["parent_run_id"] = _s(run.parent_run_id)
             item["parent_step_hash"] = _s(run.parent_step_hash)
             item["parent_step_id"] = _s(run.parent_step_id or "")
+        if run.rerun_of:
+            item["rerun_of"] = _s(run.rerun_of)
         return item
 
     def _run_from(self, item: Item) -> RunRecord:
@@ -62,6 +65,7 @@ class DynamoState(FlowItems, EventsAndWaits, StateStore):
             lease_until=_int(item, "lease_until"),
             channels=json.loads(_str(item, "channels") or "[]"),
             flow=json.loads(_str(item, "flow") or "null"),
+            rerun_of=_str(item, "rerun_of"),
         )
 
     def create_run(self, run: RunRecord) -> bool:

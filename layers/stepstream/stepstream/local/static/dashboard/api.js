@@ -75,6 +75,14 @@ export const api = {
   event: (id) => request("GET", `/v1/events/${encodeURIComponent(id)}`).then(unwrap),
   eventRuns: (id) => request("GET", `/v1/events/${encodeURIComponent(id)}/runs`).then(unwrap),
   functions: () => request("GET", "/v1/functions").then(unwrap),
+  rerun: (id, fromStep) =>
+    request("POST", `/v1/runs/${encodeURIComponent(id)}/rerun`, fromStep ? { from_step: fromStep } : {}).then(unwrap),
+  replay: (body) => request("POST", "/v1/replays", body).then(unwrap),
+  replayStatus: (id) => request("GET", `/v1/replays/${encodeURIComponent(id)}`).then(unwrap),
+  cancelMany: (body) => request("POST", "/v1/cancellations", body).then(unwrap),
+  pause: (fn, mode) => request("POST", `/v1/functions/${encodeURIComponent(fn)}/pause`, { mode }).then(unwrap),
+  resume: (fn) => request("POST", `/v1/functions/${encodeURIComponent(fn)}/resume`).then(unwrap),
+  pauses: () => request("GET", "/v1/pauses").then(unwrap),
   send: (event) =>
     request("POST", `/e/${encodeURIComponent(eventKey())}`, event, { signed: false }),
   token: (channel, topics) =>

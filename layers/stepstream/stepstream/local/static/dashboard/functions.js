@@ -1,11 +1,14 @@
-// The functions the app registers: triggers, retries, cancellation rules, flow-control limits.
+// The functions the app registers: triggers, retries, cancellation rules, flow-control limits;
+// and the operations on their runs (replay, bulk cancel, pause) from ops.js.
 import { api } from "./api.js";
+import { operations } from "./ops.js";
 import { clear, h, notice } from "./ui.js";
 
-export function render(root) {
+export function render(root, _params, _id, message = "") {
   clear(root, h("div", { class: "head" }, h("h1", {}, "Functions")), h("div", { class: "sub" }, "loading…"));
-  api.functions().then(
-    (fns) => {
+  const refresh = (text) => render(root, _params, _id, text);
+  Promise.all([api.functions(), api.pauses().catch(() => ({}))]).then(
+    ([fns, pauses]) => {
       const cards = fns.map((fn) =>
         h(
           "section",
@@ -24,9 +27,11 @@ export function render(root) {
           (fn.triggers || []).some((t) => t.event)
             ? h("a", { class: "button small", href: `#/send?name=${encodeURIComponent(fn.triggers.find((t) => t.event).event)}` }, "Send a trigger event")
             : null,
+          operations(fn, pauses[fn.id], refresh),
         ),
       );
       clear(root, h("div", { class: "head" }, h("h1", {}, "Functions"), h("span", { class: "sub" }, `${fns.length} registered`)),
+        message ? h("div", { class: "notice ok", id: "functions-message" }, message) : null,
         fns.length ? h("div", { class: "cards" }, cards) : h("div", { class: "empty" }, "No functions registered. Add one in functions/app/."));
     },
     (err) => clear(root, h("h1", {}, "Functions"), notice(err.message)),

@@ -37,17 +37,19 @@ function draw(root, run, event, open) {
         e.target.disabled = true;
         await api.cancel(run.run_id).catch((err) => alert(err.message));
       } }, "Cancel run");
+  const rerun = h("button", { id: "rerun", onclick: (e) => rerunFrom(e, run, null) }, "Rerun");
   const steps = run.steps || [];
   clear(
     root,
     h("a", { href: "#/runs", class: "back" }, "← Runs"),
-    h("div", { class: "head" }, h("h1", {}, run.function_id), badge(state), cancel),
+    h("div", { class: "head" }, h("h1", {}, run.function_id), badge(state), rerun, cancel),
     run.held ? h("div", { class: "notice warn", id: "run-held" }, `${run.held.reason}: ${run.held.label}${run.held.until ? ` until ${run.held.until}` : ""}`) : null,
     h(
       "dl",
       { class: "facts" },
       fact("Run", copyable(run.run_id)),
       fact("Event", run.event_id ? copyable(run.event_id) : "—"),
+      run.rerun_of ? fact("Rerun of", h("a", { href: `#/run/${encodeURIComponent(run.rerun_of)}`, id: "rerun-of" }, run.rerun_of)) : null,
       fact("Created", time(run.created_at)),
       fact("Started", time(run.run_started_at)),
       fact("Ended", time(run.ended_at)),
@@ -77,14 +79,27 @@ function draw(root, run, event, open) {
             "table",
             { class: "grid steps" },
             h("thead", {}, h("tr", {}, ["#", "Step", "Kind", "Status", "Attempt", "Started", "Took", "Output / error"].map((t) => h("th", {}, t)))),
-            h("tbody", {}, steps.flatMap((step, i) => stepRows(step, i, open, () => draw(root, run, event, open)))),
+            h("tbody", {}, steps.flatMap((step, i) => stepRows(run, step, i, open, () => draw(root, run, event, open)))),
           )
         : h("div", { class: "empty" }, "No steps yet."),
     ),
   );
 }
 
-function stepRows(step, index, open, redraw) {
+// A new run of the same function and event; from a step, the steps before it keep their memo.
+async function rerunFrom(e, run, stepId) {
+  e.stopPropagation();
+  e.target.disabled = true;
+  try {
+    const made = await api.rerun(run.run_id, stepId);
+    window.location.hash = `#/run/${encodeURIComponent(made.run_id)}`;
+  } catch (err) {
+    alert(err.message);
+    e.target.disabled = false;
+  }
+}
+
+function stepRows(run, step, index, open, redraw) {
   const key = step.id;
   const expanded = open.has(key);
   const summary = step.error ? errorText(step.error) : step.output === undefined || step.output === null ? "" : pretty(step.output);
@@ -110,6 +125,7 @@ function stepRows(step, index, open, redraw) {
         ? h("div", {}, h("h3", {}, "Error"), h("pre", { class: "err" }, errorText(step.error), step.error.stack ? `\n\n${step.error.stack}` : ""))
         : h("div", {}, h("h3", {}, "Output"), h("pre", {}, pretty(step.output) || "—")),
       h("div", { class: "sub" }, `started ${step.started_at || "—"} · ended ${step.ended_at || "—"}`),
+      h("button", { class: "small rerun-from", onclick: (e) => rerunFrom(e, run, step.id) }, "Rerun from this step"),
     ),
   );
   return [row, detail];
