@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from stepstream.aws import client
 from stepstream.config import Settings
 from stepstream.store import (
     BlobStore,
@@ -43,3 +44,14 @@ def state(kind: str, blobs: BlobStore) -> StateStore:
 @pytest.fixture
 def now() -> int:
     return int(time.time() * 1000)
+
+
+def blob_texts(blobs: BlobStore, prefix: str) -> list[str]:
+    """The bodies stored under ``prefix``: large values go under a fresh key below their item's
+    prefix, so the contract names the prefix, not the key."""
+    if isinstance(blobs, MemoryBlobs):
+        keys = blobs.list_keys(prefix)
+    else:
+        listed = client("s3").list_objects_v2(Bucket=Settings.from_env().bucket, Prefix=prefix)
+        keys = [o["Key"] for o in listed.get("Contents", [])]
+    return [blobs.get(key).decode() for key in keys]

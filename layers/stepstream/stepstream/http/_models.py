@@ -9,11 +9,13 @@ run is ``Running`` to Inngest) and ``steps`` with their timings.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._durations import MAX_DURATION
 from .._event import MAX_TS, MIN_TS
 from .._states import RunStatus
 
@@ -39,6 +41,19 @@ INNGEST_STATUS: dict[str, InngestStatus] = {
 }
 
 
+def _ts_schema(schema: dict[str, Any]) -> None:
+    """``ts`` as ingestion checks it. The one-year horizon is taken when the document is made,
+    which is never later than a request checked against it, so the document never promises a
+    ``ts`` the API refuses."""
+    horizon = int(time.time() * 1000) + int(MAX_DURATION.total_seconds() * 1000)
+    schema.clear()
+    schema["anyOf"] = [
+        {"const": 0},
+        {"type": "integer", "minimum": MIN_TS, "maximum": min(MAX_TS, horizon)},
+        {"type": "null"},
+    ]
+
+
 class EventIn(BaseModel):
     """An event as ``POST /e/{event_key}`` accepts it (unknown fields are ignored)."""
 
@@ -58,18 +73,10 @@ class EventIn(BaseModel):
         default=None, max_length=256, json_schema_extra={"pattern": rf"^{_PRINTABLE}*$"}
     )
     """Deduplication id: a second event with this id within 24 hours starts no run."""
-    ts: int | None = Field(
-        default=None,
-        json_schema_extra={
-            "anyOf": [
-                {"const": 0},
-                {"type": "integer", "minimum": MIN_TS, "maximum": MAX_TS},
-                {"type": "null"},
-            ]
-        },
-    )
-    """When it happened, Unix epoch milliseconds from 1980 to 2100 (as Inngest bounds it); 0 or
-    absent: when it was received."""
+    ts: int | None = Field(default=None, json_schema_extra=_ts_schema)
+    """When it happened, Unix epoch milliseconds from 1980 to 2100 (as Inngest bounds it) and at
+    most a year ahead (a future ``ts`` delays the runs it starts); 0 or absent: when it was
+    received."""
     user: dict[str, Any] | None = None
     """Who caused it (Inngest's ``user`` field)."""
     v: str | None = Field(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -48,7 +49,10 @@ class MemoryTables:
         return self._blobs
 
     def _put_json(self, text: str, blob_key: str) -> _Json:
+        """Write-once blobs under a fresh key below ``blob_key``, as DynamoState does: a claim
+        that then fails leaves an orphan, never an overwritten body."""
         if len(text.encode()) > INLINE_JSON_BYTES:
+            blob_key = f"{blob_key}/{uuid.uuid4().hex}"
             self._blobs.put(blob_key, text.encode())
             return _Json(blob=blob_key)
         return _Json(text=text)
