@@ -51,6 +51,7 @@ SAMPLES = {
     "api.json": ("ApiFunction", "api"),
     "api_send_event.json": ("ApiFunction", "api"),
     "realtime_token.json": ("TokenFunction", "realtime_token"),
+    "realtime_publish.json": ("PublishFunction", "realtime_publish"),
     "executor.json": ("ExecutorFunction", "executor"),
     "scheduler.json": ("SchedulerFunction", "scheduler"),
     "ws_authorizer.json": ("WsAuthorizerFunction", "ws_authorizer"),

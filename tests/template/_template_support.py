@@ -21,6 +21,7 @@ CFN_LINT = VENV_BIN / "cfn-lint"
 HANDLERS = {
     "ApiFunction": "api.handler",
     "TokenFunction": "realtime_token.handler",
+    "PublishFunction": "realtime_publish.handler",
     "ExecutorFunction": "executor.handler",
     "SchedulerFunction": "scheduler.handler",
     "WsAuthorizerFunction": "ws_authorizer.handler",

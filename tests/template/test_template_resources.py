@@ -95,7 +95,9 @@ def test_no_role_is_granted_every_resource(transformed: dict[str, Any]) -> None:
             assert "*" not in json.dumps(statement["Action"]), (role, statement)
 
 
-@pytest.mark.parametrize("role", ["ExecutorFunctionRole", "WsDefaultFunctionRole"])
+@pytest.mark.parametrize(
+    "role", ["ExecutorFunctionRole", "PublishFunctionRole", "WsDefaultFunctionRole"]
+)
 def test_manage_connections_is_scoped_to_this_apis_stage(
     transformed: dict[str, Any], role: str
 ) -> None:
@@ -115,7 +117,7 @@ def test_manage_connections_is_scoped_to_this_apis_stage(
             {"ApiFunction", "TokenFunction", "WsAuthorizerFunction", "WsDefaultFunction"},
         ),
         ("EventKeySecret", {"ApiFunction"}),
-        ("SigningKeySecret", {"ApiFunction", "TokenFunction"}),
+        ("SigningKeySecret", {"ApiFunction", "TokenFunction", "PublishFunction"}),
     ],
 )
 def test_each_secret_is_readable_and_named_only_where_it_is_used(

@@ -36,6 +36,7 @@ __all__ = [
     "api_handler",
     "executor_handler",
     "handler_logger",
+    "publish_handler",
     "scheduler_handler",
     "token_handler",
     "ws_authorizer_handler",
@@ -184,6 +185,26 @@ def token_handler(app: Stepstream | None = None) -> LambdaHandler:
     return _logged(
         Mangum(token_api(app if app is not None else load_app()), lifespan="off"), _REQUEST_ID
     )
+
+
+def publish_handler(app: Stepstream | None = None) -> LambdaHandler:
+    """``POST /v1/realtime/publish`` alone (:func:`stepstream.http.publish_api`), through Mangum.
+    Posting happens on background threads, so each invocation flushes before it returns: a
+    frozen container must not hold a message the caller was told was published."""
+    from mangum import Mangum
+
+    from .http import publish_api
+
+    the_app = app if app is not None else load_app()
+    serve = Mangum(publish_api(the_app), lifespan="off")
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return serve(event, context)
+        finally:
+            the_app.realtime.flush_sync()
+
+    return _logged(handle, _REQUEST_ID)
 
 
 # --- WebSocket API ------------------------------------------------------------------------------

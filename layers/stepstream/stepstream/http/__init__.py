@@ -5,6 +5,7 @@ locally."""
 from ._auth import hashed_signing_key
 from ._factory import create_api, routers_from_env
 from ._limits import MAX_BODY_BYTES
+from ._publish_routes import publish_api
 from ._realtime_routes import token_api
 from ._wire import MAX_EVENTS_PER_REQUEST
 
@@ -13,6 +14,7 @@ __all__ = [
     "MAX_EVENTS_PER_REQUEST",
     "create_api",
     "hashed_signing_key",
+    "publish_api",
     "routers_from_env",
     "token_api",
 ]

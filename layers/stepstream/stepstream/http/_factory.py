@@ -14,6 +14,7 @@ from ._errors import CatchAllMiddleware, install_error_handlers
 from ._event_routes import event_router
 from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from ._models import Health
+from ._publish_routes import publish_router
 from ._realtime_routes import realtime_router
 from ._run_routes import run_router
 
@@ -67,6 +68,7 @@ def create_api(
     api.include_router(event_router(app))
     api.include_router(run_router(app))
     api.include_router(realtime_router(app))
+    api.include_router(publish_router(app))
 
     @api.get("/health", tags=["health"], response_model=Health)
     def health() -> Health:
