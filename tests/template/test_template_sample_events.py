@@ -60,7 +60,8 @@ def load(name: str) -> dict[str, Any]:
 
 
 def test_every_handler_has_a_sample_and_every_sample_a_model() -> None:
-    modules = {handler.split(".")[0] for handler in HANDLERS.values()}
+    # run_stream.sh receives no Lambda event: the adapter turns it into an HTTP request.
+    modules = {h.split(".")[0] for h in HANDLERS.values() if not h.endswith(".sh")}
     assert modules <= {name.removesuffix(".json") for name in MODELS}
     assert {p.name for p in EVENTS.glob("*.json")} - {"env.json"} == set(MODELS)
 

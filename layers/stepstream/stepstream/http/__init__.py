@@ -7,6 +7,7 @@ from ._factory import create_api, routers_from_env
 from ._limits import MAX_BODY_BYTES
 from ._publish_routes import publish_api
 from ._realtime_routes import token_api
+from ._stream_api import stream_api
 from ._wire import MAX_EVENTS_PER_REQUEST
 
 __all__ = [
@@ -16,5 +17,6 @@ __all__ = [
     "hashed_signing_key",
     "publish_api",
     "routers_from_env",
+    "stream_api",
     "token_api",
 ]
