@@ -67,10 +67,19 @@ def _handlers() -> dict[str, str]:
 
     resources = load_template(ROOT / "template.yaml")["Resources"]
     return {
-        logical_id: resource["Properties"]["Handler"].split(".")[0]
+        logical_id: _module(resource["Properties"]["Handler"])
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
+
+
+def _module(handler: str) -> str:
+    """The module a cold start imports: the handler's, or for the streaming function's script
+    (run by the Lambda Web Adapter) the app module it serves."""
+    if handler.endswith(".sh"):
+        script = (ROOT / "functions" / handler).read_text(encoding="utf-8")
+        return script.split("uvicorn ", 1)[1].split(":", 1)[0]
+    return handler.split(".")[0]
 
 
 def _runtime_dir() -> Path:

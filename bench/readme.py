@@ -101,7 +101,10 @@ def _machine(report: dict[str, Any]) -> str:
     python = re.search(r"(?i)python\"?:? \"?(\d+\.\d+\.\d+)", text)
     if not (arch and cpus and python):
         return str(machine or "an unnamed machine")
-    return f"{cpus.group(1) or cpus.group(2)}-core {arch.group(0)}, Python {python.group(1)}"
+    named = f"{cpus.group(1) or cpus.group(2)}-core {arch.group(0)}, Python {python.group(1)}"
+    load = re.search(r'"load_average_1m_at_end": ([0-9.]+)', text)
+    # Timings on a machine shared with other jobs move with its load: say what it was.
+    return f"{named}, load average {load.group(1)} at the end" if load else named
 
 
 def _cell(text: str) -> str:
