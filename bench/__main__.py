@@ -3,7 +3,8 @@
 Each module runs as ``python -m bench.<name>`` in its own process, so one benchmark's servers,
 threads and environment cannot skew another's, and a failing one does not stop the rest. Each
 prints its own table and writes ``bench/results/<name>.json``. ``python -m bench engine`` runs
-only the named ones.
+only the named ones. Afterwards ``bench.readme`` (not a benchmark) regenerates the README's
+tables from the results.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+NOT_BENCHMARKS = {"readme"}
 
 
 def modules(selected: list[str]) -> list[str]:
-    names = sorted(p.stem for p in BENCH.glob("*.py") if not p.stem.startswith("_"))
+    names = sorted(
+        p.stem
+        for p in BENCH.glob("*.py")
+        if not p.stem.startswith("_") and p.stem not in NOT_BENCHMARKS
+    )
     return [n for n in names if not selected or n in selected]
 
 
@@ -32,7 +38,8 @@ def main(argv: list[str]) -> int:
     print(f"\n{'benchmark':<14}{'exit':>6}{'seconds':>10}  result")
     for name, code, seconds, result in rows:
         print(f"{name:<14}{code:>6}{seconds:>10.1f}  {result}")
-    return 1 if any(code for _, code, _, _ in rows) else 0
+    readme = subprocess.call([sys.executable, "-m", "bench.readme"], cwd=BENCH.parent)
+    return 1 if readme or any(code for _, code, _, _ in rows) else 0
 
 
 if __name__ == "__main__":

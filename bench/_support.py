@@ -64,3 +64,40 @@ def local_stack(
     )
     with LocalStack(options) as stack:
         yield stack
+
+
+def seed_subscriptions(channel: str, topics: list[str], count: int) -> list[str]:
+    """``count`` subscriptions of ``channel`` as ``$connect`` leaves them, for benchmarks whose
+    posts go nowhere: only the items a publisher's subscriber ``Query`` reads (``CH#<channel>`` /
+    ``CONN#<id>``), in ``BatchWriteItem``s of 25. ``ConnectionStore.add`` writes each with a
+    transaction, which moto runs by copying every table: quadratic in a benchmark's thousands."""
+    import time
+
+    from stepstream._aws import client
+    from stepstream._config import Settings
+
+    db, table = client("dynamodb"), Settings.from_env().realtime_table
+    expires = str(int(time.time()) + 3600)
+    ids = [f"bench{uuid.uuid4().hex[:12]}=" for _ in range(count)]
+    for start in range(0, count, 25):
+        db.batch_write_item(
+            RequestItems={
+                table: [
+                    {
+                        "PutRequest": {
+                            "Item": {
+                                "pk": {"S": f"CH#{channel}"},
+                                "sk": {"S": f"CONN#{connection_id}"},
+                                "topics": {"SS": topics},
+                                "expires_at": {"N": expires},
+                                "ttl": {"N": expires},
+                                "connection_id": {"S": connection_id},
+                                "channel": {"S": channel},
+                            }
+                        }
+                    }
+                    for connection_id in ids[start : start + 25]
+                ]
+            }
+        )
+    return ids

@@ -67,10 +67,19 @@ def _handlers() -> dict[str, str]:
 
     resources = load_template(ROOT / "template.yaml")["Resources"]
     return {
-        logical_id: resource["Properties"]["Handler"].split(".")[0]
+        logical_id: _module(resource["Properties"]["Handler"])
         for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
+
+
+def _module(handler: str) -> str:
+    """The module a cold start imports: the handler's, or for the streaming function's script
+    (run by the Lambda Web Adapter) the app module it serves."""
+    if handler.endswith(".sh"):
+        script = (ROOT / "functions" / handler).read_text(encoding="utf-8")
+        return script.split("uvicorn ", 1)[1].split(":", 1)[0]
+    return handler.split(".")[0]
 
 
 def _runtime_dir() -> Path:
@@ -269,7 +278,9 @@ def run() -> dict[str, Any]:
         "handlers": handler_rows,
         "target": {
             "executor_ratio_below": TARGET_EXECUTOR_RATIO,
-            "met": executor.get("ratio_to_boto3", float("inf")) < TARGET_EXECUTOR_RATIO,
+            # Judged on the median: the minimum is the best a cold start did, not what one costs.
+            "judged_on": "ratio_to_boto3_median",
+            "met": executor.get("ratio_to_boto3_median", float("inf")) < TARGET_EXECUTOR_RATIO,
         },
         "layer_arm64": _layer_size(arm_dir / "StepstreamLayer" / "python"),
         "sam_build_seconds": {"arm64": round(arm_seconds, 1), "x86_64": round(x86_seconds, 1)},
@@ -277,6 +288,34 @@ def run() -> dict[str, Any]:
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
+
+
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``): medians, with the
+    minimum (the least disturbed of the runs) after them."""
+    from bench.readme import ReadmeRow, times
+
+    handlers = report["handlers"]
+    target = f"< {times(report['target']['executor_ratio_below'])} (median)"
+    rows = []
+    for name, label, goal in (("executor", "executor", target), ("api", "API", "")):
+        h = handlers[name]
+        rows.append(
+            ReadmeRow(
+                f"{label} handler import vs `import boto3`",
+                f"{times(h['ratio_to_boto3_median'])} median ({times(h['ratio_to_boto3'])} min)",
+                goal,
+            )
+        )
+    layer = report["layer_arm64"]
+    rows.append(
+        ReadmeRow(
+            "Lambda layer, arm64, unzipped",
+            f"{layer['unzipped_mb']:g} MB ({layer['zipped_mb']:g} MB zipped)",
+            "≪ 250 MB",
+        )
+    )
+    return rows
 
 
 def _print(result: dict[str, Any]) -> None:

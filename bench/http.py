@@ -168,6 +168,23 @@ def main() -> dict[str, Any]:
     }
 
 
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``)."""
+    from bench.readme import ReadmeRow, times
+
+    return [
+        ReadmeRow(
+            "AWS requests per event over HTTP vs `app.send`",
+            times(report["requests_ratio_http_to_direct"]),
+        ),
+        ReadmeRow(
+            "median time per event over HTTP vs `app.send`",
+            f"{times(report['latency_ratio_http_to_direct'])} "
+            f"(+{report['latency_overhead_ms']:g} ms)",
+        ),
+    ]
+
+
 def report(result: dict[str, Any]) -> None:
     rows = [
         ("AWS requests per event, HTTP", sum(result["requests_per_event_http"].values())),

@@ -272,6 +272,29 @@ async def _run_count(gateway: Any, baseline: BroadcastBaseline, count: int) -> d
     }
 
 
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``)."""
+    from bench.readme import ReadmeRow, count, times
+
+    def one(r: dict[str, Any]) -> str:
+        ours = r["gateway"]
+        return (
+            f"{count(r['subscribers'])} sub.: {_ms(ours['p50_ms'])} / {_ms(ours['p99_ms'])} "
+            f"({times(r['ratio_p50'])} / {times(r['ratio_p99'])}; {count(ours['samples'])} samples)"
+        )
+
+    return [
+        ReadmeRow(
+            "publish→receive p50 / p99 on the local gateway (vs a raw websockets broadcast)",
+            "; ".join(one(r) for r in report["results"]),
+        )
+    ]
+
+
+def _ms(value: float) -> str:
+    return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
+
+
 async def main() -> dict[str, Any]:
     baseline = BroadcastBaseline()
     results = []

@@ -31,7 +31,7 @@ from starlette.routing import Mount
 from stepstream import Context, Stepstream, _aws
 from stepstream.config import Settings
 from stepstream.handlers import executor_handler
-from stepstream.http import create_api
+from stepstream.http import create_api, stream_api
 from stepstream.http._realtime_routes import token_api
 from stepstream.local import (
     Gateway,
@@ -55,6 +55,7 @@ SAMPLES = {
     "api.json": ("ApiFunction", "api"),
     "api_send_event.json": ("ApiFunction", "api"),
     "realtime_token.json": ("TokenFunction", "realtime_token"),
+    "realtime_publish.json": ("PublishFunction", "realtime_publish"),
     "executor.json": ("ExecutorFunction", "executor"),
     "scheduler.json": ("SchedulerFunction", "scheduler"),
     "ws_authorizer.json": ("WsAuthorizerFunction", "ws_authorizer"),
@@ -226,17 +227,25 @@ def test_a_cancel_through_the_api_runs_under_its_role(iam: IamEmulator, aws: Pro
     assert denied(iam) == []
 
 
-@pytest.fixture
+@pytest.fixture(params=["ApiFunction", "StreamFunction"])
 def hello_stack(
-    iam: IamEmulator, aws: Provisioned, monkeypatch: pytest.MonkeyPatch
+    iam: IamEmulator,
+    aws: Provisioned,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> Iterator[str]:
-    """The API (with the user's routes) and the gateway on one port, and the executor draining
-    the queue in the background, each under its role."""
+    """The API (with the user's routes) or the streaming function's app, and the gateway on one
+    port, and the executor draining the queue in the background, each under its role."""
     monkeypatch.setenv("STEPSTREAM_MODEL", "local")
     # A publisher for this test's tables (the app's own may point at an earlier test's).
     monkeypatch.setattr(user_app, "_realtime", Realtime(user_app.id))
     gateway = Gateway(handlers_under_roles(iam))
-    api = iam.asgi("ApiFunction", create_api(user_app, routers=[router]))
+    served = (
+        create_api(user_app, routers=[router])
+        if request.param == "ApiFunction"
+        else stream_api([router])
+    )
+    api = iam.asgi(request.param, served)
     running = serve_in_thread(gateway, asgi=Starlette(routes=[*gateway.routes, Mount("", api)]))
     monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
     poller = SqsPoller(

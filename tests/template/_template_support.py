@@ -21,6 +21,9 @@ CFN_LINT = VENV_BIN / "cfn-lint"
 HANDLERS = {
     "ApiFunction": "api.handler",
     "TokenFunction": "realtime_token.handler",
+    "PublishFunction": "realtime_publish.handler",
+    # Not a Python handler: the Lambda Web Adapter runs it (test_template_streaming.py).
+    "StreamFunction": "run_stream.sh",
     "ExecutorFunction": "executor.handler",
     "SchedulerFunction": "scheduler.handler",
     "WsAuthorizerFunction": "ws_authorizer.handler",

@@ -33,9 +33,10 @@ def test_every_handler_is_a_python313_arm64_function_with_the_layer(
     for props in (f["Properties"] for f in functions.values()):
         assert props["Runtime"] == "python3.13"
         assert props["Architectures"] == ["arm64"]
-        assert props["Layers"] == [
-            {"Ref": next(iter(of_type(transformed, "AWS::Lambda::LayerVersion")))}
-        ]
+        stepstream_layer = {"Ref": next(iter(of_type(transformed, "AWS::Lambda::LayerVersion")))}
+        # The streaming function adds the Lambda Web Adapter's layer after it.
+        assert props["Layers"][0] == stepstream_layer
+        assert len(props["Layers"]) == (2 if props["Handler"].endswith(".sh") else 1)
 
 
 def test_tables_have_ttl_pitr_and_on_demand_billing(transformed: dict[str, Any]) -> None:
@@ -78,6 +79,12 @@ def test_every_lambda_permission_names_its_source(transformed: dict[str, Any]) -
     permissions = of_type(transformed, "AWS::Lambda::Permission")
     assert len(permissions) >= 7  # 2 HTTP routes, schedule, authorizer, 3 WebSocket routes
     for logical_id, permission in permissions.items():
+        props = permission["Properties"]
+        if props.get("FunctionUrlAuthType") == "NONE" or props.get("InvokedViaFunctionUrl"):
+            # A public Function URL (the streaming function's) has no source to name: SAM
+            # scopes its two permissions to calls through that URL instead.
+            assert props["FunctionName"] == {"Ref": "StreamFunction"}, logical_id
+            continue
         assert "SourceArn" in permission["Properties"], logical_id
 
 
@@ -95,7 +102,9 @@ def test_no_role_is_granted_every_resource(transformed: dict[str, Any]) -> None:
             assert "*" not in json.dumps(statement["Action"]), (role, statement)
 
 
-@pytest.mark.parametrize("role", ["ExecutorFunctionRole", "WsDefaultFunctionRole"])
+@pytest.mark.parametrize(
+    "role", ["ExecutorFunctionRole", "PublishFunctionRole", "WsDefaultFunctionRole"]
+)
 def test_manage_connections_is_scoped_to_this_apis_stage(
     transformed: dict[str, Any], role: str
 ) -> None:
@@ -112,10 +121,16 @@ def test_manage_connections_is_scoped_to_this_apis_stage(
         # Minting (token, the API's own routes) and verifying (authorizer, "sub" frames).
         (
             "JwtSecret",
-            {"ApiFunction", "TokenFunction", "WsAuthorizerFunction", "WsDefaultFunction"},
+            {
+                "ApiFunction",
+                "StreamFunction",
+                "TokenFunction",
+                "WsAuthorizerFunction",
+                "WsDefaultFunction",
+            },
         ),
         ("EventKeySecret", {"ApiFunction"}),
-        ("SigningKeySecret", {"ApiFunction", "TokenFunction"}),
+        ("SigningKeySecret", {"ApiFunction", "TokenFunction", "PublishFunction"}),
     ],
 )
 def test_each_secret_is_readable_and_named_only_where_it_is_used(

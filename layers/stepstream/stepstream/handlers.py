@@ -36,7 +36,9 @@ __all__ = [
     "api_handler",
     "executor_handler",
     "handler_logger",
+    "publish_handler",
     "scheduler_handler",
+    "stream_app",
     "token_handler",
     "ws_authorizer_handler",
     "ws_connect_handler",
@@ -184,6 +186,36 @@ def token_handler(app: Stepstream | None = None) -> LambdaHandler:
     return _logged(
         Mangum(token_api(app if app is not None else load_app()), lifespan="off"), _REQUEST_ID
     )
+
+
+def stream_app(*, routers: Sequence[APIRouter] | None = None) -> Any:
+    """Not a Lambda handler: the ASGI app ``functions/run_stream.sh`` serves with uvicorn in the
+    streaming function, where the Lambda Web Adapter relays its responses chunk by chunk (a
+    Function URL in ``RESPONSE_STREAM`` mode). The user's routes (``routers``; default
+    ``STEPSTREAM_ROUTES``) and ``/health``: see :func:`stepstream.http.stream_api`."""
+    from .http import routers_from_env, stream_api
+
+    return stream_api(routers_from_env() if routers is None else routers)
+
+
+def publish_handler(app: Stepstream | None = None) -> LambdaHandler:
+    """``POST /v1/realtime/publish`` alone (:func:`stepstream.http.publish_api`), through Mangum.
+    Posting happens on background threads, so each invocation flushes before it returns: a
+    frozen container must not hold a message the caller was told was published."""
+    from mangum import Mangum
+
+    from .http import publish_api
+
+    the_app = app if app is not None else load_app()
+    serve = Mangum(publish_api(the_app), lifespan="off")
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            return serve(event, context)
+        finally:
+            the_app.realtime.flush_sync()
+
+    return _logged(handle, _REQUEST_ID)
 
 
 # --- WebSocket API ------------------------------------------------------------------------------

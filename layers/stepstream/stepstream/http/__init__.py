@@ -5,7 +5,9 @@ locally."""
 from ._auth import hashed_signing_key
 from ._factory import create_api, routers_from_env
 from ._limits import MAX_BODY_BYTES
+from ._publish_routes import publish_api
 from ._realtime_routes import token_api
+from ._stream_api import stream_api
 from ._wire import MAX_EVENTS_PER_REQUEST
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "MAX_EVENTS_PER_REQUEST",
     "create_api",
     "hashed_signing_key",
+    "publish_api",
     "routers_from_env",
+    "stream_api",
     "token_api",
 ]

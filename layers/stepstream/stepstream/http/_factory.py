@@ -16,6 +16,7 @@ from ._limits import MAX_BODY_BYTES, BodyLimitMiddleware
 from ._models import Health
 from ._openapi import make_exact
 from ._ops_routes import ops_router
+from ._publish_routes import publish_router
 from ._realtime_routes import realtime_router
 from ._run_routes import run_router
 
@@ -70,6 +71,7 @@ def create_api(
     api.include_router(run_router(app))
     api.include_router(ops_router(app))
     api.include_router(realtime_router(app))
+    api.include_router(publish_router(app))
 
     @api.get("/health", tags=["health"], response_model=Health)
     def health() -> Health:

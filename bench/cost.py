@@ -1,0 +1,425 @@
+"""Cost model: dollars per million runs, from requests counted on the local stack times AWS list
+prices.
+
+Each scenario runs for real on the local stack (moto over HTTP, the template's resources, the
+executor handler fed by the SQS poller in Lambda's event shape) and every AWS request the library
+makes is counted as botocore sends it. Those counts, times the list prices below, give each line.
+
+Scenarios (the seeds' shapes, with the seeds' channel names):
+
+- **generate-response**: a status message, a step streaming 500 tokens at the demo's 40 tokens/s
+  to ``ai:<run>``'s one subscriber, a memoized result publish. Bedrock is not in the total: its
+  line is shown apart (``BEDROCK_*``, the template's default model).
+- **likePost broadcast**: a log to ``global`` and one step publishing the post's new like count
+  to ``post:123``, which has 1,000 subscribers.
+- **10-step workflow with one sleep**: five steps, a 1 s sleep, five steps (a sleep longer than
+  15 minutes adds one SQS message and one executor invocation per 15 minutes: see
+  docs/execution-model.md).
+
+What is counted and what is assumed:
+
+- Counted: DynamoDB, SQS and S3 requests (the library's clients, and the poller's receive/delete,
+  which on AWS the SQS event source mapping makes and SQS bills); executor invocations; API
+  Gateway WebSocket messages (``@connections`` posts, counted by a poster that sends nothing:
+  subscriptions are real items in the realtime table, sockets are not held).
+- By construction: one HTTP API request and one API function invocation per event sent.
+- Assumed: items are under 1 KB (one write unit per item written; transactions two), each read
+  request is one read unit (an upper bound for these small items), each WebSocket message and SQS
+  message is under one 32 KB / 64 KB billing chunk, Lambda duration is the local wall time of the
+  invocation (for generate-response, bound by the model's 40 tokens/s) at the template's 512 MB
+  on arm64. Free tiers are ignored. Subscribers' own connection minutes and connects are not
+  per run and are left out.
+
+The executor sends a ``run`` status frame (``completed``) to every subscriber of each channel the
+run published on, so a broadcast costs two WebSocket messages per subscriber, not one: that is
+what the library does today, and what is counted.
+
+Run: ``python -m bench.cost`` (or ``make bench``). Writes bench/results/cost.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench._support import local_stack, seed_subscriptions
+
+if TYPE_CHECKING:
+    from stepstream import Stepstream
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "cost.json"
+
+PRICES_DATE = "2026-11-25"
+"""When the prices below were copied from AWS's pricing pages (us-east-1, on-demand, no free
+tier)."""
+PRICES_USD = {
+    "lambda_request": 0.20 / 1e6,
+    "lambda_gb_second_arm64": 0.0000133334,
+    "http_api_request": 1.00 / 1e6,
+    "websocket_message": 1.00 / 1e6,
+    "dynamodb_write_unit": 0.625 / 1e6,
+    "dynamodb_read_unit": 0.125 / 1e6,
+    "sqs_request": 0.40 / 1e6,
+    "s3_put": 0.005 / 1000,
+    "s3_get": 0.0004 / 1000,
+    "bedrock_nova_micro_input_token": 0.000035 / 1000,
+    "bedrock_nova_micro_output_token": 0.00014 / 1000,
+}
+LAMBDA_MEMORY_GB = 0.5
+TOKENS = 500
+TOKENS_PER_SECOND = 40.0
+PROMPT_TOKENS = 50
+BROADCAST_SUBSCRIBERS = 1000
+RUNS_PER_SCENARIO = 3
+WRITES = {"PutItem", "UpdateItem", "DeleteItem"}
+READS = {"GetItem", "Query", "Scan"}
+
+
+class CountingPoster:
+    """Counts ``@connections`` posts (API Gateway WebSocket messages); sends nothing."""
+
+    def __init__(self) -> None:
+        self.posts = 0
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        self.posts += 1
+        return True
+
+
+class UnitCounter:
+    """AWS requests by ``service:Operation``, and DynamoDB write units by item."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.write_units = 0
+        self.read_units = 0
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        service, name = model.service_model.service_name, model.name
+        self.requests[f"{service}:{name}"] += 1
+        if service != "dynamodb":
+            return
+        if name == "TransactWriteItems":
+            self.write_units += 2 * len(params.get("TransactItems", []))
+        elif name == "BatchWriteItem":
+            self.write_units += sum(len(v) for v in params.get("RequestItems", {}).values())
+        elif name in WRITES:
+            self.write_units += 1
+        elif name in READS:
+            self.read_units += 1
+        elif name in ("TransactGetItems", "BatchGetItem"):
+            self.read_units += 2 if name == "TransactGetItems" else 1
+
+    def take(self) -> tuple[Counter[str], int, int]:
+        taken = (self.requests, self.write_units, self.read_units)
+        self.requests, self.write_units, self.read_units = Counter(), 0, 0
+        return taken
+
+
+@dataclass
+class Measured:
+    """What one run used."""
+
+    requests: Counter[str]
+    write_units: int
+    read_units: int
+    executor_invocations: int
+    executor_seconds: float
+    api_seconds: float
+    posts: int
+
+
+def _define(app: Stepstream) -> None:
+    from stepstream import Context
+    from stepstream.realtime import channel, topic
+
+    ai = (
+        channel(lambda run_id: f"ai:{run_id}")
+        .add_topic(topic("status").type(dict))
+        .add_topic(topic("tokens").type(dict))
+        .add_topic(topic("result", history=True).type(dict))
+    )
+    logs = channel("global").add_topic(topic("logs").type(str))
+    post = channel(lambda post_id: f"post:{post_id}").add_topic(topic("updated").type(dict))
+
+    @app.function(id="generate-response", trigger="cost/prompt")
+    async def generate_response(ctx: Context) -> None:
+        ch = ai(ctx.event.data["runId"])
+        await ctx.publish(ch.status, {"message": "Generating response...", "progress": 0})
+
+        async def stream_model() -> str:
+            started = time.perf_counter()
+            for i in range(TOKENS):
+                await asyncio.sleep(max(0.0, started + i / TOKENS_PER_SECOND - time.perf_counter()))
+                await ctx.publish(ch.tokens, {"token": f"t{i} "})
+            return "answer"
+
+        text = await ctx.step.run("stream-model", stream_model)
+        await ctx.step.realtime.publish("send-result", ch.result, {"output": text})
+
+    @app.function(id="like-post", trigger="cost/like")
+    async def like_post(ctx: Context) -> dict[str, Any]:
+        await ctx.publish(logs().logs, "Liking post 123")
+
+        async def update_likes() -> dict[str, Any]:
+            frame = await ctx.publish(post("123").updated, {"id": "123", "likes": 7})
+            return frame or {}
+
+        result: dict[str, Any] = await ctx.step.run("Update likes", update_likes)
+        return result
+
+    @app.function(id="ten-steps", trigger="cost/steps")
+    async def ten_steps(ctx: Context) -> int:
+        total = 0
+        for i in range(10):
+            if i == 5:
+                await ctx.step.sleep("nap", "1s")
+            total += await ctx.step.run(f"s{i}", lambda i=i: i)
+        return total
+
+
+def _run_once(
+    app: Any, poller: Any, counter: UnitCounter, poster: CountingPoster, event: dict[str, Any]
+) -> Measured:
+    counter.take()
+    poster.posts = 0
+    started = time.perf_counter()
+    [event_id] = app.send(event)
+    api_seconds = time.perf_counter() - started
+    run_id = app.runs.for_event(event_id)[0].run_id
+    requests, writes, reads = counter.take()
+    invocations, executor_seconds = 0, 0.0
+    deadline = time.monotonic() + 120
+    while True:
+        before = poller.invocations
+        started = time.perf_counter()
+        poller.poll_once()
+        if poller.invocations > before:
+            invocations += 1
+            executor_seconds += time.perf_counter() - started
+        more, w, r = counter.take()
+        requests += more
+        writes += w
+        reads += r
+        view = app.runs.get(run_id)
+        counter.take()  # the read-back is the benchmark's, not the run's
+        if view is not None and view.status in ("completed", "failed", "cancelled"):
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{event['name']} did not finish")
+    if view.status != "completed":
+        raise RuntimeError(f"{event['name']} ended {view.status}")
+    return Measured(
+        requests, writes, reads, invocations, executor_seconds, api_seconds, poster.posts
+    )
+
+
+def _median_run(runs: list[Measured]) -> Measured:
+    """The run of median executor time (counts are the same in every run; times are not)."""
+    return sorted(runs, key=lambda m: m.executor_seconds)[len(runs) // 2]
+
+
+def _lines(m: Measured) -> list[dict[str, Any]]:
+    """Cost lines per run, each naming its AWS service."""
+    p = PRICES_USD
+
+    def billed_seconds(seconds: float) -> float:
+        return math.ceil(seconds * 1000) / 1000  # Lambda bills by the millisecond
+
+    sqs = sum(n for k, n in m.requests.items() if k.startswith("sqs:"))
+    s3_put = sum(n for k, n in m.requests.items() if k in ("s3:PutObject", "s3:CopyObject"))
+    s3_get = sum(n for k, n in m.requests.items() if k in ("s3:GetObject", "s3:HeadObject"))
+    gb_seconds = LAMBDA_MEMORY_GB * (
+        billed_seconds(m.executor_seconds) + billed_seconds(m.api_seconds)
+    )
+    lines = [
+        ("Amazon API Gateway (HTTP API)", "1 event request", p["http_api_request"]),
+        (
+            "AWS Lambda (requests)",
+            f"{m.executor_invocations + 1} invocations (API 1, executor {m.executor_invocations})",
+            (m.executor_invocations + 1) * p["lambda_request"],
+        ),
+        (
+            "AWS Lambda (duration, arm64 512 MB)",
+            f"{gb_seconds:.3f} GB-s",
+            gb_seconds * p["lambda_gb_second_arm64"],
+        ),
+        (
+            "Amazon DynamoDB (on-demand)",
+            f"{m.write_units} write + {m.read_units} read units",
+            m.write_units * p["dynamodb_write_unit"] + m.read_units * p["dynamodb_read_unit"],
+        ),
+        ("Amazon SQS (standard)", f"{sqs} requests", sqs * p["sqs_request"]),
+        (
+            "Amazon API Gateway (WebSocket messages)",
+            f"{m.posts:,} messages",
+            m.posts * p["websocket_message"],
+        ),
+    ]
+    if s3_put or s3_get:
+        lines.append(
+            (
+                "Amazon S3",
+                f"{s3_put} PUT + {s3_get} GET",
+                s3_put * p["s3_put"] + s3_get * p["s3_get"],
+            )
+        )
+    return [
+        {"service": service, "per_run": usage, "usd_per_million_runs": round(usd * 1e6, 2)}
+        for service, usage, usd in lines
+    ]
+
+
+def _measure() -> dict[str, Any]:
+    from stepstream import Stepstream
+    from stepstream.handlers import executor_handler
+    from stepstream.local._poller import SqsPoller
+    from stepstream.realtime import Realtime
+
+    app = Stepstream(id="bench-cost")
+    poster = CountingPoster()
+    app._realtime = Realtime(app.id, poster=poster)  # posts counted, nothing sent
+    _define(app)
+    counter = UnitCounter()
+    from stepstream._aws import client
+
+    for service in ("dynamodb", "sqs", "s3"):
+        client(service).meta.events.register("before-call.*", counter)
+    poller = SqsPoller(executor_handler(app), os.environ["STEPSTREAM_QUEUE_URL"], wait_seconds=1)
+
+    seed_subscriptions("post:123", ["updated"], BROADCAST_SUBSCRIBERS)
+    scenarios = []
+    for key, title, make_event in (
+        (
+            "generate_response",
+            f"generate-response ({TOKENS} tokens, 1 subscriber)",
+            lambda: _prompt_event(),
+        ),
+        (
+            "like_post",
+            f"likePost broadcast ({BROADCAST_SUBSCRIBERS:,} subscribers)",
+            lambda: {"name": "cost/like", "data": {"postId": "123"}},
+        ),
+        (
+            "ten_steps",
+            "10-step workflow with one sleep",
+            lambda: {"name": "cost/steps", "data": {}},
+        ),
+    ):
+        runs = [
+            _run_once(app, poller, counter, poster, make_event()) for _ in range(RUNS_PER_SCENARIO)
+        ]
+        m = _median_run(runs)
+        lines = _lines(m)
+        scenario: dict[str, Any] = {
+            "key": key,
+            "scenario": title,
+            "runs_measured": len(runs),
+            "requests_per_run": dict(sorted(m.requests.items())),
+            "executor_seconds_median": round(m.executor_seconds, 3),
+            "lines": lines,
+            "usd_per_million_runs": round(sum(line["usd_per_million_runs"] for line in lines), 2),
+        }
+        if key == "generate_response":
+            bedrock = (
+                PROMPT_TOKENS * PRICES_USD["bedrock_nova_micro_input_token"]
+                + TOKENS * PRICES_USD["bedrock_nova_micro_output_token"]
+            )
+            scenario["apart"] = {
+                "service": "Amazon Bedrock (amazon.nova-micro-v1:0, on-demand)",
+                "per_run": f"{PROMPT_TOKENS} input + {TOKENS} output tokens",
+                "usd_per_million_runs": round(bedrock * 1e6, 2),
+            }
+        scenarios.append(scenario)
+        print(f"{title}: ${scenario['usd_per_million_runs']:,} per million runs", flush=True)
+    app.realtime.close()
+    return {
+        "benchmark": "cost",
+        "command": "python -m bench.cost",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "region": "us-east-1",
+        "prices_date": PRICES_DATE,
+        "prices_usd": PRICES_USD,
+        "assumptions": {
+            "lambda_memory_gb": LAMBDA_MEMORY_GB,
+            "tokens_per_second": TOKENS_PER_SECOND,
+            "item_size": "under 1 KB: one write unit per item (two in a transaction), "
+            "one read unit per read request",
+        },
+        "scenarios": scenarios,
+    }
+
+
+def _prompt_event() -> dict[str, Any]:
+    """A prompt whose page is already subscribed to ``ai:<runId>``, as the demo's page is."""
+    run_id = uuid.uuid4().hex
+    seed_subscriptions(f"ai:{run_id}", ["status", "tokens", "result"], 1)
+    return {"name": "cost/prompt", "data": {"runId": run_id, "prompt": "hello"}}
+
+
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's line of the README's main table (``bench.readme``)."""
+    from bench.readme import ReadmeRow
+
+    return [
+        ReadmeRow(
+            "AWS cost per million runs (us-east-1 list prices, Bedrock apart; table below)",
+            "; ".join(
+                f"{s['scenario']}: ${s['usd_per_million_runs']:,.2f}" for s in report["scenarios"]
+            ),
+        )
+    ]
+
+
+def readme_table(report: dict[str, Any]) -> str:
+    """The cost table the README shows under the benchmark table."""
+    lines = [
+        f"AWS list prices for {report['region']} as of {report['prices_date']} (`bench/cost.py`), "
+        f"requests counted by `bench.cost` ({report['date'][:10]}).",
+        "",
+        "| scenario | AWS service | per run | $ per million runs |",
+        "| --- | --- | --- | ---: |",
+    ]
+    for s in report["scenarios"]:
+        for line in s["lines"]:
+            lines.append(
+                f"| {s['scenario']} | {line['service']} | {line['per_run']} | "
+                f"{line['usd_per_million_runs']:,.2f} |"
+            )
+        lines.append(f"| {s['scenario']} | **total** | | **{s['usd_per_million_runs']:,.2f}** |")
+        if "apart" in s:
+            apart = s["apart"]
+            lines.append(
+                f"| {s['scenario']} | {apart['service']} (not in the total) | {apart['per_run']} | "
+                f"{apart['usd_per_million_runs']:,.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> dict[str, Any]:
+    with local_stack("cost"):
+        report = _measure()
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(readme_table(report))
+    return report
+
+
+if __name__ == "__main__":
+    main()
