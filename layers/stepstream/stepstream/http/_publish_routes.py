@@ -21,11 +21,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ..realtime._channel import check_channel_name
+from ..realtime._channel import MAX_CHANNEL_LENGTH, check_channel_name
 from ..realtime._frames import MAX_SERVER_FRAME_BYTES
 from ..realtime._realtime import PublishTooLargeError
 from ..realtime._tokens import MAX_TOPICS
-from ..realtime._topic import PublishValidationError, Topic, TopicRef, check_name
+from ..realtime._topic import (
+    TOPIC_NAME_PATTERN,
+    PublishValidationError,
+    Topic,
+    TopicRef,
+    check_name,
+)
 from ._auth import SigningKeyAuth
 from ._errors import ApiError, CatchAllMiddleware, error_responses, install_error_handlers
 
@@ -35,7 +41,8 @@ if TYPE_CHECKING:
 PUBLISH_PATH = "/v1/realtime/publish"
 MAX_PUBLISH_BYTES = MAX_SERVER_FRAME_BYTES
 """No message bigger than one WebSocket frame can be delivered, so no body bigger is read."""
-_RUN_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+RUN_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+_RUN_ID = re.compile(RUN_ID_PATTERN)
 _SHAPE = "POST /v1/realtime/publish?channel=<channel>&topic=<topic> with the message as a JSON body"
 
 
@@ -111,6 +118,45 @@ async def _message(request: Request) -> Any:
         return text
 
 
+_QUERY_PARAMETERS: list[dict[str, Any]] = [
+    # Read from the raw query (inngest-js repeats ``topic``), so they are written out here for
+    # the document.
+    {
+        "name": "channel",
+        "in": "query",
+        "required": True,
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_CHANNEL_LENGTH,
+            "pattern": r"^[^\u0000-\u001f\u007f]+$",
+        },
+        "description": "The channel's name: printable text.",
+    },
+    {
+        "name": "topic",
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "schema": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_TOPICS,
+            "items": {"type": "string", "pattern": TOPIC_NAME_PATTERN},
+        },
+        "description": "The topic, or several (repeated): the message goes to each.",
+    },
+    {
+        "name": "run_id",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "pattern": RUN_ID_PATTERN},
+        "description": "The run the message belongs to (the frames' ``runId``).",
+    },
+]
+
+
 def publish_router(app: Stepstream | None = None) -> APIRouter:
     """The publish route for ``app`` (``None``: the app ``stepstream.load_app()`` finds)."""
     router = APIRouter(tags=["realtime"], dependencies=[SigningKeyAuth])
@@ -126,7 +172,10 @@ def publish_router(app: Stepstream | None = None) -> APIRouter:
         PUBLISH_PATH,
         response_model=PublishResponse,
         responses=error_responses(400, 401, 413, 415),
-        openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}},
+        openapi_extra={
+            "parameters": _QUERY_PARAMETERS,
+            "requestBody": {"content": {"application/json": {}}, "required": True},
+        },
     )
     async def publish(request: Request) -> JSONResponse:
         """Publish the body to every subscriber of the channel's named topics."""
