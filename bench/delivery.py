@@ -372,3 +372,25 @@ if __name__ == "__main__":
         RESULT.parent.mkdir(parents=True, exist_ok=True)
         RESULT.write_text(json.dumps(report, indent=2) + "\n")
         print(f"wrote {RESULT.relative_to(ROOT)}")
+
+
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``): per client at 200
+    tokens/s, the issue's goal rate."""
+    from bench.readme import ReadmeRow
+
+    rows = []
+    for result in report["results"]:
+        if result["tokens_per_second"] != 200:
+            continue
+        ours = result["client"] != "inngest (official)"
+        rows.append(
+            ReadmeRow(
+                f"token lag at 200 tokens/s, {report['post_latency_ms']} ms posts: "
+                f"{result['client']}",
+                f"p50 {result['lag_p50_ms']:g} ms, p99 {result['lag_p99_ms']:g} ms; "
+                f"{result['messages_per_500_tokens']:g} messages per 500 tokens",
+                "p99 ≤ 100 ms, ≤ 25 messages" if ours else "",
+            )
+        )
+    return rows

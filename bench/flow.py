@@ -235,3 +235,27 @@ if __name__ == "__main__":
         print(f"{name:<22}{added:>18}{own:>24}")
     print(f"queued start delay: {result['queued_start_delay']}")
     print(f"met: {result['met']}")
+
+
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``)."""
+    from bench.readme import ReadmeRow
+
+    options = report["options"]
+    delay = report["queued_start_delay"]
+    return [
+        ReadmeRow(
+            "DynamoDB writes a flow-control option adds per event",
+            ", ".join(
+                f"{name.replace('_', ' ')} {options[name]['added_writes_per_event']:g}"
+                for name in options
+                if name != "none"
+            ),
+            "concurrency ≤ 2, debounce ≤ 2",
+        ),
+        ReadmeRow(
+            "start of a run queued behind a full concurrency key, after the slot frees",
+            f"p50 {delay['p50_ms']:g} ms, p99 {delay['p99_ms']:g} ms ({delay['runs']} runs)",
+            "p50 ≤ 100 ms",
+        ),
+    ]
