@@ -2,7 +2,7 @@
 
 Routes, first match wins: the WebSocket gateway (``/v1/realtime/connect`` and ``@connections``),
 the dashboard and static pages (``/``, ``/dashboard/``, ``/web/``), then everything else to the
-HTTP API, the same FastAPI app the API Lambda serves.
+HTTP API, each route to its function's app as template.yaml routes it (``_http_router``).
 """
 
 from __future__ import annotations
@@ -26,13 +26,11 @@ from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 from ._gateway import _DenialLogFilter
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from ._gateway import Gateway
 
 
 def build_asgi(
-    api: FastAPI | None,
+    api: ASGIApp | None,
     gateway: Gateway,
     dashboard: DashboardConfig | None,
     extra_routes: Sequence[BaseRoute] = (),
