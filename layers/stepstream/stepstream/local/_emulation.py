@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
+import uuid
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,13 +62,25 @@ class Emulation:
         self.iam: IamEmulator | None = (
             IamEmulator.from_transformed(transformed, names, parameters) if switches.iam else None
         )
-        self._logging: _LambdaLogging | None = None
+        # Every stack is a fresh deployment: its handlers are imported anew (a cold start), so
+        # they read this stack's environment, and nothing carries over from another stack.
+        self._deployment = uuid.uuid4().hex[:8]
 
     def handler(self, ref: HandlerRef, environment: int = 0) -> Handler:
-        """``ref``'s handler (``environment``: which execution environment's import of it), run
-        under its function's role."""
-        loaded = ref.load(environment)
+        """``ref``'s handler, imported for execution environment ``environment`` of this
+        stack, run under its function's role."""
+        loaded = ref.load(f"{self._deployment}_{environment}")
         return self.iam.wrap(ref.logical_id, loaded) if self.iam is not None else loaded
+
+    def load(self, ref: HandlerRef) -> Handler:
+        """``ref``'s handler in this stack's first execution environment, unwrapped."""
+        return ref.load(f"{self._deployment}_0")
+
+    def unload(self) -> None:
+        """Forget this stack's handler modules."""
+        marker = f"__env{self._deployment}_"
+        for name in [n for n in sys.modules if marker in n]:
+            del sys.modules[name]
 
     def asgi(self, function: str, app: Any) -> Any:
         return self.iam.asgi(function, app) if self.iam is not None else app
@@ -79,37 +93,59 @@ class Emulation:
         ]
         return min(limits) if limits else DEFAULT_POLLER_CONCURRENCY
 
+    def logging_environment(self) -> dict[str, str | None]:
+        """What Lambda sets for the functions' ``LoggingConfig`` (Powertools reads it)."""
+        config = self._logging_config()
+        if config is None:
+            return {}
+        return {
+            "AWS_LAMBDA_LOG_FORMAT": config.log_format,
+            "AWS_LAMBDA_LOG_LEVEL": config.application_log_level,
+        }
+
     def start_logging(self) -> Callable[[], None]:
-        """Configure the root logger as Lambda's Python runtime does for the functions'
+        """Configure logging as Lambda's Python runtime does for the functions'
         ``LoggingConfig``; returns what undoes it. One process serves every function, so the
         most verbose level any function asks for applies to all."""
-        if not self.switches.lambda_logging:
+        config = self._logging_config()
+        if config is None:
             return lambda: None
-        configs = list(self.lambda_config.functions.values())
-        levels = [c.application_log_level for c in configs if c.application_log_level]
-        json_format = any(c.log_format == "JSON" for c in configs)
         # Without an ApplicationLogLevel the runtime leaves the root logger at WARNING.
-        level = min((logging.getLevelName(name) for name in levels), default=logging.WARNING)
-        self._logging = _LambdaLogging(level, json_format)
-        return self._logging.undo
+        level = config.python_log_level or logging.WARNING
+        return _LambdaLogging(level, config.log_format == "JSON").undo
+
+    def _logging_config(self) -> FunctionConfig | None:
+        if not self.switches.lambda_logging:
+            return None
+        configs = list(self.lambda_config.functions.values())
+        if not configs:
+            return None
+        return min(configs, key=lambda c: c.python_log_level or logging.WARNING)
 
 
 class _LambdaLogging:
+    """The root logger at the runtime's level (JSON lines with ``LogFormat: JSON``), and the
+    Powertools service logger (which does not propagate, and keeps the level it was first made
+    with for the life of the process) at the same level, as ``AWS_LAMBDA_LOG_LEVEL`` sets it
+    on Lambda."""
+
     def __init__(self, level: int, json_format: bool) -> None:
-        root = logging.getLogger()
-        self._previous_level = root.level
-        root.setLevel(level)
+        service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "stepstream"
+        self._loggers = [logging.getLogger(), logging.getLogger(service)]
+        self._previous = [logger.level for logger in self._loggers]
+        for logger in self._loggers:
+            logger.setLevel(level)
         self._handler: logging.Handler | None = None
         if json_format:
             self._handler = logging.StreamHandler()
             self._handler.setFormatter(JsonLogFormatter())
-            root.addHandler(self._handler)
+            self._loggers[0].addHandler(self._handler)
 
     def undo(self) -> None:
-        root = logging.getLogger()
-        root.setLevel(self._previous_level)
+        for logger, level in zip(self._loggers, self._previous, strict=True):
+            logger.setLevel(level)
         if self._handler is not None:
-            root.removeHandler(self._handler)
+            self._loggers[0].removeHandler(self._handler)
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -5,6 +5,7 @@ logging set-up); template.yaml stays the one place they are written."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,13 @@ class FunctionConfig:
     log_format: str = "Text"
     """``JSON``: the runtime writes each log record as one JSON object."""
     application_log_level: str | None = None
-    """The root logger's level, in the ``logging`` module's names (None: the runtime's default,
-    WARNING, with the Text format)."""
+    """``ApplicationLogLevel`` in Lambda's names (``WARN``); None: not set."""
+
+    @property
+    def python_log_level(self) -> int | None:
+        """The root logger's level the runtime sets, as a ``logging`` level."""
+        name = _PYTHON_LEVELS.get((self.application_log_level or "").upper())
+        return logging.getLevelName(name) if name else None
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,7 @@ def lambda_config(transformed: Mapping[str, Any], names: LocalNames) -> LambdaCo
                 recursive_loop=str(value(props.get("RecursiveLoop")) or "Terminate"),
                 reserved_concurrency=int(reserved) if reserved not in (None, "") else None,
                 log_format=str(value(logging_config.get("LogFormat")) or "Text"),
-                application_log_level=_PYTHON_LEVELS.get(str(level).upper()) if level else None,
+                application_log_level=str(level).upper() if level else None,
             )
         elif spec.get("Type") == "AWS::Lambda::EventSourceMapping":
             queue = _logical_of_arn(props.get("EventSourceArn"))

@@ -116,7 +116,7 @@ def _http_api(wiring: Wiring, emulation: Emulation) -> Any:
     for route in wiring.http_routes:
         function = route.handler.logical_id
         if function not in apps:
-            app = asgi_app_of(route.handler.load())
+            app = asgi_app_of(emulation.load(route.handler))
             if app is None:
                 raise WiringError(
                     f"{function}: the dev stack serves an HttpApi function through its ASGI app; "

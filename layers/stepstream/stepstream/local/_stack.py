@@ -262,6 +262,8 @@ class LocalStack:
         )
         emulation = Emulation(self.template, self._provisioned(), options.parameters, switches)
         self.emulation = emulation
+        self._setenv(emulation.logging_environment())
+        self._stoppers.append(emulation.unload)
         self._stoppers.append(emulation.start_logging())
         return emulation
 

@@ -39,11 +39,12 @@ class HandlerRef:
     timeout_seconds: int = 3
     """The function's ``Timeout``, so a local invocation's context counts down the same."""
 
-    def load(self, environment: int = 0) -> Handler:
+    def load(self, environment: int | str = 0) -> Handler:
         """Import the module from ``CodeUri`` by file path, as Lambda does. The module gets a
         private name so a handler called ``token`` cannot shadow (or be shadowed by) the
-        standard library's ``token`` module. Each ``environment`` number is its own import of
-        the module (its own module-level state), as each Lambda execution environment is."""
+        standard library's ``token`` module. Each ``environment`` is its own import of the
+        module (its own module-level state), as each Lambda execution environment is; the
+        default one is shared by every caller in the process."""
         module_name, _, attribute = self.handler.rpartition(".")
         if not module_name or not attribute:
             raise WiringError(f"{self.logical_id}: Handler {self.handler!r} is not 'module.func'")
