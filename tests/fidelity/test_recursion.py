@@ -6,6 +6,7 @@ after 16 invocations, as Lambda's recursive loop detection does, and says so in 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -48,8 +49,12 @@ def test_without_allow_the_chain_stops_after_16_invocations(
         caplog.at_level(logging.WARNING, logger="stepstream.poller"),
         fidelity_stack(moto_endpoint, monkeypatch, template=template) as stack,
     ):
-        run = run_of(stack, send(stack, "test/sleep", {"seconds": HOPS}), timeout=HOPS + 10)
+        event_id = send(stack, "test/sleep", {"seconds": HOPS})
         [poller] = stack.pollers
+        deadline = time.monotonic() + HOPS + 20
+        while poller.stopped_chains == 0 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        run = run_of(stack, event_id, timeout=3)
 
     assert run is None  # still sleeping: its next timer message was dropped
     assert poller.stopped_chains == 1
