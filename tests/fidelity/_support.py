@@ -67,9 +67,9 @@ def run_of(stack: LocalStack, event_id: str, timeout: float) -> dict[str, Any] |
     """The event's run once it ended, or None if it did not within ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = httpx.get(
-            f"{stack.url}/v1/events/{event_id}/runs", headers=AUTH, timeout=10
-        ).json()["data"]
+        runs = httpx.get(f"{stack.url}/v1/events/{event_id}/runs", headers=AUTH, timeout=10).json()[
+            "data"
+        ]
         if runs and runs[0]["state"] in TERMINAL:
             run: dict[str, Any] = httpx.get(
                 f"{stack.url}/v1/runs/{runs[0]['run_id']}", headers=AUTH, timeout=10
