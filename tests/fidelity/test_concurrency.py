@@ -37,7 +37,7 @@ def test_runs_overlap_and_module_state_is_per_environment(
 
     assert poller.max_concurrency > 1
     assert all(run is not None and run["state"] == "completed" for run in runs), runs
-    (_, start_a, end_a), (_, start_b, end_b) = sorted(fidelity_app.STEP_TIMES, key=lambda t: t[1])
+    (_, _, end_a), (_, start_b, _) = sorted(fidelity_app.STEP_TIMES, key=lambda t: t[1])
     assert start_b < end_a  # the second step began before the first ended
     counts: dict[str, list[int]] = defaultdict(list)
     for environment, count in fidelity_app.ENVIRONMENTS:

@@ -16,11 +16,13 @@ def test_a_call_the_role_lacks_is_refused(
     moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with fidelity_stack(moto_endpoint, monkeypatch) as stack:
-        assert stack.emulation is not None and stack.emulation.iam is not None
+        assert stack.emulation is not None
+        assert stack.emulation.iam is not None
         run = run_of(stack, send(stack, "test/overreach", {}), timeout=30)
         iam = stack.emulation.iam
 
-        assert run is not None and run["state"] == "failed"
+        assert run is not None
+        assert run["state"] == "failed"
         assert "AccessDenied" in str(run["error"])
         assert [(d.function, d.action) for d in iam.denials] == [
             ("ExecutorFunction", "dynamodb:ListTables")
@@ -34,5 +36,7 @@ def test_switched_off_on_purpose_nothing_is_checked(
     with fidelity_stack(moto_endpoint, monkeypatch, iam=False) as stack:
         run = run_of(stack, send(stack, "test/overreach", {}), timeout=30)
 
-        assert stack.emulation is not None and stack.emulation.iam is None
-        assert run is not None and run["state"] == "completed"
+        assert stack.emulation is not None
+        assert stack.emulation.iam is None
+        assert run is not None
+        assert run["state"] == "completed"

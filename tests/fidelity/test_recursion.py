@@ -32,7 +32,8 @@ def test_with_allow_a_long_chain_completes(
         run = run_of(stack, send(stack, "test/sleep", {"seconds": HOPS}), timeout=HOPS + 30)
         [poller] = stack.pollers
 
-    assert run is not None and run["state"] == "completed", run
+    assert run is not None
+    assert run["state"] == "completed", run
     assert run["output"] == "woke"
     assert poller.stopped_chains == 0
     assert poller.invocations > MAX_CHAIN
