@@ -42,6 +42,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--signing-key", help="signing key (env STEPSTREAM_SIGNING_KEY)")
 
 
+def _parameter(value: str) -> tuple[str, str]:
+    name, equals, setting = value.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{value!r}: give NAME=VALUE, e.g. LogLevel=DEBUG")
+    return name.strip(), setting
+
+
 def _topics(value: str) -> list[str]:
     topics = [t.strip() for t in value.split(",") if t.strip()]
     if not topics:
@@ -124,6 +131,42 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     dev.add_argument(
         "--template", default=None, help="SAM template (default: template.yaml found upwards)"
+    )
+    dev.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_parameter,
+        help="a template parameter, e.g. LogLevel=DEBUG (repeatable; the rest take defaults)",
+    )
+    rules = dev.add_argument_group(
+        "AWS's rules (all on by default; docs/architecture.md, 'Emulating AWS's rules')"
+    )
+    rules.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="run handlers without their function's IAM role (every AWS call allowed)",
+    )
+    rules.add_argument(
+        "--no-recursion-detection",
+        dest="recursion_detection",
+        action="store_false",
+        help="let SQS chains run past 16 invocations whatever RecursiveLoop says",
+    )
+    rules.add_argument(
+        "--no-lambda-logging",
+        dest="lambda_logging",
+        action="store_false",
+        help="plain text logs at WARNING instead of the template's LoggingConfig",
+    )
+    rules.add_argument(
+        "--poller-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="concurrent executor invocations (default: the template's maximum, else 5)",
     )
     _common(dev)
 
@@ -216,6 +259,11 @@ def _dispatch(args: argparse.Namespace) -> int:
                 template=args.template,
                 event_key=args.event_key,
                 signing_key=args.signing_key,
+                iam=args.iam,
+                recursion_detection=args.recursion_detection,
+                lambda_logging=args.lambda_logging,
+                poller_concurrency=args.poller_concurrency,
+                parameters=dict(args.parameter),
             )
         )
 

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
@@ -31,6 +31,11 @@ class DevOptions:
     template: str | None = None
     event_key: str | None = None
     signing_key: str | None = None
+    iam: bool = True
+    recursion_detection: bool = True
+    lambda_logging: bool = True
+    poller_concurrency: int | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 class _Printer:
@@ -55,7 +60,8 @@ def run_dev(
 ) -> int:
     """Run until Ctrl-C/SIGTERM; 0 after a clean stop, 1 if startup failed. ``routes``: extra
     routes served first (the end-to-end tests' hand on the server)."""
-    _configure_logging()
+    if not options.lambda_logging:
+        _configure_logging()  # otherwise the stack logs as Lambda's runtime does
     printer = _Printer(out)
     stack_options = StackOptions(
         template=options.template,
@@ -64,6 +70,11 @@ def run_dev(
         event_key=options.event_key,
         signing_key=options.signing_key,
         routes=routes,
+        iam=options.iam,
+        recursion_detection=options.recursion_detection,
+        lambda_logging=options.lambda_logging,
+        poller_concurrency=options.poller_concurrency,
+        parameters=options.parameters,
     )
     try:
         stack = LocalStack(stack_options, progress=printer)

@@ -11,8 +11,8 @@ import logging
 import os
 import sys
 import time
-import uuid
 import traceback
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +124,8 @@ class Emulation:
 
 
 class _LambdaLogging:
-    """The root logger at the runtime's level (JSON lines with ``LogFormat: JSON``), and the
+    """The root logger at the runtime's level, writing to stderr in the template's format (JSON
+    lines with ``LogFormat: JSON``), and the
     Powertools service logger (which does not propagate, and keeps the level it was first made
     with for the life of the process) at the same level, as ``AWS_LAMBDA_LOG_LEVEL`` sets it
     on Lambda."""
@@ -135,17 +136,18 @@ class _LambdaLogging:
         self._previous = [logger.level for logger in self._loggers]
         for logger in self._loggers:
             logger.setLevel(level)
-        self._handler: logging.Handler | None = None
-        if json_format:
-            self._handler = logging.StreamHandler()
-            self._handler.setFormatter(JsonLogFormatter())
-            self._loggers[0].addHandler(self._handler)
+        self._handler = logging.StreamHandler()
+        self._handler.setFormatter(JsonLogFormatter() if json_format else _TEXT_FORMAT)
+        self._loggers[0].addHandler(self._handler)
 
     def undo(self) -> None:
         for logger, level in zip(self._loggers, self._previous, strict=True):
             logger.setLevel(level)
-        if self._handler is not None:
-            self._loggers[0].removeHandler(self._handler)
+        self._loggers[0].removeHandler(self._handler)
+
+
+# The runtime's Text format: level, time, message (the request id is Lambda's, not known here).
+_TEXT_FORMAT = logging.Formatter("[%(levelname)s]\t%(asctime)s\t%(name)s\t%(message)s")
 
 
 class JsonLogFormatter(logging.Formatter):
