@@ -6,10 +6,12 @@ checks and what it does not.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -73,8 +75,29 @@ class Emulation:
         return self.iam.wrap(ref.logical_id, loaded) if self.iam is not None else loaded
 
     def load(self, ref: HandlerRef) -> Handler:
-        """``ref``'s handler in this stack's first execution environment, unwrapped."""
-        return ref.load(f"{self._deployment}_0")
+        """``ref``'s handler in this stack's first execution environment, unwrapped. Imported on
+        a thread of its own with an event loop that is closed afterwards: ``Mangum(app)`` makes
+        one at import when its thread has none, and a loop left unclosed warns when collected."""
+        found: list[Handler] = []
+        failed: list[BaseException] = []
+
+        def load() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                found.append(ref.load(f"{self._deployment}_0"))
+            except BaseException as exc:
+                failed.append(exc)
+            finally:
+                asyncio.set_event_loop(None)
+                loop.close()
+
+        thread = threading.Thread(target=load, name=f"load-{ref.logical_id}")
+        thread.start()
+        thread.join()
+        if failed:
+            raise failed[0]
+        return found[0]
 
     def unload(self) -> None:
         """Forget this stack's handler modules."""
