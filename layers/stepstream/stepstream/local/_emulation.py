@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._loader import load_app
 from ._iam import IamEmulator, local_names
 from ._iam_policies import transform
 from ._lambda_config import FunctionConfig, LambdaConfig, MappingConfig, lambda_config
@@ -65,8 +66,10 @@ class Emulation:
             IamEmulator.from_transformed(transformed, names, parameters) if switches.iam else None
         )
         # Every stack is a fresh deployment: its handlers are imported anew (a cold start), so
-        # they read this stack's environment, and nothing carries over from another stack.
+        # they read this stack's environment, and nothing carries over from another stack, not
+        # even the app ``load_app()`` found for the last one (it caches per process).
         self._deployment = uuid.uuid4().hex[:8]
+        load_app.cache_clear()
 
     def handler(self, ref: HandlerRef, environment: int = 0) -> Handler:
         """``ref``'s handler, imported for execution environment ``environment`` of this
@@ -101,6 +104,7 @@ class Emulation:
 
     def unload(self) -> None:
         """Forget this stack's handler modules."""
+        load_app.cache_clear()
         marker = f"__env{self._deployment}_"
         for name in [n for n in sys.modules if marker in n]:
             del sys.modules[name]
