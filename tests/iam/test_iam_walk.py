@@ -188,7 +188,7 @@ def test_the_executor_runs_a_run_through_every_message_kind_under_its_role(
     harness = Harness(walk_app, aws)
     harness.poller = SqsPoller(
         iam.wrap("ExecutorFunction", executor_handler(walk_app)),
-        harness.queue_url,
+        aws.queues["ExecutorQueue"],
         wait_seconds=0,
         timeout_ms=1000,
     )
@@ -213,7 +213,9 @@ async def nap(ctx: Context) -> None:
 def test_a_cancel_through_the_api_runs_under_its_role(iam: IamEmulator, aws: Provisioned) -> None:
     harness = Harness(walk_app, aws)
     harness.poller = SqsPoller(
-        iam.wrap("ExecutorFunction", executor_handler(walk_app)), harness.queue_url, wait_seconds=0
+        iam.wrap("ExecutorFunction", executor_handler(walk_app)),
+        aws.queues["ExecutorQueue"],
+        wait_seconds=0,
     )
     with iam.enforce("ApiFunction"):
         run_id = harness.run_of(harness.send("iam/nap"))

@@ -57,6 +57,13 @@ def _latency(value: str) -> float:
     return ms
 
 
+def _parameter(value: str) -> tuple[str, str]:
+    name, equals, setting = value.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{value!r}: give NAME=VALUE, e.g. LogLevel=DEBUG")
+    return name.strip(), setting
+
+
 def _topics(value: str) -> list[str]:
     topics = [t.strip() for t in value.split(",") if t.strip()]
     if not topics:
@@ -141,11 +148,47 @@ def build_parser() -> argparse.ArgumentParser:
         "--template", default=None, help="SAM template (default: template.yaml found upwards)"
     )
     dev.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        type=_parameter,
+        help="a template parameter, e.g. LogLevel=DEBUG (repeatable; the rest take defaults)",
+    )
+    rules = dev.add_argument_group(
+        "AWS's rules (all on by default; docs/architecture.md, 'Emulating AWS's rules')"
+    )
+    rules.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_false",
+        help="run handlers without their function's IAM role (every AWS call allowed)",
+    )
+    rules.add_argument(
+        "--no-recursion-detection",
+        dest="recursion_detection",
+        action="store_false",
+        help="let SQS chains run past 16 invocations whatever RecursiveLoop says",
+    )
+    rules.add_argument(
+        "--no-lambda-logging",
+        dest="lambda_logging",
+        action="store_false",
+        help="plain text logs at WARNING instead of the template's LoggingConfig",
+    )
+    rules.add_argument(
         "--post-latency-ms",
         type=_latency,
         default=None,
         help="delay of every @connections post, as on AWS "
         "(env STEPSTREAM_GATEWAY_POST_LATENCY_MS; default 30; 0 = none)",
+    )
+    rules.add_argument(
+        "--poller-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="concurrent executor invocations (default: the template's maximum, else 5)",
     )
     _common(dev)
 
@@ -243,6 +286,11 @@ def _dispatch(args: argparse.Namespace) -> int:
                 event_key=args.event_key,
                 signing_key=args.signing_key,
                 post_latency_ms=args.post_latency_ms,
+                iam=args.iam,
+                recursion_detection=args.recursion_detection,
+                lambda_logging=args.lambda_logging,
+                poller_concurrency=args.poller_concurrency,
+                parameters=dict(args.parameter),
             )
         )
 

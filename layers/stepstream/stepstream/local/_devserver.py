@@ -3,7 +3,7 @@
 Only requests naming this machine are answered (:mod:`._host_check`, against DNS rebinding).
 Routes, first match wins: the WebSocket gateway (``/v1/realtime/connect`` and ``@connections``),
 the dashboard and static pages (``/``, ``/dashboard/``, ``/web/``), then everything else to the
-HTTP API, the same FastAPI app the API Lambda serves.
+HTTP API, each route to its function's app as template.yaml routes it (``_http_router``).
 """
 
 from __future__ import annotations
@@ -30,13 +30,11 @@ from ._head_guard import HEAD_TIMEOUT, guarded_http
 from ._host_check import OwnHostsOnly
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
     from ._gateway import Gateway
 
 
 def build_asgi(
-    api: FastAPI | None,
+    api: ASGIApp | None,
     gateway: Gateway,
     dashboard: DashboardConfig | None,
     extra_routes: Sequence[BaseRoute] = (),

@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
@@ -34,6 +34,11 @@ class DevOptions:
     signing_key: str | None = None
     post_latency_ms: float | None = None
     """None: ``STEPSTREAM_GATEWAY_POST_LATENCY_MS``, else :data:`DEV_POST_LATENCY_MS`."""
+    iam: bool = True
+    recursion_detection: bool = True
+    lambda_logging: bool = True
+    poller_concurrency: int | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
 
 
 DEV_POST_LATENCY_MS = 30.0
@@ -69,7 +74,8 @@ def run_dev(
 ) -> int:
     """Run until Ctrl-C/SIGTERM; 0 after a clean stop, 1 if startup failed. ``routes``: extra
     routes served first (the end-to-end tests' hand on the server)."""
-    _configure_logging()
+    if not options.lambda_logging:
+        _configure_logging()  # otherwise the stack logs as Lambda's runtime does
     printer = _Printer(out)
     stack_options = StackOptions(
         template=options.template,
@@ -79,6 +85,11 @@ def run_dev(
         signing_key=options.signing_key,
         routes=routes,
         post_latency_ms=_dev_post_latency(options.post_latency_ms),
+        iam=options.iam,
+        recursion_detection=options.recursion_detection,
+        lambda_logging=options.lambda_logging,
+        poller_concurrency=options.poller_concurrency,
+        parameters=options.parameters,
     )
     try:
         stack = LocalStack(stack_options, progress=printer)

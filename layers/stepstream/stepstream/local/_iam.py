@@ -116,7 +116,13 @@ class IamEmulator:
     def from_template(
         cls, template_path: str | Path, names: LocalNames, parameters: Mapping[str, str] = {}
     ) -> IamEmulator:
-        transformed = transform(template_path, parameters)
+        return cls.from_transformed(transform(template_path, parameters), names, parameters)
+
+    @classmethod
+    def from_transformed(
+        cls, transformed: Mapping[str, Any], names: LocalNames, parameters: Mapping[str, str] = {}
+    ) -> IamEmulator:
+        """As :meth:`from_template`, from a template already through the SAM transform."""
         # Every parameter's value, defaults included: the @connections ARN needs the stage.
         resolved = {
             name: str(parameters.get(name, spec.get("Default", "")))
@@ -193,9 +199,10 @@ def _hook_current_session() -> None:
     with _lock:
         if session in _hooked:
             return
-        _aws.reset_clients()
+        # The cached clients only, not the session: other hooks on it (the local recursion
+        # tracking's) stay.
+        _aws.client.cache_clear()
         reset_secret_cache()
-        session = _aws.session()
         session.events.register("before-parameter-build", _check, unique_id=_HOOK_ID)
         _hooked.add(session)
 

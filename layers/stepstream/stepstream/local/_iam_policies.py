@@ -107,12 +107,13 @@ def _pattern(text: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
-class _Resolver:
+class Resolver:
     """Intrinsic functions evaluated with the local names and the template's conditions."""
 
     def __init__(self, template: Mapping[str, Any], names: LocalNames) -> None:
         self._names = names
         self._conditions: Mapping[str, Any] = template.get("Conditions") or {}
+        self._mappings: Mapping[str, Any] = template.get("Mappings") or {}
         self._parameters = {
             name: str(names.parameters.get(name, spec.get("Default", "")))
             for name, spec in (template.get("Parameters") or {}).items()
@@ -173,6 +174,9 @@ class _Resolver:
             return any(self.value(a) for a in arg)
         if key == "Condition":
             return self.condition(arg)
+        if key == "Fn::FindInMap":
+            name, first, second = (str(self.value(a)) for a in arg)
+            return self.value(self._mappings[name][first][second])
         if key.startswith("Fn::"):
             raise ValueError(f"{key} is not evaluated by the local IAM emulation")
         return {key: self.value(arg)}
@@ -195,6 +199,8 @@ class _NoValue:
 
 
 _NO_VALUE = _NoValue()
+NO_VALUE = _NO_VALUE
+"""What ``Ref: AWS::NoValue`` resolves to (a property left out)."""
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -224,7 +230,7 @@ def _managed(arn: str) -> Statement:
 
 def role_policies(transformed: Mapping[str, Any], names: LocalNames) -> dict[str, RolePolicy]:
     """Each ``AWS::Lambda::Function``'s role as a :class:`RolePolicy`, by function logical id."""
-    resolver = _Resolver(transformed, names)
+    resolver = Resolver(transformed, names)
     resources: Mapping[str, Any] = transformed["Resources"]
     out: dict[str, RolePolicy] = {}
     for function, spec in resources.items():

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ._stack_error import LocalStackError
 
 if TYPE_CHECKING:
+    from ._emulation import Emulation
     from ._gateway import Gateway
     from ._poller import SqsPoller
     from ._provision import Provisioned
@@ -23,13 +24,15 @@ class LoadedHandlers:
     """What :func:`load_handlers` made; nothing is started yet."""
 
     api: Any = None
-    """The HTTP API (FastAPI), or None when the stack serves no API."""
+    """The HTTP API (each route to its function's app), or None when the stack serves none."""
     gateway: Gateway | None = None
     pollers: list[SqsPoller] = field(default_factory=list)
     ticker: MinuteTicker | None = None
 
 
-def load_handlers(stack: LocalStack, provisioned: Provisioned) -> LoadedHandlers:
+def load_handlers(
+    stack: LocalStack, provisioned: Provisioned, emulation: Emulation
+) -> LoadedHandlers:
     from ._wiring import WiringError, read_wiring
 
     options = stack.options
@@ -38,15 +41,17 @@ def load_handlers(stack: LocalStack, provisioned: Provisioned) -> LoadedHandlers
     try:
         wiring = read_wiring(stack.template)
         if options.serve:
-            loaded.gateway = _gateway(wiring, stack)
+            loaded.gateway = _gateway(wiring, stack, emulation)
         if options.pollers:
-            loaded.pollers = _pollers(wiring, provisioned.queues)
+            loaded.pollers = _pollers(wiring, provisioned.queues, emulation)
         if options.schedules:
             from ._ticker import MinuteTicker
 
-            loaded.ticker = MinuteTicker([(ref.logical_id, ref.load()) for ref in wiring.schedules])
+            loaded.ticker = MinuteTicker(
+                [(ref.logical_id, emulation.handler(ref)) for ref in wiring.schedules]
+            )
         if options.serve and options.http_api:
-            loaded.api = _api()
+            loaded.api = _http_api(wiring, emulation)
     except WiringError as exc:
         raise LocalStackError(str(exc)) from exc
     except ImportError as exc:
@@ -54,10 +59,12 @@ def load_handlers(stack: LocalStack, provisioned: Provisioned) -> LoadedHandlers
             f"importing the handlers or the app failed: {exc}. Fix the import, or run "
             "`make dev` once so .venv has every dependency."
         ) from exc
+    except TypeError as exc:  # api_handler() refusing a STEPSTREAM_ROUTES entry at import
+        raise LocalStackError(str(exc)) from exc
     return loaded
 
 
-def _gateway(wiring: Wiring, stack: LocalStack) -> Gateway:
+def _gateway(wiring: Wiring, stack: LocalStack, emulation: Emulation) -> Gateway:
     from ._gateway import Gateway, WebSocketHandlers
     from ._gateway_management import post_latency_ms
     from ._wiring import WiringError
@@ -66,10 +73,10 @@ def _gateway(wiring: Wiring, stack: LocalStack) -> Gateway:
     if authorizer is None:
         raise WiringError("template.yaml declares no WebSocket authorizer")
     handlers = WebSocketHandlers(
-        authorizer=authorizer.load(),
-        connect=wiring.route("$connect").load(),
-        disconnect=wiring.route("$disconnect").load(),
-        default=wiring.route("$default").load(),
+        authorizer=emulation.handler(authorizer),
+        connect=emulation.handler(wiring.route("$connect")),
+        disconnect=emulation.handler(wiring.route("$disconnect")),
+        default=emulation.handler(wiring.route("$default")),
     )
     options = stack.options
     return Gateway(
@@ -80,30 +87,47 @@ def _gateway(wiring: Wiring, stack: LocalStack) -> Gateway:
     )
 
 
-def _pollers(wiring: Wiring, queue_urls: dict[str, str]) -> list[SqsPoller]:
+def _pollers(wiring: Wiring, queue_urls: dict[str, str], emulation: Emulation) -> list[SqsPoller]:
     from ._poller import SqsPoller
 
-    return [
-        SqsPoller(
-            trigger.handler.load(),
-            queue_urls[trigger.queue],
-            batch_size=trigger.batch_size,
-            wait_seconds=1,
-            timeout_ms=trigger.handler.timeout_seconds * 1000,
-            region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+    pollers = []
+    for trigger in wiring.queues:
+        ref = trigger.handler
+        function = emulation.lambda_config.function(ref.logical_id)
+        mapping = emulation.lambda_config.mapping(trigger.queue, ref.logical_id)
+        pollers.append(
+            SqsPoller(
+                emulation.handler(ref),
+                queue_urls[trigger.queue],
+                batch_size=trigger.batch_size,
+                wait_seconds=1,
+                timeout_ms=ref.timeout_seconds * 1000,
+                region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+                max_concurrency=emulation.concurrency(function, mapping),
+                batching_window_seconds=mapping.batching_window_seconds,
+                environments=lambda n, ref=ref: emulation.handler(ref, n),
+                allow_recursion=not emulation.recursion or function.recursive_loop == "Allow",
+                function_name=ref.logical_id,
+            )
         )
-        for trigger in wiring.queues
-    ]
+    return pollers
 
 
-def _api() -> Any:
-    from .. import load_app
-    from ..http import create_api, routers_from_env
+def _http_api(wiring: Wiring, emulation: Emulation) -> Any:
+    from ._http_router import HttpApiRouter, RouteTarget, asgi_app_of
+    from ._wiring import WiringError
 
-    app = load_app()
-    try:
-        # The user's own routers (STEPSTREAM_ROUTES), as the API Lambda mounts them.
-        routers = routers_from_env()
-    except (ImportError, TypeError) as exc:
-        raise LocalStackError(f"STEPSTREAM_ROUTES: {exc}") from exc
-    return create_api(app, routers=routers)
+    apps: dict[str, Any] = {}
+    targets = []
+    for route in wiring.http_routes:
+        function = route.handler.logical_id
+        if function not in apps:
+            app = asgi_app_of(emulation.load(route.handler))
+            if app is None:
+                raise WiringError(
+                    f"{function}: the dev stack serves an HttpApi function through its ASGI app; "
+                    f"its handler {route.handler.handler} is not Mangum(app)"
+                )
+            apps[function] = emulation.asgi(function, app)
+        targets.append(RouteTarget(route.method, route.path, function, apps[function]))
+    return HttpApiRouter(targets) if targets else None

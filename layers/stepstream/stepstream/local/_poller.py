@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from .._aws import client
 from ..store import ReceivedMessage
 from ._lambda_context import LambdaContext
+from ._recursion import MAX_CHAIN, invoking, lineage_of, next_invocation
 
 Handler = Callable[[dict[str, Any], Any], Any]
 log = logging.getLogger("stepstream.poller")
@@ -51,6 +53,7 @@ class SqsSource:
             "MaxNumberOfMessages": max_messages,
             "WaitTimeSeconds": int(wait_seconds),
             "AttributeNames": ["All"],
+            "MessageSystemAttributeNames": ["All"],  # AWSTraceHeader: the chain's lineage
             "MessageAttributeNames": ["All"],
         }
         if visibility_timeout is not None:
@@ -76,6 +79,17 @@ class SqsSource:
 
 
 class QueuePoller:
+    """Lambda's event source mapping for one queue and one function.
+
+    ``max_concurrency`` pollers receive and invoke at once, as Lambda scales an SQS mapping up to
+    its ``MaximumConcurrency`` (or the function's reserved concurrency). Each concurrent
+    invocation runs in an execution environment of its own: ``environments(n)`` makes the
+    handler of the n-th one (a separate import of the handler module, so its module-level
+    state is its own); an idle environment is reused warm, newest first, as Lambda reuses them.
+    ``allow_recursion`` False stops a message chain after :data:`MAX_CHAIN` invocations, as
+    Lambda's recursive loop detection does for a function whose ``RecursiveLoop`` is not
+    ``Allow`` (the message is deleted and a warning logged)."""
+
     def __init__(
         self,
         handler: Handler,
@@ -86,6 +100,11 @@ class QueuePoller:
         visibility_timeout: int | None = None,
         timeout_ms: int = 120_000,
         region: str = "us-east-1",
+        max_concurrency: int = 1,
+        batching_window_seconds: float = 0,
+        environments: Callable[[int], Handler] | None = None,
+        allow_recursion: bool = True,
+        function_name: str = "function",
     ) -> None:
         self.handler = handler
         self.source = source
@@ -94,23 +113,84 @@ class QueuePoller:
         self.visibility_timeout = visibility_timeout
         self.timeout_ms = timeout_ms
         self.region = region
+        self.max_concurrency = max(1, max_concurrency)
+        self.batching_window_seconds = batching_window_seconds
+        self.allow_recursion = allow_recursion
+        self.function_name = function_name
         self.crashes = 0
         self.invocations = 0
+        self.stopped_chains = 0
+        """Messages dropped because their chain reached :data:`MAX_CHAIN` invocations."""
+        self._make_environment = environments
+        self._idle: list[Handler] = [handler]
+        self.environments_made = 1
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def _arn(self) -> str:
         return f"arn:aws:sqs:{self.region}:000000000000:{self.source.name}"
 
+    def _receive(self, wait_seconds: float) -> list[ReceivedMessage]:
+        """One batch: up to ``batch_size`` messages, gathered for at most the batching window
+        (Lambda's ``MaximumBatchingWindowInSeconds``) once the first arrived."""
+        messages = self.source.receive(self.batch_size, wait_seconds, self.visibility_timeout)
+        if not messages or self.batching_window_seconds <= 0:
+            return messages
+        deadline = time.monotonic() + self.batching_window_seconds
+        while len(messages) < self.batch_size and not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            more = self.source.receive(
+                self.batch_size - len(messages), min(left, 1), self.visibility_timeout
+            )
+            messages.extend(more)
+        return messages
+
+    def _checkout(self) -> Handler:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            number = self.environments_made
+            self.environments_made += 1
+        if self._make_environment is None:
+            return self.handler
+        return self._make_environment(number)
+
+    def _checkin(self, handler: Handler) -> None:
+        with self._lock:
+            self._idle.append(handler)
+
+    def _within_chain_limit(self, messages: list[ReceivedMessage]) -> list[ReceivedMessage]:
+        if self.allow_recursion:
+            return messages
+        kept = []
+        for message in messages:
+            lineage = lineage_of(message.attributes)
+            if lineage is not None and lineage.count >= MAX_CHAIN:
+                log.warning(
+                    "%s: recursive loop detected: message %s is the %dth invocation of one "
+                    "SQS chain; Lambda stops such a chain after %d and drops the message "
+                    "(set RecursiveLoop: Allow on the function if the loop is intended)",
+                    self.function_name,
+                    message.message_id,
+                    lineage.count + 1,
+                    MAX_CHAIN,
+                )
+                self.source.delete([message.receipt_handle])
+                with self._lock:
+                    self.stopped_chains += 1
+            else:
+                kept.append(message)
+        return kept
+
     def poll_once(self, wait_seconds: float | None = None) -> int:
         """Receive one batch and invoke the handler; returns how many messages it got."""
-        messages = self.source.receive(
-            self.batch_size,
-            self.wait_seconds if wait_seconds is None else wait_seconds,
-            self.visibility_timeout,
-        )
+        received = self._receive(self.wait_seconds if wait_seconds is None else wait_seconds)
+        messages = self._within_chain_limit(received)
         if not messages:
-            return 0
+            return len(received)
         records = [
             {
                 "messageId": m.message_id,
@@ -125,24 +205,32 @@ class QueuePoller:
             }
             for m in messages
         ]
-        self.invocations += 1
+        chains = [lineage_of(m.attributes) for m in messages]
+        lineage = next_invocation(max(chains, key=lambda c: c.count if c else 0))
+        with self._lock:
+            self.invocations += 1
+        handler = self._checkout()
         try:
-            response = self.handler({"Records": records}, LambdaContext(timeout_ms=self.timeout_ms))
+            with invoking(lineage):
+                response = handler({"Records": records}, LambdaContext(timeout_ms=self.timeout_ms))
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             # A crashed invocation acknowledges nothing: every message comes back.
-            self.crashes += 1
+            with self._lock:
+                self.crashes += 1
             log.debug("handler crashed (%s); %d messages left on the queue", exc, len(records))
-            return len(records)
+            return len(received)
+        finally:
+            self._checkin(handler)
         failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
         handled = [m.receipt_handle for m in messages if m.message_id not in failed]
         if handled:
             self.source.delete(handled)
-        return len(records)
+        return len(received)
 
     def start(self) -> None:
-        """Poll in a background thread until ``stop()``."""
+        """Poll in ``max_concurrency`` background threads until ``stop()``."""
 
         def loop() -> None:
             while not self._stop.is_set():
@@ -152,14 +240,18 @@ class QueuePoller:
                     log.exception("poller error")
                     self._stop.wait(0.5)
 
-        self._thread = threading.Thread(target=loop, name="queue-poller", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=loop, name=f"queue-poller-{n}", daemon=True)
+            for n in range(self.max_concurrency)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._threads = []
 
 
 class SqsPoller(QueuePoller):
@@ -175,6 +267,7 @@ class SqsPoller(QueuePoller):
         visibility_timeout: int | None = None,
         timeout_ms: int = 120_000,
         region: str = "us-east-1",
+        **scaling: Any,
     ) -> None:
         super().__init__(
             handler,
@@ -184,5 +277,6 @@ class SqsPoller(QueuePoller):
             visibility_timeout=visibility_timeout,
             timeout_ms=timeout_ms,
             region=region,
+            **scaling,
         )
         self.queue_url = queue_url

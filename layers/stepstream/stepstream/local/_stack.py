@@ -14,8 +14,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from starlette.routing import BaseRoute
 
     from ._devserver import DevServer
+    from ._emulation import Emulation
     from ._gateway import Gateway, GatewayLimits
     from ._poller import SqsPoller
     from ._provision import Provisioned
@@ -90,6 +91,19 @@ class StackOptions:
     ``STEPSTREAM_GATEWAY_POST_LATENCY_MS``, else 0 (``stepstream dev`` defaults to 30)."""
     event_key: str | None = None
     signing_key: str | None = None
+    parameters: Mapping[str, str] = field(default_factory=dict)
+    """template.yaml's parameters (``LogLevel``, ``ExecutorReservedConcurrency`` ...); the rest
+    take their defaults."""
+    iam: bool = True
+    """Run each handler with exactly its function's role (``AccessDenied`` otherwise)."""
+    recursion_detection: bool = True
+    """Stop an SQS chain after 16 invocations unless the function's ``RecursiveLoop`` is
+    ``Allow``, as Lambda does."""
+    lambda_logging: bool = True
+    """Configure the root logger as Lambda's runtime does for the template's ``LoggingConfig``."""
+    poller_concurrency: int | None = None
+    """Concurrent invocations per SQS mapping; None: the template's maximum or reserved
+    concurrency, else five."""
 
 
 def find_template(explicit: str | Path | None, start: Path | None = None) -> Path:
@@ -122,6 +136,8 @@ class LocalStack:
         self.provisioned: Provisioned | None = None
         self.gateway: Gateway | None = None
         self.pollers: list[SqsPoller] = []
+        self.emulation: Emulation | None = None
+        """The template's rules the handlers run under (after :meth:`prepare`)."""
         self.url = ""
         """``http://host:port`` while serving; empty when ``serve`` is off."""
         self._socket: socket.socket | None = None
@@ -216,9 +232,10 @@ class LocalStack:
             self._setenv(
                 {"STEPSTREAM_WS_MANAGEMENT_URL": self.url, "STEPSTREAM_REALTIME_URL": self.ws_url}
             )
+        emulation = self._emulate()
         from ._loading import load_handlers
 
-        handlers = load_handlers(self, self._provisioned())
+        handlers = load_handlers(self, self._provisioned(), emulation)
         self.pollers = handlers.pollers
         for poller in self.pollers:
             poller.start()
@@ -230,6 +247,28 @@ class LocalStack:
         if self.gateway is not None:
             self._stoppers.append(self.gateway.shutdown)
             self._server = self._make_server(self.gateway, handlers.api)
+
+    def _emulate(self) -> Emulation:
+        from ._emulation import Emulation, EmulationSwitches
+
+        options = self.options
+        switches = EmulationSwitches(
+            iam=options.iam,
+            recursion=options.recursion_detection,
+            lambda_logging=options.lambda_logging,
+            poller_concurrency=options.poller_concurrency,
+        )
+        off = [name for name, on in vars(switches).items() if on is False]
+        self.progress.step(
+            "emulating IAM per function, recursion detection, Lambda logging and concurrency"
+            + (f" (off: {', '.join(off)})" if off else "")
+        )
+        emulation = Emulation(self.template, self._provisioned(), options.parameters, switches)
+        self.emulation = emulation
+        self._setenv(emulation.logging_environment())
+        self._stoppers.append(emulation.unload)
+        self._stoppers.append(emulation.start_logging())
+        return emulation
 
     def _bind(self) -> None:
         from ._devserver import PortInUseError, bind

@@ -39,10 +39,12 @@ class HandlerRef:
     timeout_seconds: int = 3
     """The function's ``Timeout``, so a local invocation's context counts down the same."""
 
-    def load(self) -> Handler:
+    def load(self, environment: int | str = 0) -> Handler:
         """Import the module from ``CodeUri`` by file path, as Lambda does. The module gets a
         private name so a handler called ``token`` cannot shadow (or be shadowed by) the
-        standard library's ``token`` module."""
+        standard library's ``token`` module. Each ``environment`` is its own import of the
+        module (its own module-level state), as each Lambda execution environment is; the
+        default one is shared by every caller in the process."""
         module_name, _, attribute = self.handler.rpartition(".")
         if not module_name or not attribute:
             raise WiringError(f"{self.logical_id}: Handler {self.handler!r} is not 'module.func'")
@@ -54,6 +56,8 @@ class HandlerRef:
         if code_dir not in sys.path:
             sys.path.append(code_dir)
         private_name = f"_stepstream_handler_{module_name.replace('.', '_')}"
+        if environment:
+            private_name += f"__env{environment}"
         module = sys.modules.get(private_name)
         if module is None:
             spec = importlib.util.spec_from_file_location(private_name, path)
@@ -81,6 +85,16 @@ class QueueTrigger:
     batch_size: int = 10
 
 
+@dataclass(frozen=True)
+class HttpRoute:
+    """An HTTP API route (SAM ``HttpApi`` event): ``method`` and ``path`` as the template says
+    them (``ANY``, ``$default``, ``/items/{id}``, ``/{proxy+}``)."""
+
+    method: str
+    path: str
+    handler: HandlerRef
+
+
 @dataclass
 class Wiring:
     """Every trigger the dev stack emulates, with its handler."""
@@ -91,6 +105,7 @@ class Wiring:
     websocket_routes: dict[str, HandlerRef] = field(default_factory=dict)
     """``$connect`` / ``$disconnect`` / ``$default`` → handler."""
     websocket_authorizer: HandlerRef | None = None
+    http_routes: list[HttpRoute] = field(default_factory=list)
 
     def route(self, key: str) -> HandlerRef:
         ref = self.websocket_routes.get(key)
@@ -127,7 +142,11 @@ def read_wiring(template_path: str | Path) -> Wiring:
         for event in (props.get("Events") or {}).values():
             kind = event.get("Type")
             event_props = event.get("Properties") or {}
-            if kind in ("Schedule", "ScheduleV2"):
+            if kind == "HttpApi":
+                method = str(event_props.get("Method", "ANY")).upper()
+                route_path = str(event_props.get("Path", "$default"))
+                wiring.http_routes.append(HttpRoute(method, route_path, ref))
+            elif kind in ("Schedule", "ScheduleV2"):
                 wiring.schedules.append(ref)
             elif kind == "SQS":
                 queue = _logical_of_arn(event_props.get("Queue"))

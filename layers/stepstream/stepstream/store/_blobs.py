@@ -14,6 +14,10 @@ class S3Blobs(BlobStore):
         self._bucket = (settings or Settings.from_env()).bucket
 
     @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
     def _s3(self) -> Any:
         return client("s3")
 

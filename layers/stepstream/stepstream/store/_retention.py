@@ -31,11 +31,15 @@ def run_expiry(ended_at: float | None = None, settings: Settings | None = None) 
 
 
 def mark_outputs_ended(
-    keys: Iterable[str], ended_at: float | None = None, settings: Settings | None = None
+    keys: Iterable[str],
+    ended_at: float | None = None,
+    settings: Settings | None = None,
+    *,
+    bucket: str | None = None,
 ) -> int:
     """Start the retention clock of a finished run's objects: one S3 ``CopyObject`` per key
     (onto itself, tagged :data:`ENDED_TAG`). Returns how many were marked."""
-    bucket = (settings or Settings.from_env()).bucket
+    bucket = bucket or (settings or Settings.from_env()).bucket
     ended = int(time.time() if ended_at is None else ended_at)
     s3: Any = client("s3")
     marked = 0
@@ -53,3 +57,51 @@ def mark_outputs_ended(
         )
         marked += 1
     return marked
+
+
+def expire_run_items(table: str, run_id: str, ttl: int) -> list[str]:
+    """Give every item of the run's partition (its steps; the run item gets its ``ttl`` in the
+    update that ends the run) the ``ttl``, and return the S3 keys the items point at (the run's
+    event and output, large step outputs). One ``Query`` per MB of the partition and one
+    ``BatchWriteItem`` per 25 items; the run has ended, so nothing writes the items meanwhile."""
+    ddb: Any = client("dynamodb")
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {
+        "TableName": table,
+        "KeyConditionExpression": "pk = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": f"RUN#{run_id}"}},
+        "ConsistentRead": True,
+    }
+    while True:
+        page = ddb.query(**query)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    keys = sorted(
+        {
+            cell["S"]
+            for item in items
+            for name, cell in item.items()
+            if (name == "blob" or name.endswith("_blob")) and "S" in cell
+        }
+    )
+    puts = [
+        {"PutRequest": {"Item": {**item, "ttl": {"N": str(ttl)}}}}
+        for item in items
+        if item.get("sk", {}).get("S") != "RUN"
+    ]
+    for start in range(0, len(puts), 25):
+        _write_all(ddb, table, puts[start : start + 25])
+    return keys
+
+
+def _write_all(ddb: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    pending = {table: requests}
+    for attempt in range(8):
+        left = ddb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        if not left:
+            return
+        pending = left
+        time.sleep(0.05 * 2**attempt)  # DynamoDB asks to back off before resending
+    raise RuntimeError(f"DynamoDB left {len(pending[table])} retention writes unprocessed")

@@ -4,20 +4,30 @@ events, waits and claims in ``_state_events.py``."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .._config import Settings
 from .._states import ACTIVE, TERMINAL, RunStatus
-from ._base import CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
+from ._base import BlobStore, CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
+from ._blobs import S3Blobs
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
 from ._flow_state import FlowItems
+from ._retention import expire_run_items, mark_outputs_ended, run_expiry
 from ._state_events import EventsAndWaits
 from ._state_ops import RunOperations
 
+log = logging.getLogger("stepstream.store")
+
 
 class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
+    def __init__(self, blobs: BlobStore, settings: Settings | None = None) -> None:
+        self._settings = settings or Settings.from_env()
+        super().__init__(blobs, self._settings)
+
     # --- runs -------------------------------------------------------------------------------------
     def _run_item(self, run: RunRecord) -> Item:
         item: Item = {
@@ -169,8 +179,10 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
         fields: Item = {"status": _s(status)}
         if attempt is not None:
             fields["attempt"] = _n(attempt)
-        if status in TERMINAL:
+        ended = status in TERMINAL
+        if ended:
             fields["ended_at"] = _n(now)
+            fields["ttl"] = _n(run_expiry(now / 1000, self._settings))
         if output_json is not None:
             self._put_json(fields, "output", output_json, f"runs/{run_id}/output")
         if output_type:
@@ -197,6 +209,8 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
             if _is_conditional_failure(exc):
                 return False
             raise
+        if ended:
+            self._start_retention(run_id, now)
         return True
 
     def cancel_run(self, run_id: str, now: int) -> bool:
@@ -204,12 +218,13 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
             self._ddb.update_item(
                 TableName=self._table,
                 Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
-                UpdateExpression="SET #status = :cancelled, ended_at = :now",
+                UpdateExpression="SET #status = :cancelled, ended_at = :now, #ttl = :ttl",
                 ConditionExpression="#status IN (:a0, :a1, :a2, :a3)",
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#ttl": "ttl"},
                 ExpressionAttributeValues={
                     ":cancelled": _s(RunStatus.CANCELLED),
                     ":now": _n(now),
+                    ":ttl": _n(run_expiry(now / 1000, self._settings)),
                     **{f":a{i}": _s(s) for i, s in enumerate(ACTIVE)},
                 },
             )
@@ -217,7 +232,22 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
             if _is_conditional_failure(exc):
                 return False
             raise
+        self._start_retention(run_id, now)
         return True
+
+    def _start_retention(self, run_id: str, ended_at_ms: int) -> None:
+        """The run ended (its item got its ``ttl`` in the same update): give its steps the same
+        expiry and start its S3 objects' retention clock (docs/deploy.md, "Retention"). A
+        failure here is logged, not raised: the run's end is already recorded, and its records
+        and objects are then kept until removed by hand, never lost early."""
+        try:
+            keys = expire_run_items(
+                self._table, run_id, run_expiry(ended_at_ms / 1000, self._settings)
+            )
+            if keys and isinstance(self._blobs, S3Blobs):
+                mark_outputs_ended(keys, ended_at_ms / 1000, bucket=self._blobs.bucket)
+        except Exception:
+            log.exception("run %s ended, but its retention could not be set", run_id)
 
     def recent_runs(self, limit: int, function_id: str | None) -> list[RunRecord]:
         kwargs: dict[str, Any] = {

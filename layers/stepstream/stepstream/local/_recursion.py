@@ -1,0 +1,109 @@
+"""Lambda's recursive loop detection, played by the local poller.
+
+On AWS, Lambda follows a chain of events through the X-Ray trace header: a message a function
+sends while it handles an SQS message carries the invocation's trace header (``AWSTraceHeader``)
+with a ``Lineage`` count that each invocation in the chain raises by one. When a chain reaches
+about 16 invocations of the same function, Lambda stops it: the next invocation does not happen
+and the message is dropped (or sent to a dead-letter destination), unless the function's
+``RecursiveLoop`` is ``Allow``.
+
+Here the poller sets :data:`_lineage` while it invokes a handler, and a botocore
+``before-parameter-build`` hook on ``stepstream._aws``'s session stamps every ``SendMessage`` /
+``SendMessageBatch`` made in that context with an ``AWSTraceHeader`` carrying the count; the
+poller reads it back from the received message's attributes.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from .. import _aws
+
+MAX_CHAIN = 16
+"""Invocations in one chain Lambda lets through before it stops the chain."""
+
+_HOOK_ID = "stepstream-local-recursion"
+_LINEAGE = re.compile(r"Lineage=([0-9a-f]+):(\d+)")
+_ROOT = re.compile(r"Root=([^;]+)")
+
+
+@dataclass(frozen=True)
+class Lineage:
+    root: str
+    """The chain's trace id (X-Ray's ``Root``)."""
+    count: int
+    """Invocations of the chain so far, this one included."""
+
+    def header(self) -> str:
+        return f"Root={self.root};Sampled=0;Lineage={self.root[-8:]}:{self.count}"
+
+
+_lineage: ContextVar[Lineage | None] = ContextVar("stepstream_lineage", default=None)
+_hooked: weakref.WeakSet[Any] = weakref.WeakSet()
+_lock = threading.Lock()
+
+
+def lineage_of(attributes: dict[str, Any]) -> Lineage | None:
+    """The chain a received message belongs to (None: it starts one)."""
+    header = attributes.get("AWSTraceHeader")
+    if not isinstance(header, str):
+        return None
+    count, root = _LINEAGE.search(header), _ROOT.search(header)
+    if count is None or root is None:
+        return None
+    return Lineage(root.group(1), int(count.group(2)))
+
+
+def next_invocation(previous: Lineage | None) -> Lineage:
+    """The lineage of an invocation handling a message of ``previous``'s chain."""
+    if previous is None:
+        return Lineage(f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}", 1)
+    return Lineage(previous.root, previous.count + 1)
+
+
+@contextmanager
+def invoking(lineage: Lineage) -> Iterator[None]:
+    """Messages sent to SQS in this context continue ``lineage``'s chain."""
+    install()
+    token = _lineage.set(lineage)
+    try:
+        yield
+    finally:
+        _lineage.reset(token)
+
+
+def install() -> None:
+    """Hook the session ``stepstream._aws`` makes clients from. A client copies its session's
+    hooks when it is made, so the cached clients are dropped (not the session: the IAM
+    emulation's hook stays on it)."""
+    session = _aws.session()
+    if session in _hooked:
+        return
+    with _lock:
+        if session in _hooked:
+            return
+        _aws.client.cache_clear()
+        for operation in ("SendMessage", "SendMessageBatch"):
+            event = f"before-parameter-build.sqs.{operation}"
+            session.events.register(event, _stamp, unique_id=f"{_HOOK_ID}-{operation}")
+        _hooked.add(session)
+
+
+def _stamp(params: dict[str, Any], model: Any, **_: Any) -> None:
+    lineage = _lineage.get()
+    if lineage is None:
+        return
+    attribute = {"AWSTraceHeader": {"DataType": "String", "StringValue": lineage.header()}}
+    if model.name == "SendMessageBatch":
+        for entry in params.get("Entries", []):
+            entry.setdefault("MessageSystemAttributes", attribute)
+    else:
+        params.setdefault("MessageSystemAttributes", attribute)
