@@ -209,6 +209,7 @@ def publish_handler(app: Stepstream | None = None) -> LambdaHandler:
     the_app = app if app is not None else load_app()
     serve = Mangum(publish_api(the_app), lifespan="off")
 
+    @functools.wraps(serve)  # keeps ``__wrapped__``: the local stack routes to the app inside
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             return serve(event, context)
