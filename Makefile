@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8288
+# Test processes (pytest-xdist); the suite is sized for the 2-core machines CI runs on.
+PYTEST_WORKERS ?= 2
 
 .PHONY: dev test lint typecheck pytest bench system-deps node-deps checkov-deps clean help
 
@@ -51,7 +53,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP) system-deps node-deps checkov-deps
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 test: lint typecheck pytest
 

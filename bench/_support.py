@@ -73,8 +73,8 @@ def seed_subscriptions(channel: str, topics: list[str], count: int) -> list[str]
     transaction, which moto runs by copying every table: quadratic in a benchmark's thousands."""
     import time
 
-    from stepstream._aws import client
-    from stepstream._config import Settings
+    from stepstream.aws import client
+    from stepstream.config import Settings
 
     db, table = client("dynamodb"), Settings.from_env().realtime_table
     expires = str(int(time.time()) + 3600)

@@ -284,7 +284,7 @@ def _lines(m: Measured) -> list[dict[str, Any]]:
 def _measure() -> dict[str, Any]:
     from stepstream import Stepstream
     from stepstream.handlers import executor_handler
-    from stepstream.local._poller import SqsPoller
+    from stepstream.local import SqsPoller
     from stepstream.realtime import Realtime
 
     app = Stepstream(id="bench-cost")
@@ -292,7 +292,7 @@ def _measure() -> dict[str, Any]:
     app._realtime = Realtime(app.id, poster=poster)  # posts counted, nothing sent
     _define(app)
     counter = UnitCounter()
-    from stepstream._aws import client
+    from stepstream.aws import client
 
     for service in ("dynamodb", "sqs", "s3"):
         client(service).meta.events.register("before-call.*", counter)

@@ -142,7 +142,7 @@ def start_client(name: str, base: str, channel: str, jwt: str) -> list[subproces
     if name == "python subscribe":
         args = [sys.executable, "-m", "bench.delivery", "subscriber", base, channel, jwt, count]
         return [subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)]
-    from stepstream._config import DEV_SIGNING_KEY
+    from stepstream.config import DEV_SIGNING_KEY
 
     tail = subprocess.Popen(
         [
@@ -229,7 +229,7 @@ def run_stamp(count: int) -> None:
 async def run_publisher(channel: str, rate: int, count: int) -> None:
     """``python -m bench.delivery publisher``: ``count`` tokens at ``rate``/s, then a JSON line
     with the posts, their bytes and this process's CPU seconds."""
-    from stepstream import _aws
+    from stepstream import aws as _aws
     from stepstream.realtime import Realtime, topic
     from stepstream.realtime import channel as make_channel
 

@@ -71,7 +71,7 @@ class FlowWrites:
         return n
 
     def count(self) -> FlowWrites:
-        from stepstream._aws import client
+        from stepstream.aws import client
 
         client("dynamodb").meta.events.register("before-parameter-build.dynamodb.*", self)
         return self

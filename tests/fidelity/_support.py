@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from stepstream._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
+from stepstream.config import DEV_EVENT_KEY, DEV_SIGNING_KEY
 from stepstream.local import LocalStack, StackOptions
 from tests.support.aws import ROOT, TEMPLATE, MotoEndpoint
 

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from stepstream._config import DEV_SIGNING_KEY
+from stepstream.config import DEV_SIGNING_KEY
 from stepstream.local import LocalStack
 from stepstream.realtime import Realtime, channel, topic
 from tests.support.aws import ROOT, TEMPLATE, MotoEndpoint

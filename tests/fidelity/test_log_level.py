@@ -34,8 +34,9 @@ def _duplicate_event_lines(
 def test_info_lines_are_written_at_info(
     moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    [line] = _duplicate_event_lines(moto_endpoint, monkeypatch, capfd, "INFO")
-    assert line["level"] == "INFO"
+    lines = _duplicate_event_lines(moto_endpoint, monkeypatch, capfd, "INFO")
+    assert len(lines) == 1, lines
+    assert lines[0]["level"] == "INFO"
 
 
 def test_info_lines_are_dropped_at_warning(

@@ -18,7 +18,7 @@ import pytest
 from stepstream import Concurrency, Context, Stepstream, SyncContext
 from stepstream.engine._flow._concurrency import counters, release
 from stepstream.handlers import executor_handler
-from stepstream.local._poller import QueuePoller
+from stepstream.local import QueuePoller
 from stepstream.store import RunRecord, SlotLimit
 
 from ..engine.harness import EngineEnv, Harness

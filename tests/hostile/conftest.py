@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS, load_all_checks
 
 from stepstream import Stepstream
-from stepstream._aws import reset_clients
+from stepstream.aws import reset_clients
 from stepstream.http import create_api
 from stepstream.http._limits import MAX_BODY_BYTES
 from stepstream.http._realtime_routes import MAX_TOKEN_REQUEST_BYTES

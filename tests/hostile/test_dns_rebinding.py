@@ -13,7 +13,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from stepstream._aws import reset_clients
+from stepstream.aws import reset_clients
 from stepstream.local import LocalStack, StackOptions
 from tests.realtime_socket._support import token
 from tests.support.aws import MotoEndpoint, use_local_aws

@@ -6,7 +6,7 @@ leaves at most an orphan blob, never an overwritten one."""
 from __future__ import annotations
 
 from stepstream import Stepstream
-from stepstream.local._provision import Provisioned
+from stepstream.local import Provisioned
 from stepstream.store import DynamoState, S3Blobs
 
 app = Stepstream(id="test-hostile-duplicate")

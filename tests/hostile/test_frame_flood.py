@@ -13,7 +13,8 @@ from typing import Any
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from stepstream.local._gateway import TOO_MANY_QUEUED, GatewayLimits, WebSocketHandlers
+from stepstream.local import GatewayLimits, WebSocketHandlers
+from stepstream.local._gateway import TOO_MANY_QUEUED
 from tests.realtime_socket._support import recv_json, token
 from tests.realtime_socket.conftest import GatewayFactory, lambda_handlers
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import websockets
 
-from stepstream.local._gateway import GatewayLimits, RunningGateway
+from stepstream.local import GatewayLimits, RunningGateway
 from tests.realtime_socket._support import recv_json, token
 from tests.realtime_socket.conftest import GatewayFactory
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import websockets
 
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from tests.realtime_socket._support import recv_json, token
 
 

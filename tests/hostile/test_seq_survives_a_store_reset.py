@@ -5,9 +5,9 @@ THEN the channel's next seqs are still above 20, so the client's resume misses n
 
 from __future__ import annotations
 
-from stepstream import _aws
-from stepstream._config import Settings
-from stepstream.local._provision import Provisioned
+from stepstream import aws as _aws
+from stepstream.config import Settings
+from stepstream.local import Provisioned
 from stepstream.realtime._seq import SeqAllocator
 from stepstream.store import ConnectionStore
 

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 
-from stepstream.local._gateway import MESSAGE_TOO_BIG, TOO_MANY_QUEUED, RunningGateway
+from stepstream.local import RunningGateway
+from stepstream.local._gateway import MESSAGE_TOO_BIG, TOO_MANY_QUEUED
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._frames import FrameError, parse_client_frame
 from stepstream.realtime._tokens import TokenError, verify_token

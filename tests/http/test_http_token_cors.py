@@ -9,8 +9,7 @@ import httpx
 import pytest
 
 from stepstream import Stepstream
-from stepstream.http import create_api
-from stepstream.http._realtime_routes import token_api
+from stepstream.http import create_api, token_api
 from tests.support.serve import serve
 
 ORIGIN = "https://app.example.com"

@@ -11,8 +11,7 @@ import ws_connect
 import ws_default
 import ws_disconnect
 
-from stepstream.local import WebSocketHandlers
-from stepstream.local._iam import IamEmulator
+from stepstream.local import IamEmulator, WebSocketHandlers
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -8,8 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from stepstream import aws as _aws
-from stepstream.local import Provisioned
-from stepstream.local._iam import IamEmulator
+from stepstream.local import IamEmulator, Provisioned
 from stepstream.local._iam_policies import RolePolicy, Statement
 
 

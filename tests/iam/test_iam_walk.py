@@ -31,17 +31,16 @@ from starlette.routing import Mount
 from stepstream import Context, Stepstream, _aws
 from stepstream.config import Settings
 from stepstream.handlers import executor_handler
-from stepstream.http import create_api, stream_api
-from stepstream.http._realtime_routes import token_api
+from stepstream.http import create_api, stream_api, token_api
 from stepstream.local import (
     Gateway,
+    IamEmulator,
     LambdaContext,
     Provisioned,
     RunningGateway,
     SqsPoller,
     serve_in_thread,
 )
-from stepstream.local._iam import IamEmulator
 from stepstream.realtime import Realtime
 from stepstream.realtime._keepalive import PING_EVERY_MINUTES
 from stepstream.store._connection_listing import connection_shard

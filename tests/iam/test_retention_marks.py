@@ -11,8 +11,7 @@ import pytest
 
 from stepstream import aws as _aws
 from stepstream.config import Settings
-from stepstream.local import Provisioned
-from stepstream.local._iam import IamEmulator
+from stepstream.local import IamEmulator, Provisioned
 from stepstream.store._retention import DAY_SECONDS, mark_outputs_ended, run_expiry
 
 

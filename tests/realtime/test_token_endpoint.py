@@ -11,8 +11,8 @@ import pytest
 
 from stepstream import Stepstream
 from stepstream.config import DEV_SIGNING_KEY
+from stepstream.http import token_api
 from stepstream.http._auth import hashed_signing_key
-from stepstream.http._realtime_routes import token_api
 from stepstream.realtime import TokenRequest, verify_token
 from tests.support.serve import serve
 

@@ -8,7 +8,7 @@ from websockets.asyncio.client import connect
 
 from stepstream import Stepstream
 from stepstream.config import Settings
-from stepstream.http._realtime_routes import token_api
+from stepstream.http import token_api
 from stepstream.local import RunningGateway
 from stepstream.realtime import Realtime, channel, topic
 from tests.support.serve import serve

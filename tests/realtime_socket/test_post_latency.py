@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import websockets
 
-from stepstream import _aws
+from stepstream import aws as _aws
 from stepstream.cli import build_parser
 from stepstream.local._gateway_management import POST_LATENCY_ENV, post_latency_ms
 

@@ -13,9 +13,9 @@ import pytest
 from inngest.experimental import realtime as inngest_realtime
 
 from stepstream import Stepstream, subscribe
-from stepstream._config import DEV_SIGNING_KEY
+from stepstream.config import DEV_SIGNING_KEY
 from stepstream.http import create_api
-from stepstream.local._gateway import RunningGateway
+from stepstream.local import RunningGateway
 from stepstream.realtime import Message
 from tests.support.serve import serve
 

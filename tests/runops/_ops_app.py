@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from stepstream import Context, NonRetriableError, Stepstream
-from stepstream._config import Settings
+from stepstream.config import Settings
 from stepstream.http import create_api
 from stepstream.local._dashboard import DashboardConfig, dashboard_routes
 from tests.http._http_support import AUTH, EVENT_KEY, run_until_settled

@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from stepstream import Context, RetryAfterError, Stepstream
-from stepstream._states import StepStatus
+from stepstream import Context, RetryAfterError, StepStatus, Stepstream
 from tests.engine.harness import EngineEnv, Harness
 
 app = Stepstream(id="runops-retry-after")

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from stepstream import _aws
-from stepstream._config import Settings
+from stepstream import aws as _aws
 from stepstream._states import RunStatus
+from stepstream.config import Settings
 from stepstream.local import Provisioned
 from stepstream.store import DynamoState, S3Blobs, StepRecord
 from stepstream.store._dynamo import INLINE_JSON_BYTES

@@ -3,7 +3,7 @@ a rerun, bulk-operation records, pauses and held runs; on memory and on DynamoDB
 
 from __future__ import annotations
 
-from stepstream._states import StepStatus
+from stepstream import StepStatus
 from stepstream.store import OperationRecord, RunRecord, StateStore, StepRecord
 
 

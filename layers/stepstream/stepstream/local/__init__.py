@@ -2,6 +2,7 @@
 tests, the benchmarks). Never imported by Lambda code."""
 
 from ._gateway import Gateway, GatewayLimits, RunningGateway, WebSocketHandlers, serve_in_thread
+from ._iam import IamEmulator
 from ._lambda_context import LambdaContext
 from ._local_aws import LocalAws
 from ._poller import Handler, MessageSource, QueuePoller, SqsPoller, SqsSource
@@ -13,6 +14,7 @@ __all__ = [
     "Gateway",
     "GatewayLimits",
     "Handler",
+    "IamEmulator",
     "LambdaContext",
     "LocalAws",
     "LocalStack",

@@ -163,14 +163,22 @@ class _LambdaLogging:
         self._previous = [logger.level for logger in self._loggers]
         for logger in self._loggers:
             logger.setLevel(level)
-        self._handler = logging.StreamHandler()
+        self._handler = _RuntimeHandler()
         self._handler.setFormatter(JsonLogFormatter() if json_format else _TEXT_FORMAT)
+        # Lambda's runtime installs one handler: a stack started while another's (or a crashed
+        # one's) is still on the root logger replaces it rather than writing every line twice.
+        for stale in [h for h in self._loggers[0].handlers if isinstance(h, _RuntimeHandler)]:
+            self._loggers[0].removeHandler(stale)
         self._loggers[0].addHandler(self._handler)
 
     def undo(self) -> None:
         for logger, level in zip(self._loggers, self._previous, strict=True):
             logger.setLevel(level)
         self._loggers[0].removeHandler(self._handler)
+
+
+class _RuntimeHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler :class:`_LambdaLogging` puts on the root logger (stderr)."""
 
 
 # The runtime's Text format: level, time, message (the request id is Lambda's, not known here).
