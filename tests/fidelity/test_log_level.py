@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from stepstream.handlers import handler_logger
 from tests.support.aws import MotoEndpoint
 
 from ._support import fidelity_stack, send
@@ -21,6 +22,9 @@ def _duplicate_event_lines(
     capfd: pytest.CaptureFixture[str],
     level: str,
 ) -> list[dict[str, Any]]:
+    # The service's Powertools Logger exists before the stack's runtime handler, as after an
+    # earlier stack in the same process: its records must still be written once.
+    handler_logger()
     capfd.readouterr()
     event_id = f"dup-{uuid.uuid4().hex}"
     with fidelity_stack(moto, monkeypatch, pollers=False, parameters={"LogLevel": level}) as stack:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_lambda_powertools.logging.filters import SuppressFilter
+
 from .._loader import load_app
 from ._iam import IamEmulator, local_names
 from ._iam_policies import transform
@@ -165,6 +167,11 @@ class _LambdaLogging:
             logger.setLevel(level)
         self._handler = _RuntimeHandler()
         self._handler.setFormatter(JsonLogFormatter() if json_format else _TEXT_FORMAT)
+        # On Lambda the runtime's handler exists before any Powertools Logger, which then puts
+        # this filter on it so the service's records are not written twice; here the handler
+        # may come after the Logger (a second stack in one process), so it is added as it would
+        # have been.
+        self._handler.addFilter(SuppressFilter(service))
         # Lambda's runtime installs one handler: a stack started while another's (or a crashed
         # one's) is still on the root logger replaces it rather than writing every line twice.
         for stale in [h for h in self._loggers[0].handlers if isinstance(h, _RuntimeHandler)]:
