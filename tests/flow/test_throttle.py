@@ -42,10 +42,14 @@ def test_starts_are_spread_one_interval_apart(engine_env: EngineEnv) -> None:
     assert held.held["reason"] == "throttled"
     assert held.held["until"] - held.created_at >= 3_000
     assert app.runs.get(other).held is None  # type: ignore[union-attr]
+    untils = [app.runs.get(run_id).held["until"] for run_id in runs[1:]]  # type: ignore[union-attr, index]
+    assert untils[1] - untils[0] >= 1_800  # the slots are one interval apart
     views = [harness.finish(run_id, timeout=20) for run_id in runs]
     starts = [v.started_at or 0 for v in views]
-    assert starts[1] - starts[0] >= 1_800
-    assert starts[2] - starts[1] >= 1_800
+    # no run starts before its slot (a loaded machine may start any of them later, which can
+    # bring two actual starts closer than the interval; the throttle promises the slots)
+    assert starts[1] >= untils[0] - 50
+    assert starts[2] >= untils[1] - 50
     other_view = harness.finish(other)
     assert (other_view.started_at or 0) < starts[1], "another key is not held behind u1's"
 
