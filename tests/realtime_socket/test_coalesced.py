@@ -74,8 +74,8 @@ async def test_queued_frames_arrive_coalesced_only_where_asked(
         assert [f["data"] for f in frames] == [f"t{n}" for n in range(60)]
         assert [f["seq"] for f in frames] == sorted({f["seq"] for f in frames})
     # AND the coalescing socket got them in far fewer messages, each within one billing unit
-    # (how many depends on how fast this machine publishes against the post latency: 60 tokens
-    # took 3-20 posts on a quiet machine and 22 under stress-ng; one per token would be 60)
+    # (how many depends on how fast this machine publishes against the post latency: at most 20
+    # in every unstressed run, 22 once under stress-ng --cpu 2; one per token would be 60)
     assert len(got_ours) <= 30, len(got_ours)
     assert any(json.loads(m)["kind"] == "batch" for m in got_ours)
     assert all(len(m.encode()) <= 32 * 1024 for m in got_ours)
