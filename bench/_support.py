@@ -4,6 +4,10 @@ a count of AWS requests as botocore sends them."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +40,39 @@ class RequestCounter:
         for service in services or ("dynamodb", "sqs", "s3"):
             client(service).meta.events.register("before-call.*", self)
         return self
+
+
+@contextmanager
+def moto_process() -> Iterator[str]:
+    """moto's server in its own process on a free loopback port; yields its endpoint URL. In
+    process it would compete with the gateway for the GIL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_port(port)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        moto.terminate()
+        try:
+            moto.wait(10)
+        except subprocess.TimeoutExpired:
+            moto.kill()
+
+
+def _wait_for_port(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"moto did not start on port {port}")
 
 
 @contextmanager

@@ -42,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from bench._support import moto_process
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "delivery.json"
 POST_LATENCY_MS = 30
@@ -66,40 +68,22 @@ STREAM = 500
 def stack() -> Iterator[Any]:
     """moto in its own process, the template's tables, the gateway with 30 ms posts and the HTTP
     API (``stepstream tail`` gets its tokens there) on one loopback port."""
-    import socket
-
-    from bench.realtime import _wait_for_port
     from stepstream.local import LocalStack, StackOptions
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_port(port)
-    options = StackOptions(
-        template=ROOT / "template.yaml",
-        aws_endpoint=f"http://127.0.0.1:{port}",
-        use_environment=False,
-        resource_prefix=f"d{uuid.uuid4().hex[:8]}-",
-        dashboard=False,
-        pollers=False,
-        schedules=False,
-        gateway_workers=32,
-        post_latency_ms=POST_LATENCY_MS,
-    )
-    try:
+    with moto_process() as endpoint:
+        options = StackOptions(
+            template=ROOT / "template.yaml",
+            aws_endpoint=endpoint,
+            use_environment=False,
+            resource_prefix=f"d{uuid.uuid4().hex[:8]}-",
+            dashboard=False,
+            pollers=False,
+            schedules=False,
+            gateway_workers=32,
+            post_latency_ms=POST_LATENCY_MS,
+        )
         with LocalStack(options) as running:
             yield running
-    finally:
-        moto.terminate()
-        try:
-            moto.wait(10)
-        except subprocess.TimeoutExpired:
-            moto.kill()
 
 
 # --- the processes -----------------------------------------------------------------------------

@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import threading
 import time
 from collections import Counter
@@ -39,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._support import local_stack as _local_stack
+from bench._support import moto_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "realtime.json"
@@ -54,42 +54,11 @@ against concurrent writes to the same table, so connects go one by one."""
 @contextmanager
 def local_stack() -> Iterator[Any]:
     """moto (its own process) + tables from template.yaml + the local gateway; yields the stack."""
-    import socket
-    import subprocess
-
-    # moto in its own process: in-process it would compete with the gateway for the GIL
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_for_port(port)
-    try:
-        with _local_stack(
-            "r", gateway=True, aws_endpoint=f"http://127.0.0.1:{port}", gateway_workers=64
-        ) as stack:
-            yield stack
-    finally:
-        moto.terminate()
-        try:
-            moto.wait(10)
-        except subprocess.TimeoutExpired:
-            moto.kill()
-
-
-def _wait_for_port(port: int) -> None:
-    import socket
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"moto did not start on port {port}")
+    with (
+        moto_process() as endpoint,
+        _local_stack("r", gateway=True, aws_endpoint=endpoint, gateway_workers=64) as stack,
+    ):
+        yield stack
 
 
 class BroadcastBaseline:
