@@ -13,6 +13,8 @@ from typing import Any
 
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
+from ..cost import FinishedRun, Ledger, charging, note_finished
+from ..store import RunRecord
 from . import _faults, _flow, _serde, _timers
 from ._context import Context, SyncContext
 from ._followups import after_terminal
@@ -32,37 +34,57 @@ log = logging.getLogger("stepstream.executor")
 
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
-    retried by SQS); every run outcome, including a failed run, returns normally."""
+    retried by SQS); every run outcome, including a failed run, returns normally. The AWS
+    requests made for a run that this invocation claims are charged to the run's cost ledger,
+    written once at the end (docs/execution-model.md, "Cost ledger")."""
+    run_id = body.get("run_id")
+    if (
+        body.get("kind") == "gather"
+        or not isinstance(run_id, str)
+        or not run_id
+        or not engine.backends.settings.cost_ledger
+    ):
+        _execute(engine, body, lambda_context)
+        return
+    started = time.monotonic()
+    with charging(Ledger(run_id)) as ledger:
+        run = _execute(engine, body, lambda_context)
+    if run is not None and ledger is not None:
+        _record_cost(engine, run, ledger, started, lambda_context)
+
+
+def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> RunRecord | None:
+    """The message's work; the run if this invocation claimed it."""
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
-        return
+        return None
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
-        return
+        return None
     backends = engine.backends
     if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
-        return
+        return None
     if body.get("kind") == "timeout":  # flow control: a start or finish timeout
         _flow.expire(backends, body, lambda run: after_terminal(engine.registry, backends, run))
-        return
+        return None
     owner = ulid()
     now = now_ms()
     lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
     run = backends.state.claim_run(run_id, owner, lease_until, now)
     if run is None:
         _refused(engine, run_id, body)
-        return
+        return None
     fn = engine.registry.get_function(run.function_id)
     if fn is None:
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
         if backends.state.release(run_id, owner, RunStatus.FAILED, error=error, now=now_ms()):
             run.status, run.error = RunStatus.FAILED, error
             after_terminal(engine.registry, backends, run)
-        return
+        return run
     # --- flow control: concurrency slots are held from here to the end of the invocation ---
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
-        return
+        return run
     try:
         steps = backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
@@ -75,6 +97,26 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
     # then comes back with the lease's expiry, like a crashed executor's.
     _flow.release_slots(backends, fn, run, lease_until)
+    return inv.run
+
+
+def _record_cost(
+    engine: Engine, run: RunRecord, ledger: Ledger, started: float, lambda_context: Any
+) -> None:
+    """Add the invocation's ledger to the run: the invocation's last request, so everything it
+    did is in. Never fails the run: a lost ledger write loses only its counts."""
+    memory_mb = getattr(lambda_context, "memory_limit_in_mb", 0)
+    billed_ms = math.ceil((time.monotonic() - started) * 1000)  # Lambda bills by the ms
+    ledger.add("lambda_invocations")
+    ledger.add("lambda_gb_seconds", billed_ms / 1000 * int(memory_mb or 0) / 1024)
+    ended = run.status in TERMINAL
+    try:
+        total = engine.backends.state.add_cost(run.run_id, ledger.counts(), total=ended)
+    except Exception:
+        log.exception("cost ledger of run %s not written", run.run_id)
+        return
+    if ended and total is not None:
+        note_finished(FinishedRun(run.run_id, run.function_id, str(run.status), total))
 
 
 def _gather_due(engine: Engine, body: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
 from ._frames import coalesce, dumps
 
@@ -53,6 +54,7 @@ class _Item:
     frame: dict[str, Any]
     topic: str | None  # None: every subscriber of the channel (run frames)
     keep_until: int | None  # epoch seconds to keep it for replay, or None
+    ledger: Ledger | None = None  # the run whose cost ledger the frame's requests go to
 
 
 class _Lane:
@@ -60,6 +62,7 @@ class _Lane:
 
     def __init__(self, coalesced: bool) -> None:
         self.frames: deque[bytes] = deque()
+        self.ledgers: deque[Ledger | None] = deque()  # each frame's run, for its post's cost
         self.coalesced = coalesced
 
 
@@ -106,7 +109,7 @@ class Fanout:
         with self._cond:
             if self._closed:
                 raise RuntimeError("this Realtime is closed; create a new one to publish")
-            self._inbox.append(_Item(channel, frame, topic, keep_until))
+            self._inbox.append(_Item(channel, frame, topic, keep_until, current_ledger()))
             self._outstanding += 1
             self._start()
             self._cond.notify_all()
@@ -176,13 +179,16 @@ class Fanout:
     def _dispatch(self, batch: list[_Item]) -> None:
         # Keep before posting: a replay that releases its hold after this point finds these
         # frames in history (docs/realtime.md, "History and resume").
-        kept: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        kept: dict[tuple[str, int], list[_Item]] = {}
         for item in batch:
             if item.keep_until is not None:
-                kept.setdefault((item.channel, item.keep_until), []).append(item.frame)
-        for (channel, ttl), frames in kept.items():
+                kept.setdefault((item.channel, item.keep_until), []).append(item)
+        for (channel, ttl), items in kept.items():
+            frames = [item.frame for item in items]
             try:
-                self._store.keep(channel, frames, ttl=ttl)
+                # One write for frames of several runs: charged to the first one's.
+                with charging(items[0].ledger):
+                    self._store.keep(channel, frames, ttl=ttl)
             except Exception as exc:  # live subscribers still get them
                 self._failed(f"keeping {len(frames)} frames of {channel!r} failed", exc)
         unreachable: set[str] = set()
@@ -190,14 +196,15 @@ class Fanout:
             if item.channel in unreachable:
                 continue
             try:
-                subscribers = self._subscribers(item.channel)
+                with charging(item.ledger):
+                    subscribers = self._subscribers(item.channel)
             except Exception as exc:
                 unreachable.add(item.channel)
                 self._failed(f"looking up the subscribers of {item.channel!r} failed", exc)
                 continue
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
-                self._enqueue(targets, dumps(item.frame).encode("utf-8"))
+                self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
 
     def _subscribers(self, channel: str) -> list[Subscription]:
         now = time.monotonic()
@@ -216,7 +223,7 @@ class Fanout:
             self._cache[channel] = (now, found)
         return found
 
-    def _enqueue(self, targets: list[tuple[str, bool]], data: bytes) -> None:
+    def _enqueue(self, targets: list[tuple[str, bool]], data: bytes, ledger: Ledger | None) -> None:
         assert self._pool is not None
         with self._cond:
             for connection_id, coalesced in targets:
@@ -225,9 +232,11 @@ class Fanout:
                 if lane is None:
                     lane = self._lanes[connection_id] = _Lane(coalesced)
                     lane.frames.append(data)
+                    lane.ledgers.append(ledger)
                     self._pool.submit(self._drain, connection_id)
                 else:
                     lane.frames.append(data)
+                    lane.ledgers.append(ledger)
 
     # --- worker threads ---
 
@@ -243,9 +252,12 @@ class Fanout:
                     data, handled = coalesce(lane.frames)
                 else:
                     data, handled = lane.frames[0], 1
+                ledger = lane.ledgers[0]  # a coalesced post is charged to its first frame's run
             posted = handled
             try:
-                if not self._post(connection_id, data):
+                with charging(ledger):
+                    delivered = self._post(connection_id, data)
+                if not delivered:
                     handled += self._gone(connection_id, posted)
             except _NoPoster:
                 pass  # reported once when the client could not be made
@@ -255,6 +267,7 @@ class Fanout:
             with self._cond:
                 for _ in range(posted):
                     lane.frames.popleft()
+                    lane.ledgers.popleft()
                 self._outstanding -= handled
                 self._cond.notify_all()
         # Turn over: the lane goes to the back of the pool's queue so one busy connection cannot
@@ -286,7 +299,9 @@ class Fanout:
         with self._cond:
             frames = self._lanes[connection_id].frames
             dropped = len(frames) - posted
+            ledgers = self._lanes[connection_id].ledgers
             for _ in range(dropped):
                 frames.pop()
+                ledgers.pop()
             self._cache.clear()
         return dropped
