@@ -13,7 +13,7 @@ from typing import Any
 
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
-from ..cost import FinishedRun, Ledger, charging, note_finished
+from ..cost import FinishedRun, Ledger, charging, current_ledger, note_finished
 from ..store import RunRecord
 from . import _faults, _flow, _serde, _timers
 from ._context import Context, SyncContext
@@ -29,6 +29,8 @@ from ._start import start_run
 LEASE_MARGIN_MS = 2_000
 """Added to the Lambda's remaining time: covers clock differences between executors."""
 MAX_BOUNCE_SECONDS = 30
+CARRY = "cost"
+"""Message key of the ledger counts an invocation that claimed nothing hands on to the next."""
 log = logging.getLogger("stepstream.executor")
 
 
@@ -48,12 +50,18 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
         return
     started = time.monotonic()
     with charging(Ledger(run_id)) as ledger:
-        run = _execute(engine, body, lambda_context)
-    if run is not None and ledger is not None:
+        assert ledger is not None
+        carried = body.get(CARRY)
+        if isinstance(carried, dict):
+            ledger.merge(carried)
+        run = _execute(engine, body, lambda_context, started)
+    if run is not None:
         _record_cost(engine, run, ledger, started, lambda_context)
 
 
-def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> RunRecord | None:
+def _execute(
+    engine: Engine, body: dict[str, Any], lambda_context: Any, started: float = 0.0
+) -> RunRecord | None:
     """The message's work; the run if this invocation claimed it."""
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
@@ -63,7 +71,8 @@ def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> RunRe
         log.error("executor message without run_id dropped: %.200r", body)
         return None
     backends = engine.backends
-    if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+    hop = backends.settings.max_timer_hop_seconds
+    if _timers.hop_if_early(backends.queue, _carrying(body, started, lambda_context), hop):
         return None
     if body.get("kind") == "timeout":  # flow control: a start or finish timeout
         _flow.expire(backends, body, lambda run: after_terminal(engine.registry, backends, run))
@@ -73,7 +82,7 @@ def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> RunRe
     lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
     run = backends.state.claim_run(run_id, owner, lease_until, now)
     if run is None:
-        _refused(engine, run_id, body)
+        _refused(engine, run_id, _carrying(body, started, lambda_context))
         return None
     fn = engine.registry.get_function(run.function_id)
     if fn is None:
@@ -100,15 +109,38 @@ def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> RunRe
     return inv.run
 
 
+def _carrying(body: dict[str, Any], started: float, lambda_context: Any) -> dict[str, Any]:
+    """``body`` with the ledger of this invocation so far (and what was carried to it), for a
+    message sent on instead of claiming the run (a timer's hop, a bounce off a live lease): that
+    invocation writes nothing, so its requests ride to the next one that does. Its own send and
+    its Lambda time so far are counted in advance."""
+    ledger = current_ledger()
+    if ledger is None:
+        return body
+    counts = ledger.counts()
+    for unit, amount in (
+        ("sqs_requests", 1),
+        ("sqs_billed_requests", 1),
+        ("lambda_invocations", 1),
+        ("lambda_gb_seconds", _gb_seconds(started, lambda_context)),
+    ):
+        counts[unit] = counts.get(unit, 0) + amount
+    return {**body, CARRY: counts}
+
+
+def _gb_seconds(started: float, lambda_context: Any) -> float:
+    memory_mb = getattr(lambda_context, "memory_limit_in_mb", 0)
+    billed_ms = math.ceil((time.monotonic() - started) * 1000)  # Lambda bills by the ms
+    return billed_ms / 1000 * int(memory_mb or 0) / 1024
+
+
 def _record_cost(
     engine: Engine, run: RunRecord, ledger: Ledger, started: float, lambda_context: Any
 ) -> None:
     """Add the invocation's ledger to the run: the invocation's last request, so everything it
     did is in. Never fails the run: a lost ledger write loses only its counts."""
-    memory_mb = getattr(lambda_context, "memory_limit_in_mb", 0)
-    billed_ms = math.ceil((time.monotonic() - started) * 1000)  # Lambda bills by the ms
     ledger.add("lambda_invocations")
-    ledger.add("lambda_gb_seconds", billed_ms / 1000 * int(memory_mb or 0) / 1024)
+    ledger.add("lambda_gb_seconds", _gb_seconds(started, lambda_context))
     ended = run.status in TERMINAL
     try:
         total = engine.backends.state.add_cost(run.run_id, ledger.counts(), total=ended)
