@@ -1,7 +1,8 @@
-"""An independent count of the AWS requests an executor invocation makes: bench's
-``RequestCounter`` (a botocore ``before-call`` hook) on the library's clients, switched on only
-while the executor handler runs, so the poller's own receive and delete (on AWS, the event
-source mapping's) and the test's reads stay out, as they stay out of a run's ledger."""
+"""An independent count of the AWS requests made for one run: bench's ``RequestCounter`` (a
+botocore ``before-call`` hook) on the library's clients, switched on only while the run is
+started (``start_run``, inside the event's ingestion) and while the executor handler runs, so
+the event's own ingestion requests, the poller's receive and delete (on AWS, the event source
+mapping's) and the test's reads stay out, as they stay out of a run's ledger."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from bench._support import RequestCounter
 from stepstream import RunStatus, Stepstream
 from stepstream.aws import client, session
+from stepstream.engine._start import start_run
 from stepstream.handlers import executor_handler
 from stepstream.local import LambdaContext, SqsPoller
 
@@ -84,18 +86,27 @@ def drive(app: Stepstream, counter: InvocationCounter, run_id: str) -> int:
             counter.on.clear()
 
     poller = SqsPoller(counted, app.backends().settings.queue_url, wait_seconds=0)
-    counting(counter)
     deadline = time.monotonic() + 60
-    try:
-        while True:
-            view = app.runs.get(run_id)
-            if view is not None and RunStatus.is_terminal(view.status):
-                return invocations
-            assert time.monotonic() < deadline, "the run did not finish"
-            if not poller.poll_once(wait_seconds=0):
-                time.sleep(0.05)
-    finally:
-        uncounting()
+    while True:
+        view = app.runs.get(run_id)
+        if view is not None and RunStatus.is_terminal(view.status):
+            return invocations
+        assert time.monotonic() < deadline, "the run did not finish"
+        if not poller.poll_once(wait_seconds=0):
+            time.sleep(0.05)
+
+
+def counted_start(counter: InvocationCounter) -> Callable[..., Any]:
+    """``start_run`` with the counter on while it runs."""
+
+    def start(*args: Any, **kwargs: Any) -> Any:
+        counter.on.set()
+        try:
+            return start_run(*args, **kwargs)
+        finally:
+            counter.on.clear()
+
+    return start
 
 
 def by_service(counts: Counter[str]) -> dict[str, int]:
@@ -106,6 +117,3 @@ def by_service(counts: Counter[str]) -> dict[str, int]:
             continue
         out[service] += n
     return dict(out)
-
-
-Hook = Callable[..., None]

@@ -1,8 +1,9 @@
 """GIVEN a scripted run on moto (steps, a sleep, a realtime publish to a real subscriber through
 the local gateway, a step output large enough to go to S3) WHEN the executor runs it THEN its
-cost ledger holds exactly the requests an independent botocore counter saw during the run's
-invocations, and the ledger adds no DynamoDB request per step: the only one it adds is its own
-write, one per invocation (the same run with the ledger off makes every other request)."""
+cost ledger holds exactly the requests an independent botocore counter saw while the run was
+started and during its invocations (a timer's hops included), and the ledger adds no DynamoDB
+request per step: the only one it adds is its own write, one per invocation (the same run with
+the ledger off makes every other request as often)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,19 @@ from websockets.sync.client import connect
 
 from stepstream import Context, Stepstream
 from stepstream.cost import take_finished
+from stepstream.engine import _ingest
 from stepstream.local import Provisioned, RunningGateway
 from stepstream.realtime import channel, topic
 from stepstream.realtime._tokens import mint_token
 
-from ._counting import InvocationCounter, by_service, drive
+from ._counting import (
+    InvocationCounter,
+    by_service,
+    counted_start,
+    counting,
+    drive,
+    uncounting,
+)
 
 app = Stepstream(id="cost-ledger")
 CHANNEL = "cost-ledger"
@@ -53,15 +62,21 @@ def realtime_app(aws: Provisioned, gateway: RunningGateway) -> Iterator[Stepstre
 def _one_run(
     gateway: RunningGateway, nap: str = "1s"
 ) -> tuple[str, Counter[str], list[str], int, int]:
-    """Send the event with a subscriber connected; the run id, the requests counted during its
-    invocations, their UpdateItem expressions, the invocations and the frames received."""
+    """Send the event with a subscriber connected; the run id, the requests counted while the
+    run was started and during its invocations, their UpdateItem expressions, the invocations
+    and the frames received."""
     token = mint_token(app_id=app.id, channel=CHANNEL, topics=["status"])
-    with connect(f"{gateway.ws_url}?token={token}") as ws:
-        counter = InvocationCounter()
-        [event_id] = app.send({"name": "cost/scripted", "data": {"nap": nap}})
-        run_id = app.runs.for_event(event_id)[0].run_id
-        invocations = drive(app, counter, run_id)
-        frames = _frames(ws)
+    counter = InvocationCounter()
+    counting(counter)
+    try:
+        with connect(f"{gateway.ws_url}?token={token}") as ws, pytest.MonkeyPatch.context() as m:
+            m.setattr(_ingest, "start_run", counted_start(counter))
+            [event_id] = app.send({"name": "cost/scripted", "data": {"nap": nap}})
+            run_id = app.runs.for_event(event_id)[0].run_id
+            invocations = drive(app, counter, run_id)
+            frames = _frames(ws)
+    finally:
+        uncounting()
     return run_id, counter.take(), counter.updates, invocations, frames
 
 
