@@ -5,6 +5,7 @@ comes next."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import threading
@@ -175,7 +176,8 @@ def _run_coroutine(coro: Any) -> None:
         except BaseException as exc:
             failure.append(exc)
 
-    thread = threading.Thread(target=target)
+    # With this context: the run's cost ledger and log keys are context variables.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
     if failure:
