@@ -51,4 +51,5 @@ def test_the_dashboard_shows_a_runs_cost_and_each_functions_cost_per_day(
     card = "section.fn:has(h2:text-is('hello-world'))"
     line = page.wait_for_selector(f"{card} .cost:has-text('{day} $')", timeout=15_000)
     assert line is not None
+    screenshot(page, "dashboard-functions-cost")
     assert page.errors == []

@@ -22,7 +22,9 @@ export const RUNS_SUMMED = 500;
 
 export function usd(value) {
   if (!value) return "$0";
-  return value < 0.01 ? `$${value.toPrecision(3)}` : `$${value.toFixed(4)}`;
+  if (value >= 0.01) return `$${value.toFixed(4)}`;
+  const digits = Math.min(12, 2 - Math.floor(Math.log10(value)));  // three significant digits
+  return `$${value.toFixed(digits).replace(/0+$/, "")}`;
 }
 
 function label(unit) {
@@ -49,7 +51,8 @@ export function costCard(run) {
   return h(
     "section",
     { class: "card", id: "run-cost" },
-    h("h2", {}, "Cost ", h("span", { class: "mono", id: "run-cost-usd" }, usd(cost.usd))),
+    h("h2", {}, "Cost ", h("span", { class: "mono", id: "run-cost-usd" }, usd(cost.usd)),
+      h("span", { class: "sub" }, ` · $${(cost.usd * 1e6).toFixed(2)} per million such runs`)),
     h("div", { class: "sub" }, `${lines || "—"} · list prices of ${where} on ${cost.prices_date}`),
     h("table", { class: "grid" }, h("tbody", {}, Object.entries(cost.units).sort().map(([unit, value]) =>
       h("tr", {}, h("td", {}, label(unit)), h("td", { class: "mono" }, number(value))),
@@ -75,7 +78,7 @@ export async function costByFunctionDay() {
 
 // A function card's line: "cost per day: 2026-11-25 $0.0012 (3 runs) · ...".
 export function costLine(perDay) {
-  if (!perDay || !perDay.length) return h("div", { class: "sub cost" }, "cost per day: no counted runs among the newest ", String(RUNS_SUMMED));
+  if (!perDay || !perDay.length) return h("div", { class: "sub cost" }, "cost per day: none counted yet");
   return h("div", { class: "sub cost" }, "cost per day: ",
     perDay.slice(0, 7).map(([day, total, count]) => `${day} ${usd(total)} (${count} run${count === 1 ? "" : "s"})`).join(" · "));
 }
