@@ -44,6 +44,12 @@ class SqsSource:
     def __init__(self, queue_url: str) -> None:
         self.queue_url = queue_url
         self.name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+        # moto checks whether a FIFO group has a message in flight against a snapshot taken
+        # when ReceiveMessage starts, so two concurrent receives could each take one message of
+        # the same group, and two invocations post a shard's frames out of order. SQS never
+        # does; receiving one call at a time keeps its guarantee (the invocations still run
+        # concurrently).
+        self._one_receive = threading.Lock() if self.name.endswith(".fifo") else None
 
     def receive(
         self, max_messages: int, wait_seconds: float, visibility_timeout: int | None
@@ -58,6 +64,12 @@ class SqsSource:
         }
         if visibility_timeout is not None:
             kwargs["VisibilityTimeout"] = visibility_timeout
+        if self._one_receive is not None:
+            with self._one_receive:
+                return self._receive(kwargs)
+        return self._receive(kwargs)
+
+    def _receive(self, kwargs: dict[str, Any]) -> list[ReceivedMessage]:
         return [
             ReceivedMessage(
                 message_id=m["MessageId"],
@@ -168,14 +180,15 @@ class QueuePoller:
         kept = []
         for message in messages:
             lineage = lineage_of(message.attributes)
-            if lineage is not None and lineage.count >= MAX_CHAIN:
+            count = lineage.count_of(self.function_name) if lineage is not None else 0
+            if count >= MAX_CHAIN:
                 log.warning(
                     "%s: recursive loop detected: message %s is the %dth invocation of one "
                     "SQS chain; Lambda stops such a chain after %d and drops the message "
                     "(set RecursiveLoop: Allow on the function if the loop is intended)",
                     self.function_name,
                     message.message_id,
-                    lineage.count + 1,
+                    count + 1,
                     MAX_CHAIN,
                 )
                 self.source.delete([message.receipt_handle])
@@ -197,7 +210,7 @@ class QueuePoller:
                 "receiptHandle": m.receipt_handle,
                 "body": m.body,
                 "attributes": m.attributes,
-                "messageAttributes": m.message_attributes,
+                "messageAttributes": _lambda_attributes(m.message_attributes),
                 "md5OfBody": m.md5_of_body,
                 "eventSource": "aws:sqs",
                 "eventSourceARN": self._arn(),
@@ -206,7 +219,10 @@ class QueuePoller:
             for m in messages
         ]
         chains = [lineage_of(m.attributes) for m in messages]
-        lineage = next_invocation(max(chains, key=lambda c: c.count if c else 0))
+        lineage = next_invocation(
+            max(chains, key=lambda c: c.count_of(self.function_name) if c else 0),
+            self.function_name,
+        )
         with self._lock:
             self.invocations += 1
         handler = self._checkout()
@@ -252,6 +268,24 @@ class QueuePoller:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
+
+
+def _lambda_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """SQS's message attributes (``StringValue``) as Lambda's record carries them
+    (``stringValue``)."""
+    found = {}
+    for name, value in attributes.items():
+        if not isinstance(value, dict) or "DataType" not in value:
+            found[name] = value  # already in Lambda's shape (the in-memory queue)
+            continue
+        shaped: dict[str, Any] = {"stringListValues": [], "binaryListValues": []}
+        shaped["dataType"] = value["DataType"]
+        if "StringValue" in value:
+            shaped["stringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            shaped["binaryValue"] = value["BinaryValue"]
+        found[name] = shaped
+    return found
 
 
 class SqsPoller(QueuePoller):
