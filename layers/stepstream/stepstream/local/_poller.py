@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .._aws import client
 from ..store import ReceivedMessage
 from ._lambda_context import LambdaContext
-from ._recursion import MAX_CHAIN, invoking, lineage_of, next_invocation
+from ._recursion import MAX_CHAIN, Lineage, invoking, lineage_of, next_invocation
 
 Handler = Callable[[dict[str, Any], Any], Any]
 log = logging.getLogger("stepstream.poller")
@@ -49,7 +49,8 @@ class SqsSource:
         # the same group, and two invocations post a shard's frames out of order. SQS never
         # does; receiving one call at a time keeps its guarantee (the invocations still run
         # concurrently).
-        self._one_receive = threading.Lock() if self.name.endswith(".fifo") else None
+        self.fifo = self.name.endswith(".fifo")
+        self._one_receive = threading.Lock() if self.fifo else None
 
     def receive(
         self, max_messages: int, wait_seconds: float, visibility_timeout: int | None
@@ -81,6 +82,17 @@ class SqsSource:
             )
             for m in client("sqs").receive_message(**kwargs).get("Messages", [])
         ]
+
+    def keep_invisible(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Extend the messages' visibility timeout to ``seconds`` from now."""
+        entries = [
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": seconds}
+            for i, h in enumerate(receipt_handles)
+        ]
+        for start in range(0, len(entries), 10):
+            client("sqs").change_message_visibility_batch(
+                QueueUrl=self.queue_url, Entries=entries[start : start + 10]
+            )
 
     def delete(self, receipt_handles: Sequence[str]) -> None:
         entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]
@@ -223,6 +235,25 @@ class QueuePoller:
             max(chains, key=lambda c: c.count_of(self.function_name) if c else 0),
             self.function_name,
         )
+        while True:
+            failed = self._invoke(records, lineage)
+            handled = [m.receipt_handle for m in messages if m.message_id not in failed]
+            if handled:
+                self.source.delete(handled)
+            if not failed or not getattr(self.source, "fifo", False):
+                return len(received)  # the failed ones come back after their visibility timeout
+            # SQS gives a FIFO group's failed messages back in order; moto can hand back the
+            # last one first (its in-flight check sees the others still pending). So the poller
+            # keeps them invisible and, after the visibility timeout, invokes them again itself.
+            messages = [m for m in messages if m.message_id in failed]
+            records = [r for r in records if r["messageId"] in failed]
+            wait = self.visibility_timeout if self.visibility_timeout is not None else 30
+            self.source.keep_invisible([m.receipt_handle for m in messages], wait + 60)
+            if self._stop.wait(wait):
+                return len(received)
+
+    def _invoke(self, records: list[dict[str, Any]], lineage: Lineage) -> set[str]:
+        """One invocation; the ids of the messages that failed (all of them if it crashed)."""
         with self._lock:
             self.invocations += 1
         handler = self._checkout()
@@ -236,14 +267,10 @@ class QueuePoller:
             with self._lock:
                 self.crashes += 1
             log.debug("handler crashed (%s); %d messages left on the queue", exc, len(records))
-            return len(received)
+            return {r["messageId"] for r in records}
         finally:
             self._checkin(handler)
-        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-        handled = [m.receipt_handle for m in messages if m.message_id not in failed]
-        if handled:
-            self.source.delete(handled)
-        return len(received)
+        return {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
 
     def start(self) -> None:
         """Poll in ``max_concurrency`` background threads until ``stop()``."""
