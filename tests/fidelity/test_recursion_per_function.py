@@ -45,7 +45,8 @@ def test_a_long_executor_chain_still_reaches_the_fanout_function(aws: Provisione
     lineage = None
     for _ in range(30):
         lineage = next_invocation(lineage, "ExecutorFunction")
-    assert lineage is not None and lineage.count_of("ExecutorFunction") == 30
+    assert lineage is not None
+    assert lineage.count_of("ExecutorFunction") == 30
     with invoking(lineage):
         _send(queue, "publish")  # WHEN it hands a frame to the fan-out queue
     poller.start()

@@ -127,7 +127,8 @@ def test_an_unreadable_shard_goes_back_and_the_others_are_acknowledged(
     fanout = ShardFanout(ConnectionStore(), _NeverPosts)
     good = ShardMessage("ok", 0, 2, "tokens", json.dumps({"kind": "data", "channel": "ok"}))
     report = fanout.handle([_record("a", good)])
-    assert report.failed == [] and report.posted == 0
+    assert report.failed == []
+    assert report.posted == 0
 
     missing = ShardFanout(ConnectionStore("no-such-table"), _NeverPosts)
     bad = ShardMessage("x", 1, 2, "tokens", json.dumps({"kind": "data", "channel": "x"}))
