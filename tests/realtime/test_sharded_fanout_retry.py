@@ -2,8 +2,7 @@
 some posts) WHEN SQS gives the batch back, as it does for a crashed invocation THEN every
 subscriber gets every frame, in order once duplicates are dropped by id, and the only
 duplicates are the posts made before the crash (docs/realtime.md, "Fan-out past one Lambda":
-at-least-once per shard attempt). And a shard whose connections cannot be read is handed back
-in ``batchItemFailures``, all of its messages, while the other shards are acknowledged."""
+at-least-once per shard attempt)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from stepstream.local._poller import SqsPoller
 from stepstream.realtime import Realtime, channel, topic
 from stepstream.realtime._fanout import Sharding
 from stepstream.realtime._shard_fanout import ShardFanout
-from stepstream.realtime._shards import ShardMessage
 from stepstream.store import ConnectionsApi, ConnectionStore
 from stepstream.store._fanout_queue import FanoutQueue
 
@@ -115,36 +113,3 @@ async def test_a_crashed_shard_is_posted_again_with_only_its_earlier_posts_twice
         duplicates += len(frames) - len(unique)
     # exactly the first invocation's posts arrive twice: the retry posts the whole shard again
     assert duplicates == poster.delivered_by_first == CRASH_AFTER
-
-
-def test_an_unreadable_shard_goes_back_and_the_others_are_acknowledged(
-    aws: Provisioned,
-) -> None:
-    class _NeverPosts:
-        def post(self, connection_id: str, data: bytes) -> bool:
-            raise AssertionError("no shard has a readable subscriber here")
-
-    fanout = ShardFanout(ConnectionStore(), _NeverPosts)
-    good = ShardMessage("ok", 0, 2, "tokens", json.dumps({"kind": "data", "channel": "ok"}))
-    report = fanout.handle([_record("a", good)])
-    assert report.failed == []
-    assert report.posted == 0
-
-    missing = ShardFanout(ConnectionStore("no-such-table"), _NeverPosts)
-    bad = ShardMessage("x", 1, 2, "tokens", json.dumps({"kind": "data", "channel": "x"}))
-    report = missing.handle([_record("b", good), _record("c", bad), _record("d", bad)])
-    # every shard's read fails on a missing table: each message is handed back
-    assert report.response() == {
-        "batchItemFailures": [{"itemIdentifier": i} for i in ("b", "c", "d")]
-    }
-
-
-def _record(message_id: str, message: ShardMessage) -> dict[str, Any]:
-    return {
-        "messageId": message_id,
-        "body": message.frame,
-        "messageAttributes": {
-            name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
-            for name, value in message.attributes().items()
-        },
-    }

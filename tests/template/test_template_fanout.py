@@ -1,8 +1,8 @@
 """GIVEN template.yaml through the SAM transform THEN the sharded fan-out is deployed as
 docs/realtime.md describes it: a FIFO queue with one group per shard, a function fed by its own
 mapping (batches of a shard's consecutive frames, partial failures reported), and least
-privilege: only the two publishers may send to the queue, and the fan-out function may read its
-shard, forget gone connections, consume that queue and post to this API's connections, nothing
+privilege: only the two publishers may send to the queue, and the fan-out function may forget
+gone connections, consume that queue and post to this API's connections, nothing
 else."""
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ def test_the_fanout_role_has_exactly_what_a_shard_needs(transformed: dict[str, A
     table = str({"Fn::GetAtt": ["RealtimeTable", "Arn"]})
     actions = {action for action, _ in granted}
     assert actions == {
-        "dynamodb:Query",  # its shard's range of the channel's subscriptions
         "dynamodb:GetItem",  # a gone connection's channels...
         "dynamodb:BatchWriteItem",  # ...and deleting its items
         "sqs:ReceiveMessage",

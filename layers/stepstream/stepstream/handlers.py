@@ -224,10 +224,10 @@ def fanout_handler() -> LambdaHandler:
     channel's connection index per frame) posted to their shards' sockets
     (``stepstream.realtime._shard_fanout``). Reports the shards it could not read in
     ``batchItemFailures``; refuses, with a logged reason, a message it did not write."""
-    from .realtime._shard_fanout import ShardFanout
+    from .realtime._shard_fanout import DEFAULT_CONCURRENCY, ShardFanout
     from .store import ConnectionsApi, ConnectionStore
 
-    fanout = ShardFanout(ConnectionStore(), ConnectionsApi)
+    fanout = ShardFanout(ConnectionStore(), lambda: ConnectionsApi(pool=DEFAULT_CONCURRENCY))
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = event.get("Records") if isinstance(event, dict) else None

@@ -173,8 +173,9 @@ class Gateway:
 
     def attach(self, connection_id: str, connection: Any) -> None:
         """Serve ``@connections`` calls for a connection without a socket: ``connection`` is
-        anything with ``async send(data: bytes) -> bool`` and ``last_active_ms`` (benchmarks emulate more subscribers
-        than one process can hold sockets for; everything up to the socket write is real)."""
+        anything with ``async send(data: bytes) -> bool`` and ``last_active_ms`` (benchmarks
+        emulate more subscribers than one process can hold sockets for; everything up to the
+        socket write is real)."""
         self._connections[connection_id] = connection
 
     def shutdown(self) -> None:

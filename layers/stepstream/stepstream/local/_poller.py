@@ -240,7 +240,8 @@ class QueuePoller:
             handled = [m.receipt_handle for m in messages if m.message_id not in failed]
             if handled:
                 self.source.delete(handled)
-            if not failed or not getattr(self.source, "fifo", False):
+            source = self.source
+            if not failed or not isinstance(source, SqsSource) or not source.fifo:
                 return len(received)  # the failed ones come back after their visibility timeout
             # SQS gives a FIFO group's failed messages back in order; moto can hand back the
             # last one first (its in-flight check sees the others still pending). So the poller
@@ -248,7 +249,7 @@ class QueuePoller:
             messages = [m for m in messages if m.message_id in failed]
             records = [r for r in records if r["messageId"] in failed]
             wait = self.visibility_timeout if self.visibility_timeout is not None else 30
-            self.source.keep_invisible([m.receipt_handle for m in messages], wait + 60)
+            source.keep_invisible([m.receipt_handle for m in messages], wait + 60)
             if self._stop.wait(wait):
                 return len(received)
 

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from ..store import Subscription
 from ..store._fanout_queue import FanoutEntry
 from ._frames import coalesce, dumps
-from ._shards import ShardMessage, shard_count
+from ._shards import MAX_CONNECTIONS, ShardMessage, shard_count, shard_of
 
 _log = logging.getLogger("stepstream.realtime")
 _TURN = 16
@@ -230,7 +230,7 @@ class Fanout:
             sharding = self._sharding
             if sharding is not None and len(subscribers) >= sharding.threshold:
                 try:
-                    self._hand_over(sharding, item, len(subscribers))
+                    self._hand_over(sharding, item, subscribers)
                 except Exception as exc:
                     self._failed(f"handing {item.channel!r} to the fan-out queue failed", exc)
                 continue
@@ -240,29 +240,33 @@ class Fanout:
             if targets:
                 self._enqueue(targets, dumps(item.frame).encode("utf-8"))
 
-    def _hand_over(self, sharding: Sharding, item: _Item, subscribers: int) -> None:
-        """One FIFO message per shard. The first time a channel is sharded, frames already in
-        this process's lanes go out first, so a connection never gets a later frame before
-        them."""
+    def _hand_over(self, sharding: Sharding, item: _Item, subscribers: list[Subscription]) -> None:
+        """One FIFO message per shard that has a connection wanting the frame. The first time
+        a channel is sharded, frames already in this process's lanes go out first, so a
+        connection never gets a later frame before them."""
         if item.channel not in self._sharded:
             with self._cond:
                 self._cond.wait_for(lambda: not self._lanes)
             self._sharded.add(item.channel)
-        shards = shard_count(subscribers, sharding.shard_size)
+        shards = shard_count(len(subscribers), sharding.shard_size)
+        by_shard: dict[int, list[tuple[str, bool]]] = {}
+        for s in subscribers:
+            if _wants(s, item):
+                by_shard.setdefault(shard_of(s.connection_id, shards), []).append(
+                    (s.connection_id, s.coalesce)
+                )
         body = dumps(item.frame)
         frame_id = f"{item.frame.get('id')}\0{item.frame.get('seq')}"
         entries = []
-        for shard in range(shards):
-            message = ShardMessage(item.channel, shard, shards, item.topic, body)
-            entries.append(
-                FanoutEntry(
-                    body,
-                    message.attributes(),
-                    message.group,
-                    message.deduplication_id(frame_id),
-                )
-            )
-        item.context.run(sharding.queue.send, entries)
+        for shard, connections in sorted(by_shard.items()):
+            # A shard past MAX_CONNECTIONS (an uneven hash) takes several messages of its group.
+            for start in range(0, len(connections), MAX_CONNECTIONS):
+                part = tuple(connections[start : start + MAX_CONNECTIONS])
+                message = ShardMessage(item.channel, shard, shards, part, body)
+                dedupe = message.deduplication_id(f"{frame_id}\0{start}")
+                entries.append(FanoutEntry(body, message.attributes(), message.group, dedupe))
+        if entries:
+            item.context.run(sharding.queue.send, entries)
         with self._cond:
             self.shard_messages += len(entries)
 

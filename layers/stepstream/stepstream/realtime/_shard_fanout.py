@@ -1,32 +1,32 @@
-"""The fan-out function's work: post a batch of shard messages to their shards' connections.
+"""The fan-out function's work: post a batch of shard messages to the connections they name.
 
 A batch (Lambda's SQS event) holds messages of one or more FIFO groups, one group per shard, in
-each group's order. Per shard: one ``Query`` of its range of the channel's connection index, then
-every connection of the shard gets the batch's frames it wants, in order, one post after the
-other (coalesced into ``batch`` frames for a connection that asked, as the publisher's lanes do);
-different connections, and different shards, are posted to concurrently. A 410 forgets the
-connection; any other failed post is logged and that frame skipped, as in the publisher.
+each group's order. Every connection named in the batch gets its frames in that order, one post
+after the other (coalesced into ``batch`` frames for a connection that asked, as the
+publisher's lanes do); different connections, of one shard or several, are posted to
+concurrently. A 410 forgets the connection and drops its remaining frames; any other failed post
+is logged and that frame skipped, as in the publisher. Nothing is read from DynamoDB: the
+publisher names each shard's connections (``_shards``).
 
-A shard whose ``Query`` fails is reported in ``batchItemFailures`` (all of its messages, so SQS
-gives them back in order); the others are acknowledged. A message this version did not write is
-refused: logged with the reason and acknowledged, since the same bytes would be refused again.
+A message this version did not write is refused: logged with the reason and acknowledged, since
+the same bytes would be refused again. An invocation that crashes acknowledges nothing, and SQS
+gives its batch back (docs/realtime.md says what that repeats).
 """
 
 from __future__ import annotations
 
 import contextvars
-import json
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..store import Subscription
 from ._fanout import Poster
 from ._frames import coalesce
-from ._shards import ShardMessage, ShardMessageError, shard_of, sort_key_range
+from ._shards import ShardMessage, ShardMessageError
 
 _log = logging.getLogger("stepstream.realtime")
 DEFAULT_CONCURRENCY = 64
@@ -34,7 +34,6 @@ DEFAULT_CONCURRENCY = 64
 
 
 class ShardStore(Protocol):
-    def subscribers_between(self, channel: str, low: str, high: str) -> list[Subscription]: ...
     def remove_connection(self, connection_id: str) -> None: ...
 
 
@@ -46,20 +45,17 @@ class ShardReport:
     gone: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     """Message ids of refused (malformed) messages."""
-    failed: list[str] = field(default_factory=list)
-    """Message ids handed back to SQS (their shard's ``Query`` failed)."""
 
     def response(self) -> dict[str, Any]:
-        """Lambda's partial batch response."""
-        return {"batchItemFailures": [{"itemIdentifier": i} for i in self.failed]}
+        """Lambda's partial batch response: nothing to hand back (a refused message would be
+        refused again; a crash hands back the whole batch)."""
+        return {"batchItemFailures": []}
 
 
 @dataclass
-class _Shard:
-    channel: str
-    shard: int
-    shards: int
-    messages: list[tuple[str, ShardMessage]] = field(default_factory=list)
+class _Lane:
+    frames: list[bytes] = field(default_factory=list)
+    coalesced: bool = False
 
 
 class ShardFanout:
@@ -78,8 +74,10 @@ class ShardFanout:
         self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="stepstream-shard")
 
     def handle(self, records: Sequence[Any]) -> ShardReport:
+        started = time.perf_counter()
         report = ShardReport()
-        shards: dict[tuple[str, int, int], _Shard] = {}
+        lanes: dict[str, _Lane] = {}  # in first-seen order; each lane in the batch's order
+        shards = set()
         for record in records:
             message_id = str(record.get("messageId", "?")) if isinstance(record, dict) else "?"
             try:
@@ -88,69 +86,41 @@ class ShardFanout:
                 _log.error("refusing fan-out message %s: %s", message_id, exc)
                 report.refused.append(message_id)
                 continue
-            key = (message.channel, message.shard, message.shards)
-            shards.setdefault(key, _Shard(*key)).messages.append((message_id, message))
-        lanes: list[tuple[str, list[bytes], bool]] = []
-        for shard in shards.values():
-            try:
-                lanes.extend(self._lanes(shard))
-            except Exception as exc:
-                _log.warning(
-                    "fan-out shard %d/%d of %r: reading its connections failed (%s); "
-                    "its %d messages go back to the queue",
-                    shard.shard,
-                    shard.shards,
-                    shard.channel,
-                    exc,
-                    len(shard.messages),
-                )
-                report.failed.extend(message_id for message_id, _ in shard.messages)
+            shards.add(message.group)
+            data = message.frame.encode("utf-8")
+            for connection_id, coalesced in message.connections:
+                lane = lanes.setdefault(connection_id, _Lane(coalesced=coalesced))
+                lane.frames.append(data)
         if self._poster is None and lanes:
             self._poster = self._poster_factory()
         # Each post runs in this invocation's context: the local IAM emulation checks it as
         # this function's call, as Lambda's role would.
         futures = [
-            self._pool.submit(contextvars.copy_context().run, self._post_lane, lane)
-            for lane in lanes
+            self._pool.submit(contextvars.copy_context().run, self._post_lane, item)
+            for item in lanes.items()
         ]
         for future in futures:
             posted, gone = future.result()
             report.posted += posted
             if gone is not None:
                 report.gone.append(gone)
+        _log.debug(
+            "fan-out batch: %d messages of %d shards, %d posts in %.1f ms",
+            len(records),
+            len(shards),
+            report.posted,
+            (time.perf_counter() - started) * 1000,
+        )
         return report
 
-    def _lanes(self, shard: _Shard) -> list[tuple[str, list[bytes], bool]]:
-        low, high = sort_key_range(shard.shard, shard.shards)
-        subscribers = [
-            s
-            for s in self._store.subscribers_between(shard.channel, low, high)
-            if shard_of(s.connection_id, shard.shards) == shard.shard
-        ]
-        frames = [
-            (m, json.loads(m.frame).get("seq"), m.frame.encode("utf-8")) for _, m in shard.messages
-        ]
-        lanes = []
-        for subscription in subscribers:
-            wanted = [
-                data
-                for message, seq, data in frames
-                if (message.topic is None or message.topic in subscription.topics)
-                # a replay in progress gets no data frame (docs/realtime.md, "History and resume")
-                and (seq is None or not subscription.held)
-            ]
-            if wanted:
-                lanes.append((subscription.connection_id, wanted, subscription.coalesce))
-        return lanes
-
-    def _post_lane(self, lane: tuple[str, list[bytes], bool]) -> tuple[int, str | None]:
+    def _post_lane(self, item: tuple[str, _Lane]) -> tuple[int, str | None]:
         """Post one connection's frames in order; ``(posts, the connection if it is gone)``."""
         assert self._poster is not None
-        connection_id, frames, coalesced = lane
-        waiting = deque(frames)
+        connection_id, lane = item
+        waiting = deque(lane.frames)
         posted = 0
         while waiting:
-            if coalesced and len(waiting) > 1:
+            if lane.coalesced and len(waiting) > 1:
                 data, taken = coalesce(waiting)
             else:
                 data, taken = waiting[0], 1

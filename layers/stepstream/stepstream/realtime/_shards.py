@@ -1,38 +1,32 @@
-"""Shards of a channel's connection index, and the message that hands one shard a frame.
+"""Shards of a channel's subscribers, and the message that hands one shard a frame.
 
-A channel's subscriptions are ``CH#<channel>`` / ``CONN#<connection id>``. Shard ``k`` of ``n``
-is a fixed range of those sort keys, so the shard function reads its part with one ``Query``
-(``sk BETWEEN``) and no one ever lists the whole channel to split it. Connection ids are
-random base64 (API Gateway's standard alphabet, the local gateway's URL-safe one), so the ranges
-split the 66 x 66 two-character prefixes of both alphabets evenly. ``n`` is a power of two:
-when a channel grows, shard ``k`` of ``n`` becomes shards ``2k`` and ``2k + 1`` of ``2n``.
-
-Every connection id, in or out of those alphabets, belongs to exactly one shard
-(:func:`shard_of`), and the shard function keeps only the connections that
-:func:`shard_of` puts in its shard, so the ``BETWEEN`` bounds (inclusive at both ends) can never
-post one connection from two shards.
+A connection's shard is ``crc32(connection id) % n`` (a stable hash: every publisher process and
+Lambda agrees), with ``n`` a power of two, so when a channel grows from ``n`` to ``2n`` shards each
+shard splits in two. The publisher already holds the channel's subscribers (its cached
+``Query``), so each shard message carries the connections it is for, already filtered by topic
+and replay hold: the fan-out function posts without reading DynamoDB. Reading the shard there
+instead would cost a ``Query`` per shard per frame (docs/realtime.md, "Fan-out past one
+Lambda").
 
 The hand-over is one SQS FIFO message per shard per frame: the body is the frame exactly as a
-socket receives it, the attributes say which channel, shard and topic (docs/realtime.md,
-"Fan-out past one Lambda")."""
+socket receives it, the attributes say which channel and shard, and which connections (with
+whether each takes coalesced frames).
+"""
 
 from __future__ import annotations
 
-import bisect
-import functools
 import hashlib
 import json
 import math
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 MAX_SHARDS = 1024
 """Shards one channel is split into at most (100,000 subscribers in shards of ~100)."""
+MAX_CONNECTIONS = 1000
+"""Connections one shard message may name (the attribute stays well under SQS's size limit)."""
 FORMAT_VERSION = 1
-_ALPHABET = "".join(sorted(set(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
-)))  # fmt: skip
-_PREFIXES = len(_ALPHABET) ** 2
 
 
 class ShardMessageError(ValueError):
@@ -48,16 +42,6 @@ def shard_count(subscribers: int, shard_size: int) -> int:
     return min(MAX_SHARDS, 1 << (wanted - 1).bit_length())
 
 
-@functools.lru_cache(maxsize=16)
-def _boundaries(shards: int) -> tuple[str, ...]:
-    """The lowest connection id of shards 1..n-1 (shard 0 starts below every id)."""
-    found = []
-    for k in range(1, shards):
-        index = k * _PREFIXES // shards
-        found.append(_ALPHABET[index // len(_ALPHABET)] + _ALPHABET[index % len(_ALPHABET)])
-    return tuple(found)
-
-
 def _check(shard: int, shards: int) -> None:
     if not 1 <= shards <= MAX_SHARDS or shards & (shards - 1):
         raise ValueError(f"shards must be a power of two from 1 to {MAX_SHARDS}, got {shards}")
@@ -68,16 +52,7 @@ def _check(shard: int, shards: int) -> None:
 def shard_of(connection_id: str, shards: int) -> int:
     """The shard a connection belongs to when its channel has ``shards`` shards."""
     _check(0, shards)
-    return bisect.bisect_right(_boundaries(shards), connection_id)
-
-
-def sort_key_range(shard: int, shards: int) -> tuple[str, str]:
-    """``(low, high)`` sort keys for ``sk BETWEEN low AND high`` over shard ``shard``."""
-    _check(shard, shards)
-    bounds = _boundaries(shards)
-    low = "CONN#" + (bounds[shard - 1] if shard > 0 else "")
-    high = "CONN#" + bounds[shard] if shard < shards - 1 else "CONN$"  # '$' follows '#'
-    return low, high
+    return zlib.crc32(connection_id.encode("utf-8")) % shards
 
 
 @dataclass(frozen=True)
@@ -87,8 +62,9 @@ class ShardMessage:
     channel: str
     shard: int
     shards: int
-    topic: str | None
-    """The frame's topic; None for a ``run`` frame, which goes to every subscriber."""
+    connections: tuple[tuple[str, bool], ...]
+    """The shard's connections that get the frame, each with whether it takes coalesced
+    frames."""
     frame: str
     """The frame's JSON, as posted to each socket."""
 
@@ -113,8 +89,12 @@ class ShardMessage:
             "shard": {"DataType": "Number", "StringValue": str(self.shard)},
             "shards": {"DataType": "Number", "StringValue": str(self.shards)},
         }
-        if self.topic is not None:
-            found["topic"] = {"DataType": "String", "StringValue": self.topic}
+        found["connections"] = {
+            "DataType": "String",
+            "StringValue": json.dumps(
+                [[c, co] for c, co in self.connections], separators=(",", ":")
+            ),
+        }
         return found
 
     @classmethod
@@ -127,10 +107,8 @@ class ShardMessage:
         if not isinstance(attributes, dict):
             raise ShardMessageError("the record has no messageAttributes")
 
-        def text(name: str, required: bool = True) -> str | None:
+        def text(name: str) -> str:
             value = attributes.get(name)
-            if value is None and not required:
-                return None
             found = value.get("stringValue") if isinstance(value, dict) else None
             if not isinstance(found, str) or not found:
                 raise ShardMessageError(f"message attribute {name!r} is missing or empty")
@@ -138,19 +116,19 @@ class ShardMessage:
 
         def number(name: str) -> int:
             raw = text(name)
-            assert raw is not None
             if not raw.isdigit() or len(raw) > 6:
                 raise ShardMessageError(f"message attribute {name!r} is not a small integer")
             return int(raw)
 
         if number("v") != FORMAT_VERSION:
             raise ShardMessageError(f"format version {text('v')} is not {FORMAT_VERSION}")
-        channel, topic = text("channel"), text("topic", required=False)
+        channel = text("channel")
         shard, shards = number("shard"), number("shards")
         try:
             _check(shard, shards)
         except ValueError as exc:
             raise ShardMessageError(str(exc)) from None
+        connections = _connections(text("connections"), shard, shards)
         body = record.get("body")
         if not isinstance(body, str):
             raise ShardMessageError("the record has no body")
@@ -160,5 +138,29 @@ class ShardMessage:
             raise ShardMessageError("the body is not JSON") from None
         if not isinstance(frame, dict) or frame.get("channel") != channel:
             raise ShardMessageError("the body is not a frame of the channel the attributes name")
-        assert channel is not None
-        return cls(channel, shard, shards, topic, body)
+        return cls(channel, shard, shards, connections, body)
+
+
+def _connections(raw: str, shard: int, shards: int) -> tuple[tuple[str, bool], ...]:
+    try:
+        found = json.loads(raw)
+    except ValueError:
+        raise ShardMessageError("message attribute 'connections' is not JSON") from None
+    if not isinstance(found, list) or not 0 < len(found) <= MAX_CONNECTIONS:
+        raise ShardMessageError(
+            f"message attribute 'connections' is not a list of 1 to {MAX_CONNECTIONS} connections"
+        )
+    connections = []
+    for entry in found:
+        if (
+            not isinstance(entry, list)
+            or len(entry) != 2
+            or not isinstance(entry[0], str)
+            or not 0 < len(entry[0]) <= 128
+            or not isinstance(entry[1], bool)
+        ):
+            raise ShardMessageError(f"connection {str(entry)[:60]} is not [id, coalesce]")
+        if shard_of(entry[0], shards) != shard:
+            raise ShardMessageError(f"connection {entry[0]!r} is not in shard {shard} of {shards}")
+        connections.append((entry[0], entry[1]))
+    return tuple(connections)

@@ -207,31 +207,12 @@ class Subscriptions(RealtimeTable):
 
     def subscribers(self, channel: str) -> list[Subscription]:
         """Live subscriptions of ``channel`` (one ``Query``, paged past 1 MB)."""
-        return self._live(
-            channel,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :conn)",
-            ExpressionAttributeValues={":pk": {"S": f"CH#{channel}"}, ":conn": {"S": "CONN#"}},
-        )
-
-    def subscribers_between(self, channel: str, low: str, high: str) -> list[Subscription]:
-        """Live subscriptions of ``channel`` whose sort key is in ``[low, high]``: one shard of
-        its connection index (one ``Query``, paged)."""
-        return self._live(
-            channel,
-            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
-            ExpressionAttributeValues={
-                ":pk": {"S": f"CH#{channel}"},
-                ":low": {"S": low},
-                ":high": {"S": high},
-            },
-        )
-
-    def _live(self, channel: str, **query: Any) -> list[Subscription]:
         now = int(time.time())
         found = []
-        for item in self._query(**query):
-            if not item["sk"]["S"].startswith("CONN#"):
-                continue
+        for item in self._query(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :conn)",
+            ExpressionAttributeValues={":pk": {"S": f"CH#{channel}"}, ":conn": {"S": "CONN#"}},
+        ):
             subscription = _subscription(channel, item)
             if subscription.expires_at > now and subscription.topics:
                 found.append(subscription)
