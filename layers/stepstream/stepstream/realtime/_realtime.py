@@ -31,9 +31,10 @@ from ._topic import PublishValidationError, TopicRef
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
 DEFAULT_CACHE_SECONDS = 1.0
 DEFAULT_WORKERS = 16
-DEFAULT_SHARD_THRESHOLD = 200
-"""Subscribers on a channel from which the fan-out function posts its frames (measured:
-docs/realtime.md, "Fan-out past one Lambda")."""
+DEFAULT_SHARD_THRESHOLD = 500
+"""Subscribers on a channel from which the fan-out function posts its frames: between the
+measured 100 (the publisher is faster) and 1,000 (the fan-out function is); docs/realtime.md,
+"Fan-out past one Lambda"."""
 DEFAULT_SHARD_SIZE = 128
 """Connections per shard the shard count aims at."""
 _SEQ_PLACEHOLDER = 10**15  # as wide as any real seq, for sizing a frame before taking one

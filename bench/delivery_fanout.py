@@ -1,5 +1,8 @@
-"""``bench.delivery``'s fan-out part: time to the last subscriber of a wide channel, posted by the
-publishing process (unsharded, today's path) or by the fan-out function (sharded), in one run.
+"""Fan-out at AWS post latency: time to the last subscriber of a wide channel, posted by the
+publishing process (unsharded, the path below the threshold) or by the fan-out function
+(sharded, docs/realtime.md "Fan-out past one Lambda"), both in one run. ``bench.delivery``
+measures one subscriber's token streams; this is its wide-channel counterpart, a results file of
+its own.
 
 Everything up to the socket is real and local: moto in its own process (DynamoDB and the SQS
 FIFO fan-out queue), the local stack's Lambda emulation invoking ``functions/fanout.py`` from the
@@ -14,21 +17,33 @@ Per subscriber count and mode: a warm-up, then ``MESSAGES[count]`` messages one 
 message, the time from just before ``publish`` to each subscriber's delivery (every delivery a
 sample: p50/p99) and to the last subscriber's (p50 and the worst over the messages). The
 sharded-to-unsharded ratios come from the same run.
+
+Run: ``python -m bench.delivery_fanout`` (or ``make bench``); writes
+bench/results/delivery_fanout.json. ``BENCH_FANOUT_COUNTS`` (default ``100,1000``; ``10000``
+takes minutes per message unsharded on a shared 2-core machine) and ``BENCH_FANOUT_MODES``
+narrow it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import statistics
+import sys
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bench._support import moto_process, seed_subscriptions
 
-COUNTS = [int(n) for n in os.environ.get("BENCH_FANOUT_COUNTS", "100,1000,10000").split(",")]
+ROOT = Path(__file__).resolve().parent.parent
+RESULT = ROOT / "bench" / "results" / "delivery_fanout.json"
+POST_LATENCY_MS = 30
+COUNTS = [int(n) for n in os.environ.get("BENCH_FANOUT_COUNTS", "100,1000").split(",")]
 MESSAGES = {100: 30, 1000: 12, 10000: 2}
 """Messages measured per subscriber count: ≥ 1,000 delivery samples each, bounded time."""
 MODES = os.environ.get("BENCH_FANOUT_MODES", "unsharded,sharded").split(",")
@@ -108,7 +123,6 @@ def _measure(realtime: Any, ref: Any, count: int, deliveries: _Deliveries) -> di
 
 
 def measure(post_latency_ms: int) -> dict[str, Any]:
-    from bench.delivery import ROOT
     from stepstream.local import LocalStack, StackOptions
     from stepstream.realtime import Realtime, channel, topic
     from stepstream.realtime._fanout import Sharding
@@ -166,6 +180,11 @@ def measure(post_latency_ms: int) -> dict[str, Any]:
                 results.append(row)
             concurrency = poller.max_concurrency
     return {
+        "benchmark": "time to the last subscriber, sharded vs unsharded fan-out",
+        "command": "python -m bench.delivery_fanout",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cpu, {platform.platform()}, "
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end",
         "post_latency_ms": post_latency_ms,
         "shard_size": SHARD_SIZE,
         "fanout_concurrency": concurrency,
@@ -175,3 +194,34 @@ def measure(post_latency_ms: int) -> dict[str, Any]:
         "time to the last subscriber once per message",
         "results": results,
     }
+
+
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's lines of the README's table (``bench.readme``)."""
+    from bench.readme import ReadmeRow, count, times
+
+    rows = []
+    for r in report["results"]:
+        if "sharded" not in r or "unsharded" not in r:
+            continue
+        sharded, unsharded = r["sharded"], r["unsharded"]
+        rows.append(
+            ReadmeRow(
+                f"time to the last of {count(r['subscribers'])} subscribers, "
+                f"{report['post_latency_ms']} ms posts: sharded ({r['shards']} shards) vs "
+                "posted by the publisher",
+                f"p50 {sharded['last_subscriber_p50_ms']:g} ms vs "
+                f"{unsharded['last_subscriber_p50_ms']:g} ms "
+                f"({times(r['ratio_last_subscriber_p50'])}); per delivery p99 "
+                f"{sharded['p99_ms']:g} vs {unsharded['p99_ms']:g} ms",
+                "≤ 500 ms" if r["subscribers"] == 1000 else "",
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    report = measure(POST_LATENCY_MS)
+    RESULT.parent.mkdir(parents=True, exist_ok=True)
+    RESULT.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {RESULT.relative_to(ROOT)}", file=sys.stderr)
