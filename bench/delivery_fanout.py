@@ -208,7 +208,8 @@ def readme_rows(report: dict[str, Any]) -> list[Any]:
         rows.append(
             ReadmeRow(
                 f"time to the last of {count(r['subscribers'])} subscribers, "
-                f"{report['post_latency_ms']} ms posts: sharded ({r['shards']} shards) vs "
+                f"{report['post_latency_ms']} ms posts: sharded ({count(r['shards'])} "
+                f"shard{'s' if r['shards'] != 1 else ''}) vs "
                 "posted by the publisher",
                 f"p50 {sharded['last_subscriber_p50_ms']:g} ms vs "
                 f"{unsharded['last_subscriber_p50_ms']:g} ms "
