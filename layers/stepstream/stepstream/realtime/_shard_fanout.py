@@ -74,7 +74,7 @@ class ShardFanout:
         self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="stepstream-shard")
 
     def handle(self, records: Sequence[Any]) -> ShardReport:
-        started = time.perf_counter()
+        started, woke = time.perf_counter(), time.time()
         report = ShardReport()
         lanes: dict[str, _Lane] = {}  # in first-seen order; each lane in the batch's order
         shards = set()
@@ -105,11 +105,13 @@ class ShardFanout:
             if gone is not None:
                 report.gone.append(gone)
         _log.debug(
-            "fan-out batch: %d messages of %d shards, %d posts in %.1f ms",
+            "fan-out batch: %d messages of %d shards, %d posts in %.1f ms; "
+            "started %.0f ms after the send",
             len(records),
             len(shards),
             report.posted,
             (time.perf_counter() - started) * 1000,
+            _since_sent(records, woke),
         )
         return report
 
@@ -141,3 +143,13 @@ class ShardFanout:
             self._store.remove_connection(connection_id)
         except Exception as exc:
             _log.warning("could not remove gone connection %s: %s", connection_id, exc)
+
+
+def _since_sent(records: Sequence[Any], now: float) -> float:
+    """How long the oldest message waited between the publisher's send and this invocation."""
+    sent = [
+        int(r["attributes"]["SentTimestamp"])
+        for r in records
+        if isinstance(r, dict) and str(r.get("attributes", {}).get("SentTimestamp", "")).isdigit()
+    ]
+    return now * 1000 - min(sent) if sent else float("nan")
