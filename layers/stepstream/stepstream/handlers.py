@@ -219,6 +219,25 @@ def publish_handler(app: Stepstream | None = None) -> LambdaHandler:
     return _logged(handle, _REQUEST_ID)
 
 
+def fanout_handler() -> LambdaHandler:
+    """The fan-out function: batches of the fan-out FIFO queue (one message per shard of a
+    channel's connection index per frame) posted to their shards' sockets
+    (``stepstream.realtime._shard_fanout``). Reports the shards it could not read in
+    ``batchItemFailures``; refuses, with a logged reason, a message it did not write."""
+    from .realtime._shard_fanout import DEFAULT_CONCURRENCY, ShardFanout
+    from .store import ConnectionsApi, ConnectionStore
+
+    fanout = ShardFanout(ConnectionStore(), lambda: ConnectionsApi(pool=DEFAULT_CONCURRENCY))
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event.get("Records") if isinstance(event, dict) else None
+        if not isinstance(records, list):
+            raise ValueError("the fan-out function takes an SQS event: {'Records': [...]}")
+        return fanout.handle(records).response()
+
+    return _logged(handle)
+
+
 # --- WebSocket API ------------------------------------------------------------------------------
 
 

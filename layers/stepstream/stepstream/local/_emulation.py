@@ -32,6 +32,9 @@ from ._wiring import Handler, HandlerRef
 DEFAULT_POLLER_CONCURRENCY = 5
 """Concurrent batches of an SQS mapping with no maximum: Lambda starts an SQS mapping with five
 and scales up from there; locally it stays at five."""
+LOCAL_MAX_CONCURRENCY = 16
+"""Concurrent batches of one mapping locally, whatever its maximum (the fan-out mapping allows
+100): each is a thread long-polling the local SQS, and one process gains nothing from more."""
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class Emulation:
         limits = [
             n for n in (mapping.maximum_concurrency, function.reserved_concurrency) if n is not None
         ]
-        return min(limits) if limits else DEFAULT_POLLER_CONCURRENCY
+        return min([*limits, LOCAL_MAX_CONCURRENCY]) if limits else DEFAULT_POLLER_CONCURRENCY
 
     def logging_environment(self) -> dict[str, str | None]:
         """What Lambda sets for the functions' ``LoggingConfig`` (Powertools reads it)."""

@@ -12,10 +12,16 @@ a lane delivers ~33 messages a second at most. Frames that queue meanwhile go ou
 ``batch`` frame of up to one 32 KB billing unit, to a connection that asked for coalesced frames
 when it connected (``Subscription.coalesce``); any other connection gets one frame per post, as
 Inngest's protocol has it (docs/realtime.md, "Coalesced frames").
+
+A channel with at least ``Sharding.threshold`` subscribers is not posted from here: each frame
+goes, as one SQS FIFO message per shard of the channel's connection index, to the fan-out
+function, which posts one shard per invocation (``_shard_fanout``; docs/realtime.md, "Fan-out
+past one Lambda").
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -27,7 +33,9 @@ from typing import Any, Protocol
 
 from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
+from ..store._fanout_queue import FanoutEntry
 from ._frames import coalesce, dumps
+from ._shards import MAX_CONNECTIONS, ShardMessage, shard_count, shard_of
 
 _log = logging.getLogger("stepstream.realtime")
 _TURN = 16
@@ -44,6 +52,21 @@ class Poster(Protocol):
     def post(self, connection_id: str, data: bytes) -> bool: ...
 
 
+class ShardQueue(Protocol):
+    def send(self, entries: Sequence[FanoutEntry]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sharding:
+    """When and how a publisher hands a channel's fan-out to the fan-out function."""
+
+    queue: ShardQueue
+    threshold: int
+    """Subscribers on a channel from which its frames are sharded."""
+    shard_size: int
+    """Connections per shard the shard count aims at."""
+
+
 class _NoPoster(Exception):
     """The ``@connections`` client could not be made; frames are dropped (reported once)."""
 
@@ -54,6 +77,9 @@ class _Item:
     frame: dict[str, Any]
     topic: str | None  # None: every subscriber of the channel (run frames)
     keep_until: int | None  # epoch seconds to keep it for replay, or None
+    # The publishing invocation's context: its SQS hand-over is sent in it, so the local IAM
+    # emulation knows which function sends and the message continues the invocation's chain.
+    context: contextvars.Context
     ledger: Ledger | None = None  # the run whose cost ledger the frame's requests go to
 
 
@@ -86,6 +112,7 @@ class Fanout:
         *,
         cache_seconds: float = 1.0,
         workers: int = 16,
+        sharding: Sharding | None = None,
     ) -> None:
         self._store = store
         self._poster_factory = poster
@@ -102,6 +129,10 @@ class Fanout:
         self._dispatcher: threading.Thread | None = None
         self._closed = False
         self._errors: list[BaseException] = []
+        self._sharding = sharding
+        self._sharded: set[str] = set()  # channels whose last frame went through the queue
+        self.shard_messages = 0
+        """Shard messages handed to the fan-out queue so far (benchmarks count them)."""
 
     def submit(
         self, channel: str, frame: dict[str, Any], *, topic: str | None, keep_until: int | None
@@ -109,7 +140,10 @@ class Fanout:
         with self._cond:
             if self._closed:
                 raise RuntimeError("this Realtime is closed; create a new one to publish")
-            self._inbox.append(_Item(channel, frame, topic, keep_until, current_ledger()))
+            item = _Item(
+                channel, frame, topic, keep_until, contextvars.copy_context(), current_ledger()
+            )
+            self._inbox.append(item)
             self._outstanding += 1
             self._start()
             self._cond.notify_all()
@@ -202,9 +236,48 @@ class Fanout:
                 unreachable.add(item.channel)
                 self._failed(f"looking up the subscribers of {item.channel!r} failed", exc)
                 continue
+            sharding = self._sharding
+            if sharding is not None and len(subscribers) >= sharding.threshold:
+                try:
+                    self._hand_over(sharding, item, subscribers)
+                except Exception as exc:
+                    self._failed(f"handing {item.channel!r} to the fan-out queue failed", exc)
+                continue
+            if item.channel in self._sharded:
+                self._sharded.discard(item.channel)  # back under the threshold: post here
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
                 self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
+
+    def _hand_over(self, sharding: Sharding, item: _Item, subscribers: list[Subscription]) -> None:
+        """One FIFO message per shard that has a connection wanting the frame. The first time
+        a channel is sharded, frames already in this process's lanes go out first, so a
+        connection never gets a later frame before them."""
+        if item.channel not in self._sharded:
+            with self._cond:
+                self._cond.wait_for(lambda: not self._lanes)
+            self._sharded.add(item.channel)
+        shards = shard_count(len(subscribers), sharding.shard_size)
+        by_shard: dict[int, list[tuple[str, bool]]] = {}
+        for s in subscribers:
+            if _wants(s, item):
+                by_shard.setdefault(shard_of(s.connection_id, shards), []).append(
+                    (s.connection_id, s.coalesce)
+                )
+        body = dumps(item.frame)
+        frame_id = f"{item.frame.get('id')}\0{item.frame.get('seq')}"
+        entries = []
+        for shard, connections in sorted(by_shard.items()):
+            # A shard past MAX_CONNECTIONS (an uneven hash) takes several messages of its group.
+            for start in range(0, len(connections), MAX_CONNECTIONS):
+                part = tuple(connections[start : start + MAX_CONNECTIONS])
+                message = ShardMessage(item.channel, shard, shards, part, body)
+                dedupe = message.deduplication_id(f"{frame_id}\0{start}")
+                entries.append(FanoutEntry(body, message.attributes(), message.group, dedupe))
+        if entries:
+            item.context.run(sharding.queue.send, entries)
+        with self._cond:
+            self.shard_messages += len(entries)
 
     def _subscribers(self, channel: str) -> list[Subscription]:
         now = time.monotonic()
