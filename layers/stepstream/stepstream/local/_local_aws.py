@@ -174,9 +174,7 @@ class _GatedMotoServer:
         self._server = make_server(
             "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, name="moto", daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
         self._thread.start()
 
     def get_host_and_port(self) -> tuple[str, int]:

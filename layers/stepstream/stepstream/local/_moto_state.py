@@ -176,15 +176,17 @@ class MotoState:
         self._thread = threading.Thread(target=self._loop, name="moto-state", daemon=True)
         self._thread.start()
 
-    def close(self) -> None:
-        """Stop the periodic snapshots and save the state a last time."""
+    def close(self, save: bool = True) -> None:
+        """Stop the periodic snapshots, save the state a last time (unless told not to) and
+        release the folder."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
             self._thread = None
         if self._lock_fd is not None:
             try:
-                self.save()
+                if save:
+                    self.save()
             finally:
                 self._unlock()
 
