@@ -102,7 +102,11 @@ class LocalAws:
         except StateDirError as exc:
             raise LocalStackError(str(exc)) from exc
         server = _GatedMotoServer(state)
-        server.start()
+        try:
+            server.start()
+        except BaseException:
+            state.close(save=False)
+            raise
         state.start()
         self.state = state
         return server

@@ -100,27 +100,36 @@ def user_modules(roots: Sequence[Path]) -> dict[str, ModuleType]:
     return found
 
 
-def scan(roots: Sequence[Path]) -> dict[Path, Stamp]:
+def scan(roots: Sequence[Path]) -> dict[str, Stamp]:
     """Every ``.py`` file under ``roots`` with its modification time, size and inode (an
     editor that saves by renaming a new file over the old one changes the inode)."""
-    stamps: dict[Path, Stamp] = {}
+    stamps: dict[str, Stamp] = {}
 
-    def add(path: Path) -> None:
+    def walk(folder: str) -> None:
         try:
-            stat = path.stat()
+            entries = list(os.scandir(folder))
         except OSError:
-            return  # deleted meanwhile: absent from this scan
-        stamps[path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            return  # removed meanwhile
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in _SKIPPED_DIRS and not entry.name.startswith("."):
+                        walk(entry.path)
+                elif entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    stamps[entry.path] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            except OSError:
+                continue  # deleted meanwhile: absent from this scan
 
     for root in roots:
-        if root.is_file():
-            add(root)
+        if root.is_dir():
+            walk(str(root))
             continue
-        for folder, dirs, files in os.walk(root):
-            dirs[:] = [d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith(".")]
-            for name in files:
-                if name.endswith(".py"):
-                    add(Path(folder, name))
+        try:
+            stat = root.stat()
+        except OSError:
+            continue
+        stamps[str(root)] = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
     return stamps
 
 
@@ -157,14 +166,14 @@ class CodeWatcher:
                 continue
             now = self._settle(now)
             seen = self._seen
-            changed = sorted(p for p in now.keys() | seen.keys() if now.get(p) != seen.get(p))
+            changed = sorted(Path(p) for p in now.keys() | seen.keys() if now.get(p) != seen.get(p))
             self._seen = now
             try:
                 self.on_change(changed)
             except Exception:  # the watcher outlives a failed reload
                 traceback.print_exc()
 
-    def _settle(self, now: dict[Path, Stamp]) -> dict[Path, Stamp]:
+    def _settle(self, now: dict[str, Stamp]) -> dict[str, Stamp]:
         deadline = time.monotonic() + MAX_SETTLE_SECONDS
         while time.monotonic() < deadline and not self._stop.wait(QUIET_SECONDS):
             again = scan(self.roots)
