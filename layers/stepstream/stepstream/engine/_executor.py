@@ -5,15 +5,17 @@ comes next."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import threading
 import time
 from typing import Any
 
+from .. import _tracing
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
-from . import _faults, _flow, _serde, _timers
+from . import _faults, _flow, _serde, _timers, _traced
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
@@ -33,6 +35,16 @@ log = logging.getLogger("stepstream.executor")
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
     retried by SQS); every run outcome, including a failed run, returns normally."""
+    run_id, kind = body.get("run_id"), body.get("kind")
+    with _tracing.span(
+        "run",
+        run_id=run_id if isinstance(run_id, str) else "",
+        message_kind=kind if isinstance(kind, str) else "start",
+    ):
+        _execute(engine, body, lambda_context)
+
+
+def _execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
         return
@@ -53,6 +65,7 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     if run is None:
         _refused(engine, run_id, body)
         return
+    _tracing.annotate(function_id=run.function_id, attempt=run.attempt)
     fn = engine.registry.get_function(run.function_id)
     if fn is None:
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
@@ -101,7 +114,8 @@ def _run_coroutine(coro: Any) -> None:
         except BaseException as exc:
             failure.append(exc)
 
-    thread = threading.Thread(target=target)
+    # With the caller's context variables, as asyncio.run would have had them (the trace span).
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
     if failure:
@@ -158,6 +172,7 @@ async def _invoke(inv: Invocation) -> None:
         await _complete(inv, outcome)
     if started_here and inv.run.status not in TERMINAL:
         await _run_status(inv, RunStatus.RUNNING)
+    _traced.annotate_run(inv.run, inv.interrupts, inv.new_steps)
     await _flush_realtime(inv)
 
 

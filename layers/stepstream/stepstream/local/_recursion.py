@@ -33,6 +33,7 @@ MAX_CHAIN = 16
 _HOOK_ID = "stepstream-local-recursion"
 _LINEAGE = re.compile(r"Lineage=([0-9a-f]+):(\d+)")
 _ROOT = re.compile(r"Root=([^;]+)")
+_LINEAGE_FIELD = re.compile(r";?Lineage=[^;]*")
 
 
 @dataclass(frozen=True)
@@ -101,9 +102,13 @@ def _stamp(params: dict[str, Any], model: Any, **_: Any) -> None:
     lineage = _lineage.get()
     if lineage is None:
         return
-    attribute = {"AWSTraceHeader": {"DataType": "String", "StringValue": lineage.header()}}
-    if model.name == "SendMessageBatch":
-        for entry in params.get("Entries", []):
-            entry.setdefault("MessageSystemAttributes", attribute)
-    else:
-        params.setdefault("MessageSystemAttributes", attribute)
+    for message in params.get("Entries", []) if model.name == "SendMessageBatch" else [params]:
+        attributes = message.setdefault("MessageSystemAttributes", {})
+        traced = attributes.get("AWSTraceHeader")
+        if traced is None:
+            attributes["AWSTraceHeader"] = {"DataType": "String", "StringValue": lineage.header()}
+        else:
+            # The sender traces (STEPSTREAM_TRACING): its header names the trace; Lambda keeps
+            # the chain's count in the same header, so add it there.
+            kept = _LINEAGE_FIELD.sub("", str(traced.get("StringValue", "")))
+            traced["StringValue"] = f"{kept};Lineage={lineage.root[-8:]}:{lineage.count}"

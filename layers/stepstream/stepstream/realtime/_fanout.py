@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import _tracing
 from ..store import Subscription
 from ._frames import coalesce, dumps
 
@@ -53,6 +54,7 @@ class _Item:
     frame: dict[str, Any]
     topic: str | None  # None: every subscriber of the channel (run frames)
     keep_until: int | None  # epoch seconds to keep it for replay, or None
+    trace: Any = None  # the publisher's open trace span: the dispatcher thread has none
 
 
 class _Lane:
@@ -106,7 +108,7 @@ class Fanout:
         with self._cond:
             if self._closed:
                 raise RuntimeError("this Realtime is closed; create a new one to publish")
-            self._inbox.append(_Item(channel, frame, topic, keep_until))
+            self._inbox.append(_Item(channel, frame, topic, keep_until, _tracing.current.get()))
             self._outstanding += 1
             self._start()
             self._cond.notify_all()
@@ -159,7 +161,10 @@ class Fanout:
                 batch = list(self._inbox)
                 self._inbox.clear()
             try:
-                self._dispatch(batch)
+                with _tracing.span(
+                    "realtime publish batch", parent=batch[0].trace, frames=len(batch)
+                ):
+                    self._dispatch(batch)
             except Exception as exc:  # keep the dispatcher alive whatever happens
                 self._failed("realtime fan-out failed", exc)
             finally:
@@ -197,7 +202,14 @@ class Fanout:
                 continue
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
-                self._enqueue(targets, dumps(item.frame).encode("utf-8"))
+                with _tracing.span(
+                    "realtime fanout",
+                    # Under the batch's span when it is in the same trace.
+                    parent=None if item.trace is batch[0].trace else item.trace,
+                    channel=item.channel,
+                    connections=len(targets),
+                ):
+                    self._enqueue(targets, dumps(item.frame).encode("utf-8"))
 
     def _subscribers(self, channel: str) -> list[Subscription]:
         now = time.monotonic()
