@@ -16,8 +16,9 @@ import importlib.util
 import logging
 import os
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._trace_state import current, on_lambda
 
 if TYPE_CHECKING:
     from ._xray import Span
@@ -29,18 +30,9 @@ _TRUE = {"1", "true", "yes", "on"}
 _NOOP: contextlib.nullcontext[None] = contextlib.nullcontext()
 _log = logging.getLogger("stepstream.tracing")
 
-current: ContextVar[Span | None] = ContextVar("stepstream_trace_span", default=None)
-"""The innermost open span of this task or thread; ``None`` when tracing is off."""
-
 
 def _true(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
-
-
-def on_lambda() -> bool:
-    """Running in a Lambda (not SAM's or Chalice's local emulation), as Powertools decides."""
-    local_emulation = os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE")
-    return bool(os.environ.get("LAMBDA_TASK_ROOT")) and not local_emulation
 
 
 @functools.cache

@@ -24,7 +24,7 @@ from aws_xray_sdk.core.models.segment import Segment
 from aws_xray_sdk.core.models.subsegment import Subsegment
 from aws_xray_sdk.core.models.trace_header import TraceHeader
 
-from ._tracing import current, on_lambda
+from ._trace_state import current, on_lambda
 
 F = TypeVar("F", bound=Callable[..., Any])
 _BAD_NAME_CHARACTERS = set("?;*()!$~^<>")
