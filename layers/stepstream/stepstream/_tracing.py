@@ -23,6 +23,19 @@ from ._trace_state import current, on_lambda
 if TYPE_CHECKING:
     from ._xray import Span
 
+__all__ = [
+    "LOCAL_SWITCH",
+    "annotate",
+    "current",
+    "enabled",
+    "lambda_handler",
+    "message",
+    "on_lambda",
+    "reset",
+    "span",
+    "sqs_trace_header",
+]
+
 F = TypeVar("F", bound=Callable[..., Any])
 LOCAL_SWITCH = "STEPSTREAM_TRACING"
 """Set to ``true`` to trace off Lambda (the dev stack, a script)."""
