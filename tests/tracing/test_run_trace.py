@@ -14,38 +14,11 @@ from typing import Any
 
 import pytest
 
-from stepstream import Context, Stepstream
-from stepstream.handlers import executor_handler
-from stepstream.local import Provisioned, RunningGateway, SqsPoller
-from stepstream.realtime import channel, topic
-from stepstream.store import ConnectionStore
+from stepstream import Stepstream
+from stepstream.local import Provisioned, RunningGateway
 
 from ._daemon import Daemon
-
-updates = channel(lambda run_id: f"traced:{run_id}").add_topic(topic("status").type(dict))
-
-
-def make_app() -> Stepstream:
-    app = Stepstream(id="traced")
-    failures = {"left": 1}
-
-    def fetch() -> int:
-        return 1
-
-    async def flaky() -> int:
-        if failures["left"]:
-            failures["left"] -= 1
-            raise RuntimeError("flaky the first time")
-        return 2
-
-    @app.function(id="traced-flow", trigger="test/traced")
-    async def flow(ctx: Context) -> int:
-        a = await ctx.step.run("fetch", fetch)
-        b = await ctx.step.run("flaky", flaky)
-        await ctx.step.realtime.publish("tell", updates(ctx.run_id).status, {"sum": a + b})
-        return a + b
-
-    return app
+from ._flow import make_app, run_through_the_executor
 
 
 @pytest.fixture
@@ -64,18 +37,7 @@ def test_a_run_is_one_trace_with_a_subsegment_per_step(
     app: Stepstream, aws: Provisioned, traced: Daemon, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STEPSTREAM_RETRY_BASE_SECONDS", "0")
-    [event_id] = app.send({"name": "test/traced", "data": {}})
-    run_id = app.runs.for_event(event_id)[0].run_id
-    ConnectionStore().add("gone-connection", f"traced:{run_id}", ["status"], expires_at=2**31)
-    poller = SqsPoller(executor_handler(app), aws.environment["STEPSTREAM_QUEUE_URL"])
-    for _ in range(100):
-        view = app.runs.get(run_id)
-        if view is not None and view.status == "completed":
-            break
-        poller.poll_once(wait_seconds=1)
-    view = app.runs.get(run_id)
-    assert view is not None
-    assert view.status == "completed"
+    run_id = run_through_the_executor(app, aws.environment["STEPSTREAM_QUEUE_URL"])
 
     documents = traced.wait_for(
         lambda docs: len(kinds(docs, "run")) == 2 and len(kinds(docs, "realtime fanout")) >= 1
