@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
+from . import _tracing
 from ._app import Stepstream
 from ._loader import load_app
 
@@ -71,7 +72,9 @@ def handler_logger() -> Logger:
 
 
 def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
-    """``handle`` with the Lambda context (and a correlation id) on every log line."""
+    """``handle`` with the Lambda context (and a correlation id) on every log line, traced on
+    Lambda (``stepstream._tracing``)."""
+    handle = _tracing.lambda_handler(handle)
     injected: LambdaHandler = handler_logger().inject_lambda_context(
         handle, correlation_id_path=correlation_id_path
     )
@@ -115,7 +118,8 @@ def executor_handler(app: AppSource = load_app) -> LambdaHandler:
             # and stay off lines other handlers in this process (the dev stack) write meanwhile.
             logger.thread_safe_append_keys(**keys)
             try:
-                current.execute(body, context)
+                with _tracing.message(record.attributes.aws_trace_header, "executor"):
+                    current.execute(body, context)
             finally:
                 logger.thread_safe_remove_keys(keys)
 

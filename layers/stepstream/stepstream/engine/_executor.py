@@ -12,11 +12,12 @@ import threading
 import time
 from typing import Any
 
+from .. import _tracing
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
 from ..cost import FinishedRun, Ledger, charging, current_ledger, note_finished
 from ..store import RunRecord
-from . import _faults, _flow, _serde, _timers
+from . import _faults, _flow, _serde, _timers, _traced
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
@@ -40,6 +41,16 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     retried by SQS); every run outcome, including a failed run, returns normally. The AWS
     requests made for a run that this invocation claims are charged to the run's cost ledger,
     written once at the end (docs/execution-model.md, "Cost ledger")."""
+    run_id, kind = body.get("run_id"), body.get("kind")
+    with _tracing.span(
+        "run",
+        run_id=run_id if isinstance(run_id, str) else "",
+        message_kind=kind if isinstance(kind, str) else "start",
+    ):
+        _execute_charged(engine, body, lambda_context)
+
+
+def _execute_charged(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     run_id = body.get("run_id")
     if (
         body.get("kind") == "gather"
@@ -85,6 +96,7 @@ def _execute(
     if run is None:
         _refused(engine, run_id, _carrying(body, started, lambda_context))
         return None
+    _tracing.annotate(function_id=run.function_id, attempt=run.attempt)
     fn = engine.registry.get_function(run.function_id)
     if fn is None:
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
@@ -176,7 +188,7 @@ def _run_coroutine(coro: Any) -> None:
         except BaseException as exc:
             failure.append(exc)
 
-    # With this context: the run's cost ledger and log keys are context variables.
+    # With this context: the run's cost ledger, log keys and trace span are context variables.
     thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
@@ -234,6 +246,7 @@ async def _invoke(inv: Invocation) -> None:
         await _complete(inv, outcome)
     if started_here and inv.run.status not in TERMINAL:
         await _run_status(inv, RunStatus.RUNNING)
+    _traced.annotate_run(inv.run, inv.interrupts, inv.new_steps)
     await _flush_realtime(inv)
 
 

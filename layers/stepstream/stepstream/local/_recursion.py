@@ -36,6 +36,7 @@ MAX_CHAIN = 16
 _HOOK_ID = "stepstream-local-recursion"
 _LINEAGE = re.compile(r"Lineage=([0-9a-f]+:\d+(?:,[0-9a-f]+:\d+)*)")
 _ROOT = re.compile(r"Root=([^;]+)")
+_LINEAGE_FIELD = re.compile(r";?Lineage=[^;]*")
 
 
 def _tag(function: str) -> str:
@@ -53,9 +54,12 @@ class Lineage:
         """The chain's invocations of ``function`` so far."""
         return dict(self.counts).get(_tag(function), 0)
 
+    def field(self) -> str:
+        """The header's ``Lineage`` field."""
+        return "Lineage=" + ",".join(f"{tag}:{count}" for tag, count in self.counts)
+
     def header(self) -> str:
-        lineage = ",".join(f"{tag}:{count}" for tag, count in self.counts)
-        return f"Root={self.root};Sampled=0;Lineage={lineage}"
+        return f"Root={self.root};Sampled=0;{self.field()}"
 
 
 _lineage: ContextVar[Lineage | None] = ContextVar("stepstream_lineage", default=None)
@@ -117,9 +121,13 @@ def _stamp(params: dict[str, Any], model: Any, **_: Any) -> None:
     lineage = _lineage.get()
     if lineage is None:
         return
-    attribute = {"AWSTraceHeader": {"DataType": "String", "StringValue": lineage.header()}}
-    if model.name == "SendMessageBatch":
-        for entry in params.get("Entries", []):
-            entry.setdefault("MessageSystemAttributes", attribute)
-    else:
-        params.setdefault("MessageSystemAttributes", attribute)
+    for message in params.get("Entries", []) if model.name == "SendMessageBatch" else [params]:
+        attributes = message.setdefault("MessageSystemAttributes", {})
+        traced = attributes.get("AWSTraceHeader")
+        if traced is None:
+            attributes["AWSTraceHeader"] = {"DataType": "String", "StringValue": lineage.header()}
+        else:
+            # The sender traces (STEPSTREAM_TRACING): its header names the trace; Lambda keeps
+            # the chain's count in the same header, so add it there.
+            kept = _LINEAGE_FIELD.sub("", str(traced.get("StringValue", "")))
+            traced["StringValue"] = f"{kept};{lineage.field()}"

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import _tracing
 from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
 from ..store._fanout_queue import FanoutEntry
@@ -80,6 +81,7 @@ class _Item:
     # The publishing invocation's context: its SQS hand-over is sent in it, so the local IAM
     # emulation knows which function sends and the message continues the invocation's chain.
     context: contextvars.Context
+    trace: Any = None  # the publisher's open trace span: the dispatcher thread has none
     ledger: Ledger | None = None  # the run whose cost ledger the frame's requests go to
 
 
@@ -141,7 +143,13 @@ class Fanout:
             if self._closed:
                 raise RuntimeError("this Realtime is closed; create a new one to publish")
             item = _Item(
-                channel, frame, topic, keep_until, contextvars.copy_context(), current_ledger()
+                channel,
+                frame,
+                topic,
+                keep_until,
+                contextvars.copy_context(),
+                _tracing.current.get(),
+                current_ledger(),
             )
             self._inbox.append(item)
             self._outstanding += 1
@@ -196,7 +204,10 @@ class Fanout:
                 batch = list(self._inbox)
                 self._inbox.clear()
             try:
-                self._dispatch(batch)
+                with _tracing.span(
+                    "realtime publish batch", parent=batch[0].trace, frames=len(batch)
+                ):
+                    self._dispatch(batch)
             except Exception as exc:  # keep the dispatcher alive whatever happens
                 self._failed("realtime fan-out failed", exc)
             finally:
@@ -247,7 +258,14 @@ class Fanout:
                 self._sharded.discard(item.channel)  # back under the threshold: post here
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
-                self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
+                with _tracing.span(
+                    "realtime fanout",
+                    # Under the batch's span when it is in the same trace.
+                    parent=None if item.trace is batch[0].trace else item.trace,
+                    channel=item.channel,
+                    connections=len(targets),
+                ):
+                    self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
 
     def _hand_over(self, sharding: Sharding, item: _Item, subscribers: list[Subscription]) -> None:
         """One FIFO message per shard that has a connection wanting the frame. The first time
