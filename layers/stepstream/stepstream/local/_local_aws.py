@@ -58,9 +58,10 @@ class LocalAws:
     def start(self) -> None:
         if not self.missing:
             return
-        from moto.server import ThreadedMotoServer
+        from ._moto_server import EmbeddedMotoServer
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # moto's own ThreadedMotoServer, but with DynamoDB made safe for concurrent requests.
+        self._moto = EmbeddedMotoServer()
         self._moto.start()
         # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
