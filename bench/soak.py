@@ -21,7 +21,8 @@ socket has closed. The dev process's own output is scanned for moto's
 ``dictionary changed size during iteration`` (see docs/architecture.md, "moto under load").
 
 Run: ``python -m bench.soak`` (or ``make bench``); writes bench/results/soak.json.
-``BENCH_SOAK_SOCKETS`` and ``BENCH_SOAK_MESSAGES`` shrink it for a quick look.
+``BENCH_SOAK_SOCKETS`` and ``BENCH_SOAK_MESSAGES`` shrink it for a quick look;
+``BENCH_SOAK_RESULT`` writes elsewhere (a run against another checkout, for a before/after).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULT = ROOT / "bench" / "results" / "soak.json"
+RESULT = Path(os.environ.get("BENCH_SOAK_RESULT") or ROOT / "bench" / "results" / "soak.json")
 SOCKETS = int(os.environ.get("BENCH_SOAK_SOCKETS", "1000"))
 MESSAGES = int(os.environ.get("BENCH_SOAK_MESSAGES", "500"))
 INTERVAL = 0.05
@@ -63,6 +64,7 @@ DEADLINE = 900.0
 """Seconds the whole stream (connects excluded) may take before the benchmark reports what it
 has."""
 APP = "bench._soak_app:app"
+APP_ID = "soak"
 READY = re.compile(r"ready on (http://\S+)")
 MOTO_RACE = "dictionary changed size during iteration"
 
@@ -240,21 +242,17 @@ async def drop(client: Client, abort: bool) -> None:
         await client.task
 
 
-def token(base: str, channel: str) -> str:
-    from stepstream.config import DEV_SIGNING_KEY
+def token(channel: str) -> str:
+    """A token for the whole benchmark: the token endpoint's last 60 s, less than a resume may
+    wait for its connect under this load. Signed here with the secret ``stepstream dev`` derives
+    from the default signing key (neither process has ``STEPSTREAM_*`` set)."""
+    from stepstream.realtime._tokens import mint_token
 
-    answer = httpx.post(
-        f"{base}/v1/realtime/token",
-        json={"channel": channel, "topics": ["m"]},
-        headers={"Authorization": f"Bearer {DEV_SIGNING_KEY}"},
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return str(answer.json()["jwt"])
+    return mint_token(app_id=APP_ID, channel=channel, topics=["m"], expires_in=3600)
 
 
-async def wait_until(clients: list[Client], done: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_until(clients: list[Client], done: Any, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if all(done(c) for c in clients):
             return True
@@ -284,7 +282,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     name = uuid.uuid4().hex[:10]
     channel = f"soak:{name}"
     ws_base = base.replace("http", "ws", 1) + "/v1/realtime/connect"
-    first_token = token(base, channel)
+    first_token = token(channel)
     clients = [Client(n) for n in range(SOCKETS)]
 
     started = time.monotonic()
@@ -293,7 +291,8 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     rss_connected = rss.now()
     print(f"{SOCKETS} sockets open in {connect_seconds:.1f} s", flush=True)
 
-    sent = httpx.post(
+    sent = await asyncio.to_thread(
+        httpx.post,
         f"{base}/e/{DEV_EVENT_KEY}",
         json={
             "name": "bench/soak.publish",
@@ -315,7 +314,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     print(f"dropped {len(dropped)} sockets at message ~{dropped_at}", flush=True)
     await asyncio.sleep(DOWN_FOR)
 
-    resume_token = token(base, channel)
+    resume_token = token(channel)
     connect_resume = await open_all(
         dropped,
         lambda c: f"{ws_base}?token={resume_token}&coalesce=1&since={c.highest_seq}",
@@ -358,9 +357,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
             "allowed_by_docs": "only on a resumed socket, each message at most twice "
             "(docs/realtime.md, History and resume)",
         },
-        "publish_to_receive_never_dropped": percentiles(
-            [x for c in kept for x in c.latencies]
-        ),
+        "publish_to_receive_never_dropped": percentiles([x for c in kept for x in c.latencies]),
         "publish_to_receive_resumed": percentiles([x for c in dropped for x in c.latencies]),
         "connect": percentiles(connect_first),
         "connect_resume": percentiles(connect_resume),
@@ -444,4 +441,4 @@ if __name__ == "__main__":
     print(json.dumps({k: v for k, v in report.items() if k != "rss_trace"}, indent=2))
     RESULT.parent.mkdir(parents=True, exist_ok=True)
     RESULT.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULT.relative_to(ROOT)}")
+    print(f"wrote {RESULT}")
