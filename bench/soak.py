@@ -58,6 +58,9 @@ DOWN_FOR = 1.0
 """Seconds a dropped client stays away before resuming (messages published meanwhile)."""
 CONNECT_CONCURRENCY = 16
 """Connects in flight at once, as a page load's worth of browsers."""
+CONNECT_ATTEMPTS = 5
+"""Tries per connect before the benchmark gives up; refusals are counted in the results."""
+REFUSED: Counter[str] = Counter()
 IDLE_AFTER = 5.0
 """Seconds idle after the last socket closed before the 'after' RSS is read."""
 DEADLINE = 900.0
@@ -218,12 +221,22 @@ async def connect(url: str) -> tuple[Any, float]:
 async def open_all(clients: list[Client], url_of: Any) -> list[float]:
     """Connect each client (``url_of(client)``), ``CONNECT_CONCURRENCY`` at a time; the seconds
     each connect took."""
+    from websockets.exceptions import InvalidStatus
+
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     took: list[float] = []
 
     async def one(client: Client) -> None:
-        async with gate:
-            client.ws, seconds = await connect(url_of(client))
+        for attempt in range(CONNECT_ATTEMPTS):
+            try:
+                async with gate:
+                    client.ws, seconds = await connect(url_of(client))
+                break
+            except (InvalidStatus, OSError, TimeoutError) as exc:  # a client would retry
+                REFUSED[type(exc).__name__ + _status(exc)] += 1
+                if attempt == CONNECT_ATTEMPTS - 1:
+                    REFUSED["gave up"] += 1  # this client stays without a socket: all lost
+                    return
         took.append(seconds)
         if client.resumed:  # the replay starts on the socket's first frame (docs/realtime.md)
             await client.ws.send(json.dumps({"kind": "ping"}))
@@ -231,6 +244,11 @@ async def open_all(clients: list[Client], url_of: Any) -> list[float]:
 
     await asyncio.gather(*(one(c) for c in clients))
     return took
+
+
+def _status(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return f" {response.status_code}" if response is not None else ""
 
 
 async def drop(client: Client, abort: bool) -> None:
@@ -309,7 +327,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     dropped = clients[: SOCKETS // 2]
     for client in dropped:
         client.resumed = True
-    await asyncio.gather(*(drop(c, abort=c.number % 2 == 1) for c in dropped))
+    await asyncio.gather(*(drop(c, abort=c.number % 2 == 1) for c in dropped if c.ws))
     dropped_at = max((max(c.received) for c in dropped if c.received), default=0)
     print(f"dropped {len(dropped)} sockets at message ~{dropped_at}", flush=True)
     await asyncio.sleep(DOWN_FOR)
@@ -327,7 +345,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     # Repeats arrive after the last new message: give them a moment before counting.
     await asyncio.sleep(2)
 
-    await asyncio.gather(*(c.ws.close() for c in clients), return_exceptions=True)
+    await asyncio.gather(*(c.ws.close() for c in clients if c.ws), return_exceptions=True)
     await asyncio.gather(*(c.task for c in clients if c.task), return_exceptions=True)
     await asyncio.sleep(IDLE_AFTER)
     rss_after = rss.now()
@@ -362,6 +380,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
         "connect": percentiles(connect_first),
         "connect_resume": percentiles(connect_resume),
         "connect_all_seconds": round(connect_seconds, 1),
+        "connects_refused_then_retried": dict(REFUSED),
         "stream_seconds": round(stream_seconds, 1),
         "rss_mb": {"connected": round(rss_connected, 1), "after": round(rss_after, 1)},
     }
