@@ -22,7 +22,8 @@ socket has closed. The dev process's own output is scanned for moto's
 
 Run: ``python -m bench.soak`` (or ``make bench``); writes bench/results/soak.json.
 ``BENCH_SOAK_SOCKETS`` and ``BENCH_SOAK_MESSAGES`` shrink it for a quick look;
-``BENCH_SOAK_RESULT`` writes elsewhere (a run against another checkout, for a before/after).
+``BENCH_SOAK_RESULT`` writes elsewhere (a run against another checkout, for a before/after);
+``BENCH_SOAK_LOG=<file>`` keeps the dev process's output.
 """
 
 from __future__ import annotations
@@ -408,6 +409,8 @@ def main() -> dict[str, Any]:
     finally:
         dev.stop()
     output = "\n".join(dev.lines)
+    if os.environ.get("BENCH_SOAK_LOG"):  # the dev process's whole output, for a closer look
+        Path(os.environ["BENCH_SOAK_LOG"]).write_text(output)
     result["moto_dictionary_changed_errors"] = output.count(MOTO_RACE)
     result["dev_tracebacks"] = output.count("Traceback (most recent call last)")
     return {
