@@ -441,14 +441,16 @@ def readme_rows(report: dict[str, Any]) -> list[Any]:
     return [
         ReadmeRow(
             f"{what}: lost / repeats",
-            f"{report['lost']} lost; {dup['never_dropped_sockets']} repeats on never-dropped "
-            f"sockets, {dup['resumed_sockets']} on resumed ones",
+            f"{count(report['lost'])} of {count(report['sockets'] * report['messages'])} "
+            f"deliveries missing after {report['stream_seconds']:g} s; "
+            f"{dup['never_dropped_sockets']} repeats on never-dropped sockets, "
+            f"{dup['resumed_sockets']} on resumed ones",
             "0 lost; repeats only on resumed sockets",
         ),
         ReadmeRow(
             f"{what}: publish→receive p50 / p99; connect p50 / p99",
-            f"{live['p50_ms']:g} ms / {live['p99_ms']:g} ms ({count(live['samples'])} samples); "
-            f"{report['connect']['p50_ms']:g} ms / {report['connect']['p99_ms']:g} ms",
+            f"{_ms(live['p50_ms'])} / {_ms(live['p99_ms'])} ({count(live['samples'])} samples); "
+            f"{_ms(report['connect']['p50_ms'])} / {_ms(report['connect']['p99_ms'])}",
         ),
         ReadmeRow(
             f"{what}: dev process RSS before / peak / after",
@@ -456,6 +458,10 @@ def readme_rows(report: dict[str, Any]) -> list[Any]:
             "after near before",
         ),
     ]
+
+
+def _ms(value: float) -> str:
+    return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
 
 
 if __name__ == "__main__":
