@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,9 +82,10 @@ class LocalAws:
         if self.state_dir is not None:
             self._moto = self._start_with_state(self.state_dir)
         else:
-            from moto.server import ThreadedMotoServer
+            from ._moto_server import EmbeddedMotoServer
 
-            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            # moto's own server, but with DynamoDB made safe for concurrent requests.
+            self._moto = EmbeddedMotoServer()
             self._moto.start()
         # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -101,7 +101,9 @@ class LocalAws:
             state.open()
         except StateDirError as exc:
             raise LocalStackError(str(exc)) from exc
-        server = _GatedMotoServer(state)
+        from ._moto_server import EmbeddedMotoServer
+
+        server = EmbeddedMotoServer(wrap=state.wrap)
         try:
             server.start()
         except BaseException:
@@ -155,41 +157,6 @@ class LocalAws:
         for service, url in self.external.items():
             line += f"; {service} at {url}"
         return line
-
-
-class _GatedMotoServer:
-    """moto's threaded server (as ``ThreadedMotoServer`` builds it) with its WSGI app wrapped by
-    the state folder, so snapshots can pause the requests that write."""
-
-    def __init__(self, state: MotoState) -> None:
-        self._state = state
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = self._state.wrap(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(
-            "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
-        self._thread.start()
-
-    def get_host_and_port(self) -> tuple[str, int]:
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
 
 def _no_credentials() -> bool:
