@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from .. import _metrics
 from ..store import Subscription
 from ._frames import coalesce, dumps
 
@@ -174,6 +175,7 @@ class Fanout:
             self._errors.append(exc)
 
     def _dispatch(self, batch: list[_Item]) -> None:
+        _metrics.fanout_shards(1)  # fan-out shard count: all of this batch posts from here
         # Keep before posting: a replay that releases its hold after this point finds these
         # frames in history (docs/realtime.md, "History and resume").
         kept: dict[tuple[str, int], list[dict[str, Any]]] = {}
@@ -197,6 +199,7 @@ class Fanout:
                 continue
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
+                _metrics.realtime_dispatched(item.frame)
                 self._enqueue(targets, dumps(item.frame).encode("utf-8"))
 
     def _subscribers(self, channel: str) -> list[Subscription]:
@@ -274,7 +277,9 @@ class Fanout:
                     self._poster_error = exc
                 self._failed("cannot post to @connections", exc)
                 raise _NoPoster from exc
-        return self._poster.post(connection_id, data)
+        delivered = self._poster.post(connection_id, data)
+        _metrics.realtime_posted(delivered)
+        return delivered
 
     def _gone(self, connection_id: str, posted: int) -> int:
         """Forget a connection that answered 410; returns how many queued frames were dropped

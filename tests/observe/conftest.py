@@ -1,0 +1,54 @@
+"""A scripted workflow through the deployed handlers with metrics on, on DynamoDB/SQS/S3 in moto
+and the local WebSocket gateway, its stdout captured as Lambda's log stream would be."""
+
+from __future__ import annotations
+
+import gc
+import warnings
+from collections.abc import Iterator
+
+import pytest
+import ws_authorizer
+import ws_connect
+import ws_default
+import ws_disconnect
+
+from stepstream.local import (
+    Gateway,
+    Provisioned,
+    RunningGateway,
+    WebSocketHandlers,
+    serve_in_thread,
+)
+
+from ._scenario import Observed, run_scenario
+
+
+@pytest.fixture
+def gateway(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningGateway]:
+    handlers = WebSocketHandlers(
+        authorizer=ws_authorizer.handler,
+        connect=ws_connect.handler,
+        disconnect=ws_disconnect.handler,
+        default=ws_default.handler,
+    )
+    running = serve_in_thread(Gateway(handlers))
+    monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def observed(
+    aws: Provisioned,
+    gateway: RunningGateway,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Iterator[Observed]:
+    yield run_scenario(aws, gateway, monkeypatch, capsys)
+    # Something in the scenario drops an event loop (with its self-pipe sockets) unclosed; it
+    # is collected here rather than in whichever test runs next. Not yet traced: see the
+    # metrics report.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
