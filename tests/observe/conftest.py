@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import ws_authorizer
@@ -22,6 +23,8 @@ from stepstream.local import (
 )
 
 from ._scenario import Observed, run_scenario
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
 @pytest.fixture
