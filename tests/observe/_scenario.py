@@ -149,9 +149,12 @@ def run_scenario(
     app._realtime = None  # a publisher bound to this test's tables and gateway
     capture = _JsonLines()
     logging.getLogger(LIBRARY_LOGGER).addHandler(capture)
+    # Mangum takes the thread's event loop when it is made, and makes one if there is none:
+    # give it one this test closes.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     handler = api_handler(app, routers=[])
     context = LambdaContext(function_name="stepstream-api")
-    loop = asyncio.new_event_loop()
 
     def api(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         # Mangum runs each request on the thread's current event loop (a Lambda process keeps

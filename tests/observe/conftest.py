@@ -3,8 +3,6 @@ and the local WebSocket gateway, its stdout captured as Lambda's log stream woul
 
 from __future__ import annotations
 
-import gc
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -47,11 +45,5 @@ def observed(
     gateway: RunningGateway,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-) -> Iterator[Observed]:
-    yield run_scenario(aws, gateway, monkeypatch, capsys)
-    # Something in the scenario drops an event loop (with its self-pipe sockets) unclosed; it
-    # is collected here rather than in whichever test runs next. Not yet traced: see the
-    # metrics report.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+) -> Observed:
+    return run_scenario(aws, gateway, monkeypatch, capsys)
