@@ -12,7 +12,7 @@ PYTEST_WORKERS ?= 2
 .PHONY: dev test lint typecheck pytest bench system-deps node-deps checkov-deps clean help
 
 help:
-	@echo "make dev    - run the whole stack locally on http://127.0.0.1:$(PORT)"
+	@echo "make dev    - run the whole stack locally on http://127.0.0.1:$(PORT) (STATE=dir: keep state)"
 	@echo "make test   - install everything and run ruff, mypy --strict and pytest"
 	@echo "make bench  - run the benchmarks; results go to bench/results/"
 
@@ -25,8 +25,9 @@ $(STAMP): pyproject.toml
 	@echo "==> installed into $(VENV)"
 	@touch $@
 
+# STATE=PATH keeps the local AWS state (runs, events, waits, history) in PATH across restarts.
 dev: $(STAMP)
-	$(BIN)/stepstream dev --port $(PORT)
+	$(BIN)/stepstream dev --port $(PORT)$(if $(STATE), --state-dir $(STATE))
 
 # checkov pins boto3 and packaging versions that clash with aws-sam-cli's, so it gets a venv of
 # its own (tests/template/test_checkov.py finds it there).

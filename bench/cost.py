@@ -18,6 +18,9 @@ Scenarios (the seeds' shapes, with the seeds' channel names):
 
 What is counted and what is assumed:
 
+Prices come from the library's table (``stepstream.cost``), which a run's own cost ledger
+(``GET /v1/runs/{id}`` ``cost``) is priced with too.
+
 - Counted: DynamoDB, SQS and S3 requests (the library's clients, and the poller's receive/delete,
   which on AWS the SQS event source mapping makes and SQS bills); executor invocations; API
   Gateway WebSocket messages (``@connections`` posts, counted by a poster that sends nothing:
@@ -53,6 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench._support import local_stack, seed_subscriptions
+from stepstream.cost import BEDROCK_PER_TOKEN, DEFAULT_REGION, PRICES, PRICES_DATE
 
 if TYPE_CHECKING:
     from stepstream import Stepstream
@@ -60,22 +64,13 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "cost.json"
 
-PRICES_DATE = "2026-11-25"
-"""When the prices below were copied from AWS's pricing pages (us-east-1, on-demand, no free
-tier)."""
 PRICES_USD = {
-    "lambda_request": 0.20 / 1e6,
-    "lambda_gb_second_arm64": 0.0000133334,
-    "http_api_request": 1.00 / 1e6,
-    "websocket_message": 1.00 / 1e6,
-    "dynamodb_write_unit": 0.625 / 1e6,
-    "dynamodb_read_unit": 0.125 / 1e6,
-    "sqs_request": 0.40 / 1e6,
-    "s3_put": 0.005 / 1000,
-    "s3_get": 0.0004 / 1000,
-    "bedrock_nova_micro_input_token": 0.000035 / 1000,
-    "bedrock_nova_micro_output_token": 0.00014 / 1000,
+    **PRICES[DEFAULT_REGION],
+    "bedrock_nova_micro_input_token": BEDROCK_PER_TOKEN["amazon.nova-micro-v1"][0],
+    "bedrock_nova_micro_output_token": BEDROCK_PER_TOKEN["amazon.nova-micro-v1"][1],
 }
+"""The library's price table (``stepstream.cost``, dated ``PRICES_DATE``) for us-east-1: the
+same numbers a run's ledger is priced with."""
 LAMBDA_MEMORY_GB = 0.5
 TOKENS = 500
 TOKENS_PER_SECOND = 40.0

@@ -114,7 +114,7 @@ async def requests_per_publish(
     ch = channel(name).add_topic(topic("tokens", history=history).type(dict))()
     sockets = await _connect(name, subscribers)
     receivers = [asyncio.create_task(_received(ws, TOKENS)) for ws in sockets]
-    realtime = Realtime("bench")
+    realtime = Realtime("bench", sharding=False)  # this process posts (bench.delivery shards)
     try:
         counter.reset()
         started = time.perf_counter()

@@ -191,7 +191,8 @@ async def _run_count(gateway: Any, baseline: BroadcastBaseline, count: int) -> d
     receivers = Receivers(sockets)
     posts: Counter[str] = Counter()
     dynamodb: Counter[str] = Counter()
-    realtime = Realtime("bench", cache_seconds=1.0, workers=16)
+    # this process posts every frame: bench.delivery measures the sharded fan-out
+    realtime = Realtime("bench", cache_seconds=1.0, workers=16, sharding=False)
     _aws.client(
         "apigatewaymanagementapi", endpoint_url=gateway.management_url
     ).meta.events.register(

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_repository_template_wires_every_trigger() -> None:
     wiring = read_wiring(ROOT / "template.yaml")
     assert [(q.queue, q.handler.handler, q.batch_size) for q in wiring.queues] == [
-        ("ExecutorQueue", "executor.handler", 1)
+        ("ExecutorQueue", "executor.handler", 1),
+        ("FanoutQueue", "fanout.handler", 10),
     ]
     assert [s.handler for s in wiring.schedules] == ["scheduler.handler"]
     routes = {key: ref.handler for key, ref in wiring.websocket_routes.items()}

@@ -31,7 +31,7 @@ def test_runs_overlap_and_module_state_is_per_environment(
     fidelity_app.STEP_TIMES.clear()
     fidelity_app.ENVIRONMENTS.clear()
     with fidelity_stack(moto_endpoint, monkeypatch, template=template) as stack:
-        [poller] = stack.pollers
+        [poller] = [p for p in stack.pollers if p.function_name == "ExecutorFunction"]
         events = [send(stack, "test/slow", {}) for _ in range(2)]
         runs = [run_of(stack, event_id, timeout=30) for event_id in events]
 

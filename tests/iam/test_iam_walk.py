@@ -56,6 +56,7 @@ SAMPLES = {
     "realtime_token.json": ("TokenFunction", "realtime_token"),
     "realtime_publish.json": ("PublishFunction", "realtime_publish"),
     "executor.json": ("ExecutorFunction", "executor"),
+    "fanout.json": ("FanoutFunction", "fanout"),
     "scheduler.json": ("SchedulerFunction", "scheduler"),
     "ws_authorizer.json": ("WsAuthorizerFunction", "ws_authorizer"),
     "ws_connect.json": ("WsConnectFunction", "ws_connect"),

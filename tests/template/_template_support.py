@@ -22,6 +22,7 @@ HANDLERS = {
     "ApiFunction": "api.handler",
     "TokenFunction": "realtime_token.handler",
     "PublishFunction": "realtime_publish.handler",
+    "FanoutFunction": "fanout.handler",
     # Not a Python handler: the Lambda Web Adapter runs it (test_template_streaming.py).
     "StreamFunction": "run_stream.sh",
     "ExecutorFunction": "executor.handler",

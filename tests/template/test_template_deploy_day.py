@@ -126,7 +126,7 @@ def test_tables_are_deletion_protected_by_a_parameter(transformed: dict[str, Any
 def test_the_queue_mapping_invokes_no_more_than_the_reserved_concurrency(
     transformed: dict[str, Any],
 ) -> None:
-    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    mapping = of_type(transformed, "AWS::Lambda::EventSourceMapping")["ExecutorQueueMapping"]
     assert mapping["Properties"]["ScalingConfig"] == {
         "Fn::If": [
             "HasReservedConcurrency",

@@ -68,7 +68,7 @@ def test_queue_outlasts_six_executor_timeouts_and_feeds_it_one_at_a_time(
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
         "Fn::GetAtt": ["ExecutorDeadLetterQueue", "Arn"]
     }
-    (mapping,) = of_type(transformed, "AWS::Lambda::EventSourceMapping").values()
+    mapping = of_type(transformed, "AWS::Lambda::EventSourceMapping")["ExecutorQueueMapping"]
     assert mapping["Properties"]["BatchSize"] == 1
     assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["Properties"]["FunctionName"] == {"Ref": "ExecutorFunction"}
@@ -213,6 +213,7 @@ def test_functions_read_powertools_and_stepstream_settings(transformed: dict[str
         "STEPSTREAM_STATE_TABLE",
         "STEPSTREAM_REALTIME_TABLE",
         "STEPSTREAM_QUEUE_URL",
+        "STEPSTREAM_FANOUT_QUEUE_URL",
         "STEPSTREAM_BUCKET",
         "STEPSTREAM_RUN_RETENTION_DAYS",
         "STEPSTREAM_WS_MANAGEMENT_URL",

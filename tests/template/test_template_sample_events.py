@@ -46,6 +46,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "realtime_token.json": APIGatewayProxyEventV2Model,
     "realtime_publish.json": APIGatewayProxyEventV2Model,
     "executor.json": SqsModel,
+    "fanout.json": SqsModel,
     "scheduler.json": EventBridgeModel,
     "ws_authorizer.json": WebSocketAuthorizerRequest,
     "ws_connect.json": APIGatewayWebSocketConnectEventModel,

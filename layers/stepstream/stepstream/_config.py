@@ -50,6 +50,8 @@ class Settings:
     """Longest single SQS delay used for a timer; SQS allows at most 900."""
     retry_base_seconds: float = 1.0
     """Base of the exponential retry backoff."""
+    cost_ledger: bool = True
+    """Charge each run's AWS requests to its cost ledger (``STEPSTREAM_COST_LEDGER=off``: not)."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,6 +81,7 @@ class Settings:
             retry_base_seconds=float(
                 env("STEPSTREAM_RETRY_BASE_SECONDS", str(cls.retry_base_seconds))
             ),
+            cost_ledger=env("STEPSTREAM_COST_LEDGER", "on").lower() not in ("off", "0", "false"),
         )
 
     @property

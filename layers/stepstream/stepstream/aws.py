@@ -15,6 +15,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from .cost import _meter
+
 __all__ = ["client", "reset_clients", "session"]
 
 _CONFIG = Config(
@@ -38,7 +40,9 @@ def client(service_name: str, endpoint_url: str | None = None) -> Any:
     standard ones (API Gateway's ``@connections`` URL); everything else comes from the
     environment."""
     made_from: Any = session()  # typed per service by boto3-stubs; callers annotate the result
-    return made_from.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
+    made = made_from.client(service_name, config=_CONFIG, endpoint_url=endpoint_url)
+    _meter.install(made)  # each request counts into the ledger of the run it is made for
+    return made
 
 
 def reset_clients() -> None:

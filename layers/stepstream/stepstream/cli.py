@@ -23,6 +23,7 @@ _EPILOG = """environment:
   STEPSTREAM_URL          API base URL (default http://127.0.0.1:8288, the `make dev` stack)
   STEPSTREAM_EVENT_KEY    key for POST /e/{key} (default: the dev key `make dev` prints)
   STEPSTREAM_SIGNING_KEY  signing key for /v1 routes and tokens (default: the dev key)
+  STEPSTREAM_STATE_DIR    `dev`: keep the local AWS state there across restarts (--state-dir)
 
 examples:
   stepstream dev
@@ -154,6 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         type=_parameter,
         help="a template parameter, e.g. LogLevel=DEBUG (repeatable; the rest take defaults)",
+    )
+    dev.add_argument(
+        "--no-reload",
+        dest="reload",
+        action="store_false",
+        help="do not reload the handlers when the code in functions/ or the app changes",
+    )
+    dev.add_argument(
+        "--state-dir",
+        default=None,
+        metavar="PATH",
+        help="keep the local AWS state (runs, events, waits, history) in PATH across restarts "
+        "(env STEPSTREAM_STATE_DIR; default: in memory, fresh on every start)",
     )
     rules = dev.add_argument_group(
         "AWS's rules (all on by default; docs/architecture.md, 'Emulating AWS's rules')"
@@ -291,6 +305,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                 lambda_logging=args.lambda_logging,
                 poller_concurrency=args.poller_concurrency,
                 parameters=dict(args.parameter),
+                reload=args.reload,
+                state_dir=args.state_dir or os.environ.get("STEPSTREAM_STATE_DIR") or None,
             )
         )
 

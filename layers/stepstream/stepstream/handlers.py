@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from . import _metrics
+from . import _metrics, _tracing
 from ._app import Stepstream
 from ._loader import load_app
 
@@ -72,9 +72,11 @@ def handler_logger() -> Logger:
 
 
 def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
-    """``handle`` with the Lambda context (and a correlation id) on every log line, and the
-    invocation's metrics flushed as it ends (``stepstream._metrics``: one EMF line per
-    dimension set, as Powertools' ``log_metrics`` would)."""
+    """``handle`` with the Lambda context (and a correlation id) on every log line, traced on
+    Lambda (``stepstream._tracing``), and the invocation's metrics flushed as it ends
+    (``stepstream._metrics``: one EMF line per dimension set, as Powertools' ``log_metrics``
+    would)."""
+    handle = _tracing.lambda_handler(handle)
     injected: LambdaHandler = handler_logger().inject_lambda_context(
         handle, correlation_id_path=correlation_id_path
     )
@@ -123,7 +125,8 @@ def executor_handler(app: AppSource = load_app) -> LambdaHandler:
             # and stay off lines other handlers in this process (the dev stack) write meanwhile.
             logger.thread_safe_append_keys(**keys)
             try:
-                current.execute(body, context)
+                with _tracing.message(record.attributes.aws_trace_header, "executor"):
+                    current.execute(body, context)
             finally:
                 logger.thread_safe_remove_keys(keys)
 
@@ -225,6 +228,25 @@ def publish_handler(app: Stepstream | None = None) -> LambdaHandler:
             the_app.realtime.flush_sync()
 
     return _logged(handle, _REQUEST_ID)
+
+
+def fanout_handler() -> LambdaHandler:
+    """The fan-out function: batches of the fan-out FIFO queue (one message per shard of a
+    channel's connection index per frame) posted to their shards' sockets
+    (``stepstream.realtime._shard_fanout``). Reports the shards it could not read in
+    ``batchItemFailures``; refuses, with a logged reason, a message it did not write."""
+    from .realtime._shard_fanout import DEFAULT_CONCURRENCY, ShardFanout
+    from .store import ConnectionsApi, ConnectionStore
+
+    fanout = ShardFanout(ConnectionStore(), lambda: ConnectionsApi(pool=DEFAULT_CONCURRENCY))
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        records = event.get("Records") if isinstance(event, dict) else None
+        if not isinstance(records, list):
+            raise ValueError("the fan-out function takes an SQS event: {'Records': [...]}")
+        return fanout.handle(records).response()
+
+    return _logged(handle)
 
 
 # --- WebSocket API ------------------------------------------------------------------------------

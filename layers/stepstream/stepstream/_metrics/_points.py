@@ -191,6 +191,7 @@ def realtime_dispatched(frame: Mapping[str, Any]) -> None:
 
 
 def fanout_shards(shards: int) -> None:
-    """A batch of frames is fanned out over ``shards`` workers' invocations (1: this one)."""
+    """A frame with subscribers is fanned out: posted from this invocation (1), or handed to
+    ``shards`` fan-out function invocations."""
     if RECORDER.on:
         RECORDER.sample("FanoutShards", COUNT, _NONE, shards)

@@ -5,16 +5,19 @@ comes next."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import math
 import threading
 import time
 from typing import Any
 
-from .. import _metrics
+from .. import _metrics, _tracing
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
-from . import _faults, _flow, _serde, _timers
+from ..cost import FinishedRun, Ledger, charging, current_ledger, note_finished
+from ..store import RunRecord
+from . import _faults, _flow, _serde, _timers, _traced
 from ._context import Context, SyncContext
 from ._followups import after_terminal
 from ._ids import now_ms, ulid
@@ -28,32 +31,72 @@ from ._start import start_run
 LEASE_MARGIN_MS = 2_000
 """Added to the Lambda's remaining time: covers clock differences between executors."""
 MAX_BOUNCE_SECONDS = 30
+CARRY = "cost"
+"""Message key of the ledger counts an invocation that claimed nothing hands on to the next."""
 log = logging.getLogger("stepstream.executor")
 
 
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     """Handle one executor message. Raises only on infrastructure errors (the message is then
-    retried by SQS); every run outcome, including a failed run, returns normally."""
+    retried by SQS); every run outcome, including a failed run, returns normally. The AWS
+    requests made for a run that this invocation claims are charged to the run's cost ledger,
+    written once at the end (docs/execution-model.md, "Cost ledger")."""
+    run_id, kind = body.get("run_id"), body.get("kind")
+    with _tracing.span(
+        "run",
+        run_id=run_id if isinstance(run_id, str) else "",
+        message_kind=kind if isinstance(kind, str) else "start",
+    ):
+        _execute_charged(engine, body, lambda_context)
+
+
+def _execute_charged(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
+    run_id = body.get("run_id")
+    if (
+        body.get("kind") == "gather"
+        or not isinstance(run_id, str)
+        or not run_id
+        or not engine.backends.settings.cost_ledger
+    ):
+        _execute(engine, body, lambda_context)
+        return
+    started = time.monotonic()
+    with charging(Ledger(run_id)) as ledger:
+        assert ledger is not None
+        carried = body.get(CARRY)
+        if isinstance(carried, dict):
+            ledger.merge(carried)
+        run = _execute(engine, body, lambda_context, started)
+    if run is not None:
+        _record_cost(engine, run, ledger, started, lambda_context)
+
+
+def _execute(
+    engine: Engine, body: dict[str, Any], lambda_context: Any, started: float = 0.0
+) -> RunRecord | None:
+    """The message's work; the run if this invocation claimed it."""
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
-        return
+        return None
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
-        return
+        return None
     backends = engine.backends
-    if _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
-        return
+    hop = backends.settings.max_timer_hop_seconds
+    if _timers.hop_if_early(backends.queue, _carrying(body, started, lambda_context), hop):
+        return None
     if body.get("kind") == "timeout":  # flow control: a start or finish timeout
         _flow.expire(backends, body, lambda run: after_terminal(engine.registry, backends, run))
-        return
+        return None
     owner = ulid()
     now = now_ms()
     lease_until = now + int(lambda_context.get_remaining_time_in_millis()) + LEASE_MARGIN_MS
     run = backends.state.claim_run(run_id, owner, lease_until, now)
     if run is None:
-        _refused(engine, run_id, body)
-        return
+        _refused(engine, run_id, _carrying(body, started, lambda_context))
+        return None
+    _tracing.annotate(function_id=run.function_id, attempt=run.attempt)
     fn = engine.registry.get_function(run.function_id)
     if fn is None:
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
@@ -61,11 +104,11 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
             run.status, run.error = RunStatus.FAILED, error
             _metrics.run_ended(run)
             after_terminal(engine.registry, backends, run)
-        return
+        return run
     _metrics.woke(run, body)
     # --- flow control: concurrency slots are held from here to the end of the invocation ---
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
-        return
+        return run
     _metrics.slot_waited(run)
     try:
         steps = backends.state.load_steps(run_id)
@@ -80,6 +123,49 @@ def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
     # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
     # then comes back with the lease's expiry, like a crashed executor's.
     _flow.release_slots(backends, fn, run, lease_until)
+    return inv.run
+
+
+def _carrying(body: dict[str, Any], started: float, lambda_context: Any) -> dict[str, Any]:
+    """``body`` with the ledger of this invocation so far (and what was carried to it), for a
+    message sent on instead of claiming the run (a timer's hop, a bounce off a live lease): that
+    invocation writes nothing, so its requests ride to the next one that does. Its own send and
+    its Lambda time so far are counted in advance."""
+    ledger = current_ledger()
+    if ledger is None:
+        return body
+    counts = ledger.counts()
+    for unit, amount in (
+        ("sqs_requests", 1),
+        ("sqs_billed_requests", 1),
+        ("lambda_invocations", 1),
+        ("lambda_gb_seconds", _gb_seconds(started, lambda_context)),
+    ):
+        counts[unit] = counts.get(unit, 0) + amount
+    return {**body, CARRY: counts}
+
+
+def _gb_seconds(started: float, lambda_context: Any) -> float:
+    memory_mb = getattr(lambda_context, "memory_limit_in_mb", 0)
+    billed_ms = math.ceil((time.monotonic() - started) * 1000)  # Lambda bills by the ms
+    return billed_ms / 1000 * int(memory_mb or 0) / 1024
+
+
+def _record_cost(
+    engine: Engine, run: RunRecord, ledger: Ledger, started: float, lambda_context: Any
+) -> None:
+    """Add the invocation's ledger to the run: the invocation's last request, so everything it
+    did is in. Never fails the run: a lost ledger write loses only its counts."""
+    ledger.add("lambda_invocations")
+    ledger.add("lambda_gb_seconds", _gb_seconds(started, lambda_context))
+    ended = run.status in TERMINAL
+    try:
+        total = engine.backends.state.add_cost(run.run_id, ledger.counts(), total=ended)
+    except Exception:
+        log.exception("cost ledger of run %s not written", run.run_id)
+        return
+    if ended and total is not None:
+        note_finished(FinishedRun(run.run_id, run.function_id, str(run.status), total))
 
 
 def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
@@ -106,7 +192,8 @@ def _run_coroutine(coro: Any) -> None:
         except BaseException as exc:
             failure.append(exc)
 
-    thread = threading.Thread(target=target)
+    # With this context: the run's cost ledger, log keys and trace span are context variables.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(target,))
     thread.start()
     thread.join()
     if failure:
@@ -163,6 +250,7 @@ async def _invoke(inv: Invocation) -> None:
         await _complete(inv, outcome)
     if started_here and inv.run.status not in TERMINAL:
         await _run_status(inv, RunStatus.RUNNING)
+    _traced.annotate_run(inv.run, inv.interrupts, inv.new_steps)
     await _flush_realtime(inv)
 
 

@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 
 from .._function import Function
 from ..store import CheckpointRejected, RunRecord, StepRecord, WaitRecord
-from . import _faults
+from . import _faults, _traced
 from ._backends import Backends
 from ._ids import now_ms
 from ._interrupts import Cancelled, Handover, Interrupt, LeaseLost, Stopping
@@ -82,7 +82,8 @@ class Invocation:
         async def tracked(pending: StepRecord | None) -> StepRecord:
             self._inflight += 1
             try:
-                return await run_new(pending)
+                with _traced.step(self.memo, hash_, pending, self.run):
+                    return await run_new(pending)
             finally:
                 self._inflight -= 1
                 if self._inflight == 0 and self._idle is not None:

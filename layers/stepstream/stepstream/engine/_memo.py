@@ -27,6 +27,7 @@ class Memo:
         self._records = {r.hash: r for r in records}
         self._load_output = load_output
         self._seen: dict[str, int] = {}
+        self._ids: dict[str, str] = {}
         # Every stored record, final or pending: until the run reaches them all (or a new step),
         # what it does was done before.
         self._unvisited = {r.hash for r in records}
@@ -37,7 +38,13 @@ class Memo:
         n = self._seen.get(step_id, 0)
         self._seen[step_id] = n + 1
         full = step_id if n == 0 else f"{step_id}:{n}"
-        return full, step_hash(full)
+        hash_ = step_hash(full)
+        self._ids[hash_] = full
+        return full, hash_
+
+    def id_of(self, hash_: str) -> str:
+        """The id (with its suffix) a step hash was made from in this invocation."""
+        return self._ids.get(hash_, hash_)
 
     def get(self, hash_: str) -> StepRecord | None:
         return self._records.get(hash_)

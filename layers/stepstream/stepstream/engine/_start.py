@@ -11,6 +11,7 @@ from typing import Any
 from .._durations import to_seconds
 from .._function import CancelOn, Function
 from .._states import DEDUPE_MS, RunStatus
+from ..cost import Ledger, charging, current_ledger
 from ..store import CancelRecord, RunRecord
 from . import _cel, _flow
 from ._backends import Backends
@@ -37,10 +38,31 @@ def start_run(
     a run with ``run_id`` exists already. ``rerun`` is (original run id, hashes of the steps
     whose records the new run keeps); a rerun ignores the idempotency key. A paused function
     starts nothing (``skip``) or holds the run until resume (``hold``). Flow control may record
-    the run as skipped (rate limit, singleton) or delay its start (throttle)."""
+    the run as skipped (rate limit, singleton) or delay its start (throttle).
+
+    Started outside any run's invocation (event ingestion, a cron minute, a gather's flush), the
+    requests it makes are charged to the new run: they ride in its start message to its first
+    invocation's ledger (docs/execution-model.md, "Cost ledger"). Inside one, they are that
+    run's."""
+    run_id = run_id or ulid()
+    if current_ledger() is not None or not backends.settings.cost_ledger:
+        return _start(backends, fn, event, run_id, parent, start_at, rerun, None)
+    with charging(Ledger(run_id)) as own:
+        return _start(backends, fn, event, run_id, parent, start_at, rerun, own)
+
+
+def _start(
+    backends: Backends,
+    fn: Function,
+    event: dict[str, Any],
+    run_id: str,
+    parent: tuple[str, str, str] | None,
+    start_at: float | None,
+    rerun: tuple[str, list[str]] | None,
+    own: Ledger | None,
+) -> RunRecord | None:
     state = backends.state
     now = now_ms()
-    run_id = run_id or ulid()
     paused = pause_mode(backends, fn.id) if parent is None else None
     if paused == SKIP:
         log.info("%s is paused (skip); no run for event %s", fn.id, event.get("id"))
@@ -81,9 +103,14 @@ def start_run(
         ]
     )
     _flow.after_created(backends, fn, run, gate)
-    message = {"run_id": run_id, "kind": "start"}
+    message: dict[str, Any] = {"run_id": run_id, "kind": "start"}
     if paused == HOLD and hold(backends, fn.id, run_id):
         return run
+    if own is not None:  # with this send: it is the last request
+        carried = own.counts()
+        for unit in ("sqs_requests", "sqs_billed_requests"):
+            carried[unit] = carried.get(unit, 0) + 1
+        message["cost"] = carried
     starts = [at for at in (start_at, gate.start_at / 1000 if gate.start_at else None) if at]
     wake = max(starts, default=0.0)
     if wake > time.time():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from .. import _metrics
 from .._event import Event
 from .._states import RunStatus, StepStatus
+from ..cost import estimate
 from ..store import RunRecord, StepRecord
 from ._backends import Backends
 from ._followups import resolve_parent
@@ -43,6 +45,24 @@ class StepView(BaseModel):
     wake_at: float | None = None
 
 
+class CostView(BaseModel):
+    """What a run has cost on AWS so far: its ledger (``units``) and a dollar estimate from the
+    price table (``stepstream.cost``) for the region the app runs in."""
+
+    units: dict[str, float]
+    """Counted units by name: ``dynamodb_read_units``, ``sqs_billed_requests``, ..."""
+    usd: float
+    lines: dict[str, float]
+    """Dollars by service: dynamodb, sqs, s3, websocket, lambda (and bedrock)."""
+    region: str | None
+    region_priced: str
+    """The region whose prices were used: ``region``, or us-east-1 when the table lacks it."""
+    region_fallback: bool
+    prices_date: str
+    unpriced_models: list[str] = []
+    """Models whose tokens are counted but not in the price table."""
+
+
 class RunView(BaseModel):
     """A run with its steps (ordered by start time)."""
 
@@ -64,6 +84,8 @@ class RunView(BaseModel):
     throttled, skipped ...): ``reason``, a readable ``label`` and times (ms)."""
     rerun_of: str | None = None
     """The run this one reruns."""
+    cost: CostView | None = None
+    """The run's cost ledger; None before its first invocation ended (or with the ledger off)."""
     steps: list[StepView] = []
 
 
@@ -87,6 +109,13 @@ def _held(run: RunRecord) -> dict[str, Any] | None:
     return {k: v for k, v in run.flow.items() if k != "sort"}
 
 
+def _cost(counts: dict[str, float]) -> CostView | None:
+    if not counts:
+        return None
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return CostView(units=counts, region=region, **estimate(counts, region))
+
+
 def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunView:
     ordered = sorted(steps, key=lambda s: (s.started_at or 0, s.ended_at or 0, s.id))
     return RunView(
@@ -104,6 +133,7 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
         parent_run_id=run.parent_run_id,
         held=_held(run),
         rerun_of=run.rerun_of,
+        cost=_cost(run.cost),
         steps=[
             StepView(
                 id=s.id,

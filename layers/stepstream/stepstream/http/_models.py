@@ -136,6 +136,33 @@ class HeldOut(BaseModel):
     until: datetime | None = None
 
 
+class CostOut(BaseModel):
+    """What the run has cost on AWS so far, counted as its invocations made their requests
+    (docs/execution-model.md, "Cost ledger"), and a dollar estimate at list prices."""
+
+    units: dict[str, float]
+    """Counted units: ``dynamodb_requests``, ``dynamodb_read_units``, ``dynamodb_write_units``,
+    ``sqs_requests``, ``sqs_billed_requests`` (64 KB chunks), ``s3_put_requests``,
+    ``s3_get_requests``, ``s3_bytes_in``, ``s3_bytes_out``, ``websocket_messages``,
+    ``websocket_units`` (32 KB), ``lambda_invocations``, ``lambda_gb_seconds``, and
+    ``bedrock_input_tokens#<model>`` / ``bedrock_output_tokens#<model>``; absent means 0."""
+    usd: float
+    """The estimate in US dollars: the sum of ``lines``."""
+    lines: dict[str, float]
+    """Dollars by service: ``dynamodb``, ``sqs``, ``s3``, ``websocket``, ``lambda``,
+    ``bedrock``."""
+    region: str | None = None
+    """The region the API runs in (``AWS_REGION``)."""
+    region_priced: str
+    """The region whose prices were used: ``region``, or ``us-east-1`` when the table has none
+    for it (then ``region_fallback`` is true)."""
+    region_fallback: bool
+    prices_date: str
+    """When the price table was copied from AWS's pricing pages (YYYY-MM-DD)."""
+    unpriced_models: list[str] = Field(default_factory=list)
+    """Models whose tokens are counted but have no price in the table."""
+
+
 class RunOut(BaseModel):
     run_id: str
     function_id: str
@@ -155,6 +182,8 @@ class RunOut(BaseModel):
     error: dict[str, Any] | None = None
     held: HeldOut | None = None
     """Why the run is not running (flow control), while that holds."""
+    cost: CostOut | None = None
+    """The run's AWS cost ledger and its estimate; null until its first invocation ended."""
     steps: list[StepOut] = Field(default_factory=list)
 
 

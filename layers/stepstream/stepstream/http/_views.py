@@ -11,6 +11,7 @@ from .._function import TriggerCron, TriggerEvent, match_expression
 from ._models import (
     INNGEST_STATUS,
     CancelOnOut,
+    CostOut,
     EventOut,
     FunctionOut,
     HeldOut,
@@ -76,6 +77,7 @@ def run_out(run: RunView) -> RunOut:
         output=run.output,
         error=run.error,
         held=_held(run.held),
+        cost=CostOut.model_validate(run.cost.model_dump()) if run.cost is not None else None,
         steps=[step_out(s) for s in run.steps],
     )
 

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .._config import DEV_EVENT_KEY, DEV_SIGNING_KEY
@@ -39,6 +40,10 @@ class DevOptions:
     lambda_logging: bool = True
     poller_concurrency: int | None = None
     parameters: dict[str, str] = field(default_factory=dict)
+    reload: bool = True
+    """Reload the handlers when the user's code changes (``--no-reload``: off)."""
+    state_dir: str | None = None
+    """Keep the local AWS state in this folder across restarts (``--state-dir``)."""
 
 
 DEV_POST_LATENCY_MS = 30.0
@@ -90,6 +95,8 @@ def run_dev(
         lambda_logging=options.lambda_logging,
         poller_concurrency=options.poller_concurrency,
         parameters=options.parameters,
+        reload=options.reload,
+        state_dir=options.state_dir,
     )
     try:
         stack = LocalStack(stack_options, progress=printer)
@@ -145,6 +152,9 @@ def _print_banner(printer: _Printer, stack: LocalStack, host: str, example: str 
     printer.line(f"  Runs API     {base_url}/v1/runs   (API docs: {base_url}/docs)")
     printer.line(f"  WebSocket    {ws_url}")
     printer.line(f"  AWS          {aws_line}")
+    if stack.reloader is not None:
+        watched = ", ".join(_relative(root) for root in stack.reloader.roots)
+        printer.line(f"  Reload       on code edits in {watched} (--no-reload: off)")
     printer.line(f"  Event key    {event_key}" + _dev_note(event_key, DEV_EVENT_KEY))
     printer.line(f"  Signing key  {signing_key}" + _dev_note(signing_key, DEV_SIGNING_KEY))
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -155,6 +165,13 @@ def _print_banner(printer: _Printer, stack: LocalStack, host: str, example: str 
         printer.line(f"  Try: .venv/bin/stepstream send {example} --data '{{}}'{url}")
     printer.line("  Ctrl-C stops everything.")
     printer.line()
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd())) or "."
+    except ValueError:
+        return str(path)
 
 
 def _dev_note(value: str, default: str) -> str:

@@ -15,7 +15,8 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Generator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ from ._wiring import Handler, HandlerRef
 DEFAULT_POLLER_CONCURRENCY = 5
 """Concurrent batches of an SQS mapping with no maximum: Lambda starts an SQS mapping with five
 and scales up from there; locally it stays at five."""
+LOCAL_MAX_CONCURRENCY = 16
+"""Concurrent batches of one mapping locally, whatever its maximum (the fan-out mapping allows
+100): each is a thread long-polling the local SQS, and one process gains nothing from more."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +75,30 @@ class Emulation:
         # they read this stack's environment, and nothing carries over from another stack, not
         # even the app ``load_app()`` found for the last one (it caches per process).
         self._deployment = uuid.uuid4().hex[:8]
+        self._refs: dict[str, HandlerRef] = {}
+        self._deploying = threading.Event()
+        """Set except while :meth:`redeploy` swaps the code."""
+        self._deploying.set()
         load_app.cache_clear()
 
     def handler(self, ref: HandlerRef, environment: int = 0) -> Handler:
-        """``ref``'s handler, imported for execution environment ``environment`` of this
-        stack, run under its function's role."""
-        loaded = ref.load(f"{self._deployment}_{environment}")
-        return self.iam.wrap(ref.logical_id, loaded) if self.iam is not None else loaded
+        """``ref``'s handler in execution environment ``environment``, run under its function's
+        role. What is returned stays valid across :meth:`redeploy`: each call runs the handler
+        of the deployment current then (imported on its first call there, a cold start), as a
+        Lambda function's new invocations run the code of its latest deployment. Environment 0
+        is imported now, so a broken handler fails the stack's start."""
+        self._refs.setdefault(ref.logical_id, ref)
+        if environment == 0:
+            self._import(ref, 0)
+        deployed = _Deployed(self, ref, environment)
+        return self.iam.wrap(ref.logical_id, deployed) if self.iam is not None else deployed
 
     def load(self, ref: HandlerRef) -> Handler:
-        """``ref``'s handler in this stack's first execution environment, unwrapped. Imported on
-        a thread of its own with an event loop that is closed afterwards: ``Mangum(app)`` makes
-        one at import when its thread has none, and a loop left unclosed warns when collected."""
+        """``ref``'s handler in the current deployment's first execution environment, unwrapped
+        (bound to this deployment: an ASGI app is taken out of it). Imported on a thread of its
+        own with an event loop that is closed afterwards: ``Mangum(app)`` makes one at import
+        when its thread has none, and a loop left unclosed warns when collected."""
+        self._refs.setdefault(ref.logical_id, ref)
         found: list[Handler] = []
         failed: list[BaseException] = []
 
@@ -90,7 +106,7 @@ class Emulation:
             loop = asyncio.new_event_loop()
             asyncio.set_event_loop(loop)
             try:
-                found.append(ref.load(f"{self._deployment}_0"))
+                found.append(self._import(ref, 0))
             except BaseException as exc:
                 failed.append(exc)
             finally:
@@ -104,10 +120,56 @@ class Emulation:
             raise failed[0]
         return found[0]
 
+    @property
+    def refs(self) -> list[HandlerRef]:
+        """Every handler this stack has asked for (what a redeploy imports)."""
+        return list(self._refs.values())
+
+    @property
+    def deploying(self) -> bool:
+        """True while :meth:`redeploy` swaps the code."""
+        return not self._deploying.is_set()
+
+    def wait_deployed(self) -> None:
+        """Return once no redeploy is in progress."""
+        self._deploying.wait()
+
+    def current(self, ref: HandlerRef, environment: int) -> Handler:
+        """``ref``'s handler in ``environment`` of the current deployment, after any redeploy
+        in progress (new invocations wait for it, as Lambda's wait for an update)."""
+        self._deploying.wait()
+        return self._import(ref, environment)
+
+    def _import(self, ref: HandlerRef, environment: int) -> Handler:
+        return ref.load(f"{self._deployment}_{environment}")
+
+    @contextmanager
+    def redeploy(self) -> Generator[None, None, None]:
+        """Make a new deployment current: inside the block, new invocations wait and
+        :meth:`load` imports the new deployment's handlers; leaving it normally commits the
+        new deployment (the previous one's modules are forgotten; invocations in flight finish
+        on its code), leaving with an exception keeps the previous one current."""
+        previous = self._deployment
+        self._deploying.clear()
+        try:
+            self._deployment = uuid.uuid4().hex[:8]
+            try:
+                yield
+            except BaseException:
+                self._forget(self._deployment)
+                self._deployment = previous
+                raise
+            self._forget(previous)
+        finally:
+            self._deploying.set()
+
     def unload(self) -> None:
         """Forget this stack's handler modules."""
         load_app.cache_clear()
-        marker = f"__env{self._deployment}_"
+        self._forget(self._deployment)
+
+    def _forget(self, deployment: str) -> None:
+        marker = f"__env{deployment}_"
         for name in [n for n in sys.modules if marker in n]:
             del sys.modules[name]
 
@@ -120,7 +182,7 @@ class Emulation:
         limits = [
             n for n in (mapping.maximum_concurrency, function.reserved_concurrency) if n is not None
         ]
-        return min(limits) if limits else DEFAULT_POLLER_CONCURRENCY
+        return min([*limits, LOCAL_MAX_CONCURRENCY]) if limits else DEFAULT_POLLER_CONCURRENCY
 
     def logging_environment(self) -> dict[str, str | None]:
         """What Lambda sets for the functions' ``LoggingConfig`` (Powertools reads it)."""
@@ -150,6 +212,18 @@ class Emulation:
         if not configs:
             return None
         return min(configs, key=lambda c: c.python_log_level or logging.WARNING)
+
+
+class _Deployed:
+    """A function's handler as its trigger holds it: each call runs the current deployment's."""
+
+    def __init__(self, emulation: Emulation, ref: HandlerRef, environment: int) -> None:
+        self._emulation = emulation
+        self._ref = ref
+        self._environment = environment
+
+    def __call__(self, event: Any, context: Any) -> Any:
+        return self._emulation.current(self._ref, self._environment)(event, context)
 
 
 class _LambdaLogging:

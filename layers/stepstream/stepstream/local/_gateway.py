@@ -171,6 +171,13 @@ class Gateway:
     def connection_ids(self) -> list[str]:
         return list(self._connections)
 
+    def attach(self, connection_id: str, connection: Any) -> None:
+        """Serve ``@connections`` calls for a connection without a socket: ``connection`` is
+        anything with ``async send(data: bytes) -> bool`` and ``last_active_ms`` (benchmarks
+        emulate more subscribers than one process can hold sockets for; everything up to the
+        socket write is real)."""
+        self._connections[connection_id] = connection
+
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 

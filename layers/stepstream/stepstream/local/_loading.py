@@ -28,6 +28,8 @@ class LoadedHandlers:
     gateway: Gateway | None = None
     pollers: list[SqsPoller] = field(default_factory=list)
     ticker: MinuteTicker | None = None
+    wiring: Wiring | None = None
+    """The template's triggers the handlers were loaded for (a reload loads them again)."""
 
 
 def load_handlers(
@@ -40,6 +42,7 @@ def load_handlers(
     stack.progress.step("loading the handlers named in template.yaml...")
     try:
         wiring = read_wiring(stack.template)
+        loaded.wiring = wiring
         if options.serve:
             loaded.gateway = _gateway(wiring, stack, emulation)
         if options.pollers:
@@ -51,7 +54,7 @@ def load_handlers(
                 [(ref.logical_id, emulation.handler(ref)) for ref in wiring.schedules]
             )
         if options.serve and options.http_api:
-            loaded.api = _http_api(wiring, emulation)
+            loaded.api = http_api(wiring, emulation)
     except WiringError as exc:
         raise LocalStackError(str(exc)) from exc
     except ImportError as exc:
@@ -113,7 +116,8 @@ def _pollers(wiring: Wiring, queue_urls: dict[str, str], emulation: Emulation) -
     return pollers
 
 
-def _http_api(wiring: Wiring, emulation: Emulation) -> Any:
+def http_api(wiring: Wiring, emulation: Emulation) -> Any:
+    """The HTTP API of the current deployment: each route to its function's ASGI app."""
     from ._http_router import HttpApiRouter, RouteTarget, asgi_app_of
     from ._wiring import WiringError
 

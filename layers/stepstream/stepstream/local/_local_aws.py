@@ -6,7 +6,12 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._moto_state import MotoState
 
 SERVICES = ("dynamodb", "sqs", "s3")
 """What the template's resources need."""
@@ -33,15 +38,25 @@ class LocalAws:
 
     ``endpoint``: send every service there (moto started elsewhere, DynamoDB Local), with dummy
     credentials. Otherwise, with ``use_environment``, services an ``AWS_ENDPOINT_URL*`` variable
-    names stay there; moto serves the rest (all of them without ``use_environment``)."""
+    names stay there; moto serves the rest (all of them without ``use_environment``).
+    ``state_dir``: keep embedded moto's state in that folder across restarts."""
 
-    def __init__(self, endpoint: str | None = None, *, use_environment: bool = True) -> None:
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        *,
+        use_environment: bool = True,
+        state_dir: str | Path | None = None,
+    ) -> None:
         self.given_endpoint = endpoint
         self.external = external_endpoints() if use_environment and not endpoint else {}
         self.use_environment = use_environment
         self.endpoint = endpoint or ""
         """What ``AWS_ENDPOINT_URL`` is set to; empty when every service is external."""
         self._moto: Any = None
+        self.state_dir = state_dir
+        self.state: MotoState | None = None
+        """The state folder, while moto runs with one."""
 
     @property
     def embedded(self) -> bool:
@@ -57,20 +72,53 @@ class LocalAws:
 
     def start(self) -> None:
         if not self.missing:
-            return
-        from moto.server import ThreadedMotoServer
+            if self.state_dir is not None:
+                from ._stack_error import LocalStackError
 
-        self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        self._moto.start()
+                raise LocalStackError(
+                    "--state-dir keeps the embedded moto's state, but AWS_ENDPOINT_URL* sends "
+                    "every service elsewhere (state lives there); drop --state-dir"
+                )
+            return
+        if self.state_dir is not None:
+            self._moto = self._start_with_state(self.state_dir)
+        else:
+            from moto.server import ThreadedMotoServer
+
+            self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            self._moto.start()
         # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         host, port = self._moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
 
+    def _start_with_state(self, state_dir: str | Path) -> Any:
+        from ._moto_state import MotoState, StateDirError
+        from ._stack_error import LocalStackError
+
+        state = MotoState(state_dir)
+        try:
+            state.open()
+        except StateDirError as exc:
+            raise LocalStackError(str(exc)) from exc
+        server = _GatedMotoServer(state)
+        try:
+            server.start()
+        except BaseException:
+            state.close(save=False)
+            raise
+        state.start()
+        self.state = state
+        return server
+
     def stop(self) -> None:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self.state is not None:
+            # After moto stopped answering, so the last snapshot misses no write.
+            self.state.close()
+            self.state = None
 
     def environment(self) -> dict[str, str | None]:
         """The variables to set (``None``: unset) so boto3 in this process, and handlers run
@@ -96,13 +144,52 @@ class LocalAws:
         if not self.endpoint:
             where = ", ".join(f"{service} at {url}" for service, url in self.external.items())
             return f"{where} (state lives there)"
-        if self.embedded:
+        if self.state is not None:
+            kept = "restored from" if self.state.restored else "kept in"
+            line = f"AWS_ENDPOINT_URL={self.endpoint} (embedded moto; state {kept} "
+            line += f"{self.state.path})"
+        elif self.embedded:
             line = f"AWS_ENDPOINT_URL={self.endpoint} (embedded moto; its state is in memory)"
         else:
             line = f"AWS_ENDPOINT_URL={self.endpoint}"
         for service, url in self.external.items():
             line += f"; {service} at {url}"
         return line
+
+
+class _GatedMotoServer:
+    """moto's threaded server (as ``ThreadedMotoServer`` builds it) with its WSGI app wrapped by
+    the state folder, so snapshots can pause the requests that write."""
+
+    def __init__(self, state: MotoState) -> None:
+        self._state = state
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        app = self._state.wrap(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            "127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+
+    def get_host_and_port(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
 
 def _no_credentials() -> bool:

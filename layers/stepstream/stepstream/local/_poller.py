@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from .._aws import client
 from ..store import ReceivedMessage
 from ._lambda_context import LambdaContext
-from ._recursion import MAX_CHAIN, invoking, lineage_of, next_invocation
+from ._recursion import MAX_CHAIN, Lineage, invoking, lineage_of, next_invocation
 
 Handler = Callable[[dict[str, Any], Any], Any]
 log = logging.getLogger("stepstream.poller")
@@ -44,6 +44,13 @@ class SqsSource:
     def __init__(self, queue_url: str) -> None:
         self.queue_url = queue_url
         self.name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+        # moto checks whether a FIFO group has a message in flight against a snapshot taken
+        # when ReceiveMessage starts, so two concurrent receives could each take one message of
+        # the same group, and two invocations post a shard's frames out of order. SQS never
+        # does; receiving one call at a time keeps its guarantee (the invocations still run
+        # concurrently).
+        self.fifo = self.name.endswith(".fifo")
+        self._one_receive = threading.Lock() if self.fifo else None
 
     def receive(
         self, max_messages: int, wait_seconds: float, visibility_timeout: int | None
@@ -58,6 +65,12 @@ class SqsSource:
         }
         if visibility_timeout is not None:
             kwargs["VisibilityTimeout"] = visibility_timeout
+        if self._one_receive is not None:
+            with self._one_receive:
+                return self._receive(kwargs)
+        return self._receive(kwargs)
+
+    def _receive(self, kwargs: dict[str, Any]) -> list[ReceivedMessage]:
         return [
             ReceivedMessage(
                 message_id=m["MessageId"],
@@ -69,6 +82,17 @@ class SqsSource:
             )
             for m in client("sqs").receive_message(**kwargs).get("Messages", [])
         ]
+
+    def keep_invisible(self, receipt_handles: Sequence[str], seconds: int) -> None:
+        """Extend the messages' visibility timeout to ``seconds`` from now."""
+        entries = [
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": seconds}
+            for i, h in enumerate(receipt_handles)
+        ]
+        for start in range(0, len(entries), 10):
+            client("sqs").change_message_visibility_batch(
+                QueueUrl=self.queue_url, Entries=entries[start : start + 10]
+            )
 
     def delete(self, receipt_handles: Sequence[str]) -> None:
         entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]
@@ -168,14 +192,15 @@ class QueuePoller:
         kept = []
         for message in messages:
             lineage = lineage_of(message.attributes)
-            if lineage is not None and lineage.count >= MAX_CHAIN:
+            count = lineage.count_of(self.function_name) if lineage is not None else 0
+            if count >= MAX_CHAIN:
                 log.warning(
                     "%s: recursive loop detected: message %s is the %dth invocation of one "
                     "SQS chain; Lambda stops such a chain after %d and drops the message "
                     "(set RecursiveLoop: Allow on the function if the loop is intended)",
                     self.function_name,
                     message.message_id,
-                    lineage.count + 1,
+                    count + 1,
                     MAX_CHAIN,
                 )
                 self.source.delete([message.receipt_handle])
@@ -197,7 +222,7 @@ class QueuePoller:
                 "receiptHandle": m.receipt_handle,
                 "body": m.body,
                 "attributes": m.attributes,
-                "messageAttributes": m.message_attributes,
+                "messageAttributes": _lambda_attributes(m.message_attributes),
                 "md5OfBody": m.md5_of_body,
                 "eventSource": "aws:sqs",
                 "eventSourceARN": self._arn(),
@@ -206,7 +231,30 @@ class QueuePoller:
             for m in messages
         ]
         chains = [lineage_of(m.attributes) for m in messages]
-        lineage = next_invocation(max(chains, key=lambda c: c.count if c else 0))
+        lineage = next_invocation(
+            max(chains, key=lambda c: c.count_of(self.function_name) if c else 0),
+            self.function_name,
+        )
+        while True:
+            failed = self._invoke(records, lineage)
+            handled = [m.receipt_handle for m in messages if m.message_id not in failed]
+            if handled:
+                self.source.delete(handled)
+            source = self.source
+            if not failed or not isinstance(source, SqsSource) or not source.fifo:
+                return len(received)  # the failed ones come back after their visibility timeout
+            # SQS gives a FIFO group's failed messages back in order; moto can hand back the
+            # last one first (its in-flight check sees the others still pending). So the poller
+            # keeps them invisible and, after the visibility timeout, invokes them again itself.
+            messages = [m for m in messages if m.message_id in failed]
+            records = [r for r in records if r["messageId"] in failed]
+            wait = self.visibility_timeout if self.visibility_timeout is not None else 30
+            source.keep_invisible([m.receipt_handle for m in messages], wait + 60)
+            if self._stop.wait(wait):
+                return len(received)
+
+    def _invoke(self, records: list[dict[str, Any]], lineage: Lineage) -> set[str]:
+        """One invocation; the ids of the messages that failed (all of them if it crashed)."""
         with self._lock:
             self.invocations += 1
         handler = self._checkout()
@@ -220,14 +268,10 @@ class QueuePoller:
             with self._lock:
                 self.crashes += 1
             log.debug("handler crashed (%s); %d messages left on the queue", exc, len(records))
-            return len(received)
+            return {r["messageId"] for r in records}
         finally:
             self._checkin(handler)
-        failed = {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
-        handled = [m.receipt_handle for m in messages if m.message_id not in failed]
-        if handled:
-            self.source.delete(handled)
-        return len(received)
+        return {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
 
     def start(self) -> None:
         """Poll in ``max_concurrency`` background threads until ``stop()``."""
@@ -252,6 +296,24 @@ class QueuePoller:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
+
+
+def _lambda_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """SQS's message attributes (``StringValue``) as Lambda's record carries them
+    (``stringValue``)."""
+    found = {}
+    for name, value in attributes.items():
+        if not isinstance(value, dict) or "DataType" not in value:
+            found[name] = value  # already in Lambda's shape (the in-memory queue)
+            continue
+        shaped: dict[str, Any] = {"stringListValues": [], "binaryListValues": []}
+        shaped["dataType"] = value["DataType"]
+        if "StringValue" in value:
+            shaped["stringValue"] = value["StringValue"]
+        if "BinaryValue" in value:
+            shaped["binaryValue"] = value["BinaryValue"]
+        found[name] = shaped
+    return found
 
 
 class SqsPoller(QueuePoller):

@@ -138,6 +138,13 @@ def provision(template_path: str | Path, *, prefix: str = "") -> Provisioned:
     for logical_id, props in queues:
         name = prefix + logical_id
         attributes: dict[str, str] = {}
+        if str(props.get("FifoQueue", "")).lower() == "true":
+            # CloudFormation names a FIFO queue with the suffix SQS requires of it.
+            name += ".fifo"
+            attributes["FifoQueue"] = "true"
+            for fifo in ("DeduplicationScope", "FifoThroughputLimit"):
+                if fifo in props:
+                    attributes[fifo] = str(props[fifo])
         if "VisibilityTimeout" in props:
             attributes["VisibilityTimeout"] = str(_resolve(props["VisibilityTimeout"], refs, atts))
         if "RedrivePolicy" in props:

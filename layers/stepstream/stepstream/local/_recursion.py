@@ -2,10 +2,12 @@
 
 On AWS, Lambda follows a chain of events through the X-Ray trace header: a message a function
 sends while it handles an SQS message carries the invocation's trace header (``AWSTraceHeader``)
-with a ``Lineage`` count that each invocation in the chain raises by one. When a chain reaches
+with a ``Lineage`` that counts the chain's invocations of each function. When a chain reaches
 about 16 invocations of the same function, Lambda stops it: the next invocation does not happen
 and the message is dropped (or sent to a dead-letter destination), unless the function's
-``RecursiveLoop`` is ``Allow``.
+``RecursiveLoop`` is ``Allow``. The count is per function: an executor chain of any length that
+publishes to the fan-out queue starts the fan-out function's count at one, and only a loop back
+into the same function raises it.
 
 Here the poller sets :data:`_lineage` while it invokes a handler, and a botocore
 ``before-parameter-build`` hook on ``stepstream._aws``'s session stamps every ``SendMessage`` /
@@ -19,6 +21,7 @@ import re
 import threading
 import uuid
 import weakref
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,19 +34,32 @@ MAX_CHAIN = 16
 """Invocations in one chain Lambda lets through before it stops the chain."""
 
 _HOOK_ID = "stepstream-local-recursion"
-_LINEAGE = re.compile(r"Lineage=([0-9a-f]+):(\d+)")
+_LINEAGE = re.compile(r"Lineage=([0-9a-f]+:\d+(?:,[0-9a-f]+:\d+)*)")
 _ROOT = re.compile(r"Root=([^;]+)")
+_LINEAGE_FIELD = re.compile(r";?Lineage=[^;]*")
+
+
+def _tag(function: str) -> str:
+    return f"{zlib.crc32(function.encode('utf-8')):08x}"
 
 
 @dataclass(frozen=True)
 class Lineage:
     root: str
     """The chain's trace id (X-Ray's ``Root``)."""
-    count: int
-    """Invocations of the chain so far, this one included."""
+    counts: tuple[tuple[str, int], ...]
+    """Invocations of the chain so far per function (by tag), this one included."""
+
+    def count_of(self, function: str) -> int:
+        """The chain's invocations of ``function`` so far."""
+        return dict(self.counts).get(_tag(function), 0)
+
+    def field(self) -> str:
+        """The header's ``Lineage`` field."""
+        return "Lineage=" + ",".join(f"{tag}:{count}" for tag, count in self.counts)
 
     def header(self) -> str:
-        return f"Root={self.root};Sampled=0;Lineage={self.root[-8:]}:{self.count}"
+        return f"Root={self.root};Sampled=0;{self.field()}"
 
 
 _lineage: ContextVar[Lineage | None] = ContextVar("stepstream_lineage", default=None)
@@ -56,17 +72,21 @@ def lineage_of(attributes: dict[str, Any]) -> Lineage | None:
     header = attributes.get("AWSTraceHeader")
     if not isinstance(header, str):
         return None
-    count, root = _LINEAGE.search(header), _ROOT.search(header)
-    if count is None or root is None:
+    counts, root = _LINEAGE.search(header), _ROOT.search(header)
+    if counts is None or root is None:
         return None
-    return Lineage(root.group(1), int(count.group(2)))
+    pairs = (pair.split(":") for pair in counts.group(1).split(","))
+    return Lineage(root.group(1), tuple((tag, int(count)) for tag, count in pairs))
 
 
-def next_invocation(previous: Lineage | None) -> Lineage:
-    """The lineage of an invocation handling a message of ``previous``'s chain."""
+def next_invocation(previous: Lineage | None, function: str) -> Lineage:
+    """The lineage of an invocation of ``function`` handling a message of ``previous``'s
+    chain."""
     if previous is None:
-        return Lineage(f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}", 1)
-    return Lineage(previous.root, previous.count + 1)
+        return Lineage(f"1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}", ((_tag(function), 1),))
+    counts = dict(previous.counts)
+    counts[_tag(function)] = counts.get(_tag(function), 0) + 1
+    return Lineage(previous.root, tuple(counts.items()))
 
 
 @contextmanager
@@ -101,9 +121,13 @@ def _stamp(params: dict[str, Any], model: Any, **_: Any) -> None:
     lineage = _lineage.get()
     if lineage is None:
         return
-    attribute = {"AWSTraceHeader": {"DataType": "String", "StringValue": lineage.header()}}
-    if model.name == "SendMessageBatch":
-        for entry in params.get("Entries", []):
-            entry.setdefault("MessageSystemAttributes", attribute)
-    else:
-        params.setdefault("MessageSystemAttributes", attribute)
+    for message in params.get("Entries", []) if model.name == "SendMessageBatch" else [params]:
+        attributes = message.setdefault("MessageSystemAttributes", {})
+        traced = attributes.get("AWSTraceHeader")
+        if traced is None:
+            attributes["AWSTraceHeader"] = {"DataType": "String", "StringValue": lineage.header()}
+        else:
+            # The sender traces (STEPSTREAM_TRACING): its header names the trace; Lambda keeps
+            # the chain's count in the same header, so add it there.
+            kept = _LINEAGE_FIELD.sub("", str(traced.get("StringValue", "")))
+            traced["StringValue"] = f"{kept};{lineage.field()}"

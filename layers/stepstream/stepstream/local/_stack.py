@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._gateway import Gateway, GatewayLimits
     from ._poller import SqsPoller
     from ._provision import Provisioned
+    from ._reload import Reloader
 
 log = logging.getLogger("stepstream.dev")
 CONNECT_PATH = "/v1/realtime/connect"
@@ -104,6 +105,12 @@ class StackOptions:
     poller_concurrency: int | None = None
     """Concurrent invocations per SQS mapping; None: the template's maximum or reserved
     concurrency, else five."""
+    reload: bool = False
+    """Watch the user's code and reload the handlers when it changes (``stepstream dev``'s
+    default), keeping AWS, the gateway and its sockets running (:mod:`._reload`)."""
+    state_dir: str | Path | None = None
+    """Keep embedded moto's state in this folder across restarts (:mod:`._moto_state`); None:
+    in memory, fresh on every start."""
 
 
 def find_template(explicit: str | Path | None, start: Path | None = None) -> Path:
@@ -132,12 +139,18 @@ class LocalStack:
         self.options = options or StackOptions()
         self.progress: Progress = progress or _Silent()
         self.template = find_template(self.options.template)
-        self.aws = LocalAws(self.options.aws_endpoint, use_environment=self.options.use_environment)
+        self.aws = LocalAws(
+            self.options.aws_endpoint,
+            use_environment=self.options.use_environment,
+            state_dir=self.options.state_dir,
+        )
         self.provisioned: Provisioned | None = None
         self.gateway: Gateway | None = None
         self.pollers: list[SqsPoller] = []
         self.emulation: Emulation | None = None
         """The template's rules the handlers run under (after :meth:`prepare`)."""
+        self.reloader: Reloader | None = None
+        """What reloads the handlers on a code edit (with ``reload`` on, after :meth:`prepare`)."""
         self.url = ""
         """``http://host:port`` while serving; empty when ``serve`` is off."""
         self._socket: socket.socket | None = None
@@ -244,9 +257,20 @@ class LocalStack:
             handlers.ticker.start()
             self._stoppers.append(handlers.ticker.stop)
         self.gateway = handlers.gateway
+        api = handlers.api
+        if options.reload and handlers.wiring is not None:
+            from ._reload import Reloader, SwappableApp
+
+            swappable = SwappableApp(api, emulation) if api is not None else None
+            api = swappable
+            self.reloader = Reloader(emulation, handlers.wiring, self.progress, swappable)
         if self.gateway is not None:
             self._stoppers.append(self.gateway.shutdown)
-            self._server = self._make_server(self.gateway, handlers.api)
+            self._server = self._make_server(self.gateway, api)
+        if self.reloader is not None:
+            watcher = self.reloader.watcher()
+            watcher.start()
+            self._stoppers.append(watcher.stop)
 
     def _emulate(self) -> Emulation:
         from ._emulation import Emulation, EmulationSwitches

@@ -12,10 +12,16 @@ a lane delivers ~33 messages a second at most. Frames that queue meanwhile go ou
 ``batch`` frame of up to one 32 KB billing unit, to a connection that asked for coalesced frames
 when it connected (``Subscription.coalesce``); any other connection gets one frame per post, as
 Inngest's protocol has it (docs/realtime.md, "Coalesced frames").
+
+A channel with at least ``Sharding.threshold`` subscribers is not posted from here: each frame
+goes, as one SQS FIFO message per shard of the channel's connection index, to the fan-out
+function, which posts one shard per invocation (``_shard_fanout``; docs/realtime.md, "Fan-out
+past one Lambda").
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -25,9 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .. import _metrics
+from .. import _metrics, _tracing
+from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
+from ..store._fanout_queue import FanoutEntry
 from ._frames import coalesce, dumps
+from ._shards import MAX_CONNECTIONS, ShardMessage, shard_count, shard_of
 
 _log = logging.getLogger("stepstream.realtime")
 _TURN = 16
@@ -44,6 +53,21 @@ class Poster(Protocol):
     def post(self, connection_id: str, data: bytes) -> bool: ...
 
 
+class ShardQueue(Protocol):
+    def send(self, entries: Sequence[FanoutEntry]) -> None: ...
+
+
+@dataclass(frozen=True)
+class Sharding:
+    """When and how a publisher hands a channel's fan-out to the fan-out function."""
+
+    queue: ShardQueue
+    threshold: int
+    """Subscribers on a channel from which its frames are sharded."""
+    shard_size: int
+    """Connections per shard the shard count aims at."""
+
+
 class _NoPoster(Exception):
     """The ``@connections`` client could not be made; frames are dropped (reported once)."""
 
@@ -54,6 +78,11 @@ class _Item:
     frame: dict[str, Any]
     topic: str | None  # None: every subscriber of the channel (run frames)
     keep_until: int | None  # epoch seconds to keep it for replay, or None
+    # The publishing invocation's context: its SQS hand-over is sent in it, so the local IAM
+    # emulation knows which function sends and the message continues the invocation's chain.
+    context: contextvars.Context
+    trace: Any = None  # the publisher's open trace span: the dispatcher thread has none
+    ledger: Ledger | None = None  # the run whose cost ledger the frame's requests go to
 
 
 class _Lane:
@@ -61,6 +90,7 @@ class _Lane:
 
     def __init__(self, coalesced: bool) -> None:
         self.frames: deque[bytes] = deque()
+        self.ledgers: deque[Ledger | None] = deque()  # each frame's run, for its post's cost
         self.coalesced = coalesced
 
 
@@ -84,6 +114,7 @@ class Fanout:
         *,
         cache_seconds: float = 1.0,
         workers: int = 16,
+        sharding: Sharding | None = None,
     ) -> None:
         self._store = store
         self._poster_factory = poster
@@ -100,6 +131,10 @@ class Fanout:
         self._dispatcher: threading.Thread | None = None
         self._closed = False
         self._errors: list[BaseException] = []
+        self._sharding = sharding
+        self._sharded: set[str] = set()  # channels whose last frame went through the queue
+        self.shard_messages = 0
+        """Shard messages handed to the fan-out queue so far (benchmarks count them)."""
 
     def submit(
         self, channel: str, frame: dict[str, Any], *, topic: str | None, keep_until: int | None
@@ -107,7 +142,16 @@ class Fanout:
         with self._cond:
             if self._closed:
                 raise RuntimeError("this Realtime is closed; create a new one to publish")
-            self._inbox.append(_Item(channel, frame, topic, keep_until))
+            item = _Item(
+                channel,
+                frame,
+                topic,
+                keep_until,
+                contextvars.copy_context(),
+                _tracing.current.get(),
+                current_ledger(),
+            )
+            self._inbox.append(item)
             self._outstanding += 1
             self._start()
             self._cond.notify_all()
@@ -160,7 +204,10 @@ class Fanout:
                 batch = list(self._inbox)
                 self._inbox.clear()
             try:
-                self._dispatch(batch)
+                with _tracing.span(
+                    "realtime publish batch", parent=batch[0].trace, frames=len(batch)
+                ):
+                    self._dispatch(batch)
             except Exception as exc:  # keep the dispatcher alive whatever happens
                 self._failed("realtime fan-out failed", exc)
             finally:
@@ -175,16 +222,18 @@ class Fanout:
             self._errors.append(exc)
 
     def _dispatch(self, batch: list[_Item]) -> None:
-        _metrics.fanout_shards(1)  # fan-out shard count: all of this batch posts from here
         # Keep before posting: a replay that releases its hold after this point finds these
         # frames in history (docs/realtime.md, "History and resume").
-        kept: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        kept: dict[tuple[str, int], list[_Item]] = {}
         for item in batch:
             if item.keep_until is not None:
-                kept.setdefault((item.channel, item.keep_until), []).append(item.frame)
-        for (channel, ttl), frames in kept.items():
+                kept.setdefault((item.channel, item.keep_until), []).append(item)
+        for (channel, ttl), items in kept.items():
+            frames = [item.frame for item in items]
             try:
-                self._store.keep(channel, frames, ttl=ttl)
+                # One write for frames of several runs: charged to the first one's.
+                with charging(items[0].ledger):
+                    self._store.keep(channel, frames, ttl=ttl)
             except Exception as exc:  # live subscribers still get them
                 self._failed(f"keeping {len(frames)} frames of {channel!r} failed", exc)
         unreachable: set[str] = set()
@@ -192,15 +241,64 @@ class Fanout:
             if item.channel in unreachable:
                 continue
             try:
-                subscribers = self._subscribers(item.channel)
+                with charging(item.ledger):
+                    subscribers = self._subscribers(item.channel)
             except Exception as exc:
                 unreachable.add(item.channel)
                 self._failed(f"looking up the subscribers of {item.channel!r} failed", exc)
                 continue
+            sharding = self._sharding
+            if sharding is not None and len(subscribers) >= sharding.threshold:
+                try:
+                    self._hand_over(sharding, item, subscribers)
+                except Exception as exc:
+                    self._failed(f"handing {item.channel!r} to the fan-out queue failed", exc)
+                continue
+            if item.channel in self._sharded:
+                self._sharded.discard(item.channel)  # back under the threshold: post here
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
+                _metrics.fanout_shards(1)  # fan-out shard count: this invocation posts it
                 _metrics.realtime_dispatched(item.frame)
-                self._enqueue(targets, dumps(item.frame).encode("utf-8"))
+                with _tracing.span(
+                    "realtime fanout",
+                    # Under the batch's span when it is in the same trace.
+                    parent=None if item.trace is batch[0].trace else item.trace,
+                    channel=item.channel,
+                    connections=len(targets),
+                ):
+                    self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
+
+    def _hand_over(self, sharding: Sharding, item: _Item, subscribers: list[Subscription]) -> None:
+        """One FIFO message per shard that has a connection wanting the frame. The first time
+        a channel is sharded, frames already in this process's lanes go out first, so a
+        connection never gets a later frame before them."""
+        if item.channel not in self._sharded:
+            with self._cond:
+                self._cond.wait_for(lambda: not self._lanes)
+            self._sharded.add(item.channel)
+        shards = shard_count(len(subscribers), sharding.shard_size)
+        _metrics.fanout_shards(shards)  # fan-out shard count: the shards' invocations post it
+        by_shard: dict[int, list[tuple[str, bool]]] = {}
+        for s in subscribers:
+            if _wants(s, item):
+                by_shard.setdefault(shard_of(s.connection_id, shards), []).append(
+                    (s.connection_id, s.coalesce)
+                )
+        body = dumps(item.frame)
+        frame_id = f"{item.frame.get('id')}\0{item.frame.get('seq')}"
+        entries = []
+        for shard, connections in sorted(by_shard.items()):
+            # A shard past MAX_CONNECTIONS (an uneven hash) takes several messages of its group.
+            for start in range(0, len(connections), MAX_CONNECTIONS):
+                part = tuple(connections[start : start + MAX_CONNECTIONS])
+                message = ShardMessage(item.channel, shard, shards, part, body)
+                dedupe = message.deduplication_id(f"{frame_id}\0{start}")
+                entries.append(FanoutEntry(body, message.attributes(), message.group, dedupe))
+        if entries:
+            item.context.run(sharding.queue.send, entries)
+        with self._cond:
+            self.shard_messages += len(entries)
 
     def _subscribers(self, channel: str) -> list[Subscription]:
         now = time.monotonic()
@@ -219,7 +317,7 @@ class Fanout:
             self._cache[channel] = (now, found)
         return found
 
-    def _enqueue(self, targets: list[tuple[str, bool]], data: bytes) -> None:
+    def _enqueue(self, targets: list[tuple[str, bool]], data: bytes, ledger: Ledger | None) -> None:
         assert self._pool is not None
         with self._cond:
             for connection_id, coalesced in targets:
@@ -228,9 +326,11 @@ class Fanout:
                 if lane is None:
                     lane = self._lanes[connection_id] = _Lane(coalesced)
                     lane.frames.append(data)
+                    lane.ledgers.append(ledger)
                     self._pool.submit(self._drain, connection_id)
                 else:
                     lane.frames.append(data)
+                    lane.ledgers.append(ledger)
 
     # --- worker threads ---
 
@@ -246,9 +346,12 @@ class Fanout:
                     data, handled = coalesce(lane.frames)
                 else:
                     data, handled = lane.frames[0], 1
+                ledger = lane.ledgers[0]  # a coalesced post is charged to its first frame's run
             posted = handled
             try:
-                if not self._post(connection_id, data):
+                with charging(ledger):
+                    delivered = self._post(connection_id, data)
+                if not delivered:
                     handled += self._gone(connection_id, posted)
             except _NoPoster:
                 pass  # reported once when the client could not be made
@@ -258,6 +361,7 @@ class Fanout:
             with self._cond:
                 for _ in range(posted):
                     lane.frames.popleft()
+                    lane.ledgers.popleft()
                 self._outstanding -= handled
                 self._cond.notify_all()
         # Turn over: the lane goes to the back of the pool's queue so one busy connection cannot
@@ -291,7 +395,9 @@ class Fanout:
         with self._cond:
             frames = self._lanes[connection_id].frames
             dropped = len(frames) - posted
+            ledgers = self._lanes[connection_id].ledgers
             for _ in range(dropped):
                 frames.pop()
+                ledgers.pop()
             self._cache.clear()
         return dropped

@@ -17,13 +17,14 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from .. import _metrics
 from .._errors import NonRetriableError, PayloadTooLargeError
 from ..store import ConnectionsApi, ConnectionStore
+from ..store._fanout_queue import FanoutQueue
 from ._authorize import Authorize, require_signing_key
-from ._fanout import Fanout, Poster
+from ._fanout import Fanout, Poster, Sharding
 from ._frames import MAX_SERVER_FRAME_BYTES, data_frame, frame_size, run_frame
 from ._seq import SeqAllocator
 from ._topic import PublishValidationError, TopicRef
@@ -31,6 +32,12 @@ from ._topic import PublishValidationError, TopicRef
 DEFAULT_RETENTION_SECONDS = 24 * 60 * 60
 DEFAULT_CACHE_SECONDS = 1.0
 DEFAULT_WORKERS = 16
+DEFAULT_SHARD_THRESHOLD = 500
+"""Subscribers on a channel from which the fan-out function posts its frames: between the
+measured 100 (the publisher is faster) and 1,000 (the fan-out function is); docs/realtime.md,
+"Fan-out past one Lambda"."""
+DEFAULT_SHARD_SIZE = 128
+"""Connections per shard the shard count aims at."""
 _SEQ_PLACEHOLDER = 10**15  # as wide as any real seq, for sizing a frame before taking one
 
 
@@ -58,6 +65,19 @@ def _env_number(name: str, default: float) -> float:
     return value
 
 
+def sharding_from_env() -> Sharding | None:
+    """The hand-over to the fan-out function, if ``STEPSTREAM_FANOUT_QUEUE_URL`` names its
+    queue and ``STEPSTREAM_FANOUT_SHARD_THRESHOLD`` is not 0."""
+    url = os.environ.get("STEPSTREAM_FANOUT_QUEUE_URL")
+    threshold = int(_env_number("STEPSTREAM_FANOUT_SHARD_THRESHOLD", DEFAULT_SHARD_THRESHOLD))
+    if not url or threshold <= 0:
+        return None
+    size = int(_env_number("STEPSTREAM_FANOUT_SHARD_SIZE", DEFAULT_SHARD_SIZE))
+    if size < 1:
+        raise ValueError(f"STEPSTREAM_FANOUT_SHARD_SIZE={size} must be at least 1")
+    return Sharding(FanoutQueue(url), threshold=threshold, shard_size=size)
+
+
 def _workers_from_env() -> int:
     # boto3's connection pool (stepstream._aws) holds 50; more workers would only wait for it
     return max(1, min(50, int(_env_number("STEPSTREAM_FANOUT_WORKERS", DEFAULT_WORKERS))))
@@ -75,7 +95,11 @@ class Realtime:
         cache_seconds: float | None = None,
         retention_seconds: int | None = None,
         workers: int | None = None,
+        sharding: Sharding | Literal[False] | None = None,
     ) -> None:
+        """``sharding``: how frames of a wide channel go to the fan-out function; None: from
+        the environment (:func:`sharding_from_env`) unless a ``poster`` is given (its caller
+        wants every post through it); False: this process posts every frame itself."""
         self.app_id = app_id
         self.store = store or ConnectionStore()
         self.retention_seconds = int(
@@ -93,6 +117,11 @@ class Realtime:
             (lambda: poster) if poster is not None else ConnectionsApi,
             cache_seconds=cache,
             workers=workers or _workers_from_env(),
+            sharding=(
+                (sharding_from_env() if poster is None else None)
+                if sharding is None
+                else (sharding or None)
+            ),
         )
 
     def authorizer(self, hook: Authorize) -> Authorize:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,8 @@ class RunRecord:
     flow: dict[str, Any] | None = None
     """Why flow control holds the run back (``reason``: concurrency, throttled, ...), as the
     last parking of the run left it; meaningful while the run is queued."""
+    cost: dict[str, float] = field(default_factory=dict)
+    """The run's cost ledger so far: AWS units by name (``stepstream.cost.UNITS``)."""
 
 
 @dataclass
@@ -297,6 +299,14 @@ class StateStore(FlowStore):
         """UpdateItem: set ``status`` (and output/error/ended_at when terminal, and the run's
         realtime ``channels`` when given) and drop the lease, if we still hold it and the run is
         running. False if the condition failed."""
+
+    @abc.abstractmethod
+    def add_cost(
+        self, run_id: str, counts: Mapping[str, float], *, total: bool = False
+    ) -> dict[str, float] | None:
+        """UpdateItem ``ADD`` each count to the run's ``cost#<unit>`` attribute, if the run
+        exists: the executor's one ledger write per invocation. With ``total``, returns the
+        run's whole ledger after the write (``ReturnValues``, no read)."""
 
     @abc.abstractmethod
     def cancel_run(self, run_id: str, now: int) -> bool:

@@ -6,7 +6,7 @@ through DynamoDB, so a caller that mutates a returned record changes nothing sto
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,7 @@ class MemoryState(MemoryFlowItems, MemoryRunOperations, MemoryEventsAndWaits, St
             channels=list(run.channels),
             flow=_json_copy(run.flow),
             rerun_of=run.rerun_of,
+            cost=dict(run.cost),
         )
 
     def create_run(self, run: RunRecord) -> bool:
@@ -168,6 +169,18 @@ class MemoryState(MemoryFlowItems, MemoryRunOperations, MemoryEventsAndWaits, St
                 run.channels = sorted(channels)
             run.lease_owner = run.lease_until = None
             return True
+
+    def add_cost(
+        self, run_id: str, counts: Mapping[str, float], *, total: bool = False
+    ) -> dict[str, float] | None:
+        with self._lock:
+            item = self._runs.get(run_id)
+            if item is None:
+                return None
+            for unit, amount in counts.items():
+                if amount:
+                    item.record.cost[unit] = item.record.cost.get(unit, 0) + float(amount)
+            return dict(item.record.cost) if total else None
 
     def cancel_run(self, run_id: str, now: int) -> bool:
         with self._lock:

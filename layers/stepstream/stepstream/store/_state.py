@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from .._config import Settings
 from .._states import ACTIVE, TERMINAL, RunStatus
+from ..cost import charging
+from ..cost._units import request_write_units
 from ._base import BlobStore, CheckpointRejected, RunRecord, StateStore, StepRecord, WaitRecord
 from ._blobs import S3Blobs
 from ._dynamo import Item, _float, _int, _is_conditional_failure, _n, _s, _str
@@ -21,6 +23,16 @@ from ._state_events import EventsAndWaits
 from ._state_ops import RunOperations
 
 log = logging.getLogger("stepstream.store")
+COST_PREFIX = "cost#"
+"""Run item attributes holding the cost ledger, one number per unit (``cost#sqs_requests``)."""
+
+
+def _cost_from(item: Item) -> dict[str, float]:
+    return {
+        name.removeprefix(COST_PREFIX): float(cell["N"])
+        for name, cell in item.items()
+        if name.startswith(COST_PREFIX) and "N" in cell
+    }
 
 
 class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
@@ -76,6 +88,7 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
             channels=json.loads(_str(item, "channels") or "[]"),
             flow=json.loads(_str(item, "flow") or "null"),
             rerun_of=_str(item, "rerun_of"),
+            cost=_cost_from(item),
         )
 
     def create_run(self, run: RunRecord) -> bool:
@@ -212,6 +225,45 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
         if ended:
             self._start_retention(run_id, now)
         return True
+
+    def add_cost(
+        self, run_id: str, counts: Mapping[str, float], *, total: bool = False
+    ) -> dict[str, float] | None:
+        # This request is the ledger's last: it counts itself (one request, its own write
+        # units) and is kept out of the meter, which could only count it after the fact.
+        counts = {unit: amount for unit, amount in counts.items() if amount}
+        counts["dynamodb_requests"] = counts.get("dynamodb_requests", 0) + 1
+        written = counts.get("dynamodb_write_units", 0)
+        units = 1
+        while True:
+            counts["dynamodb_write_units"] = written + units
+            request = self._cost_update(run_id, counts, total)
+            if request_write_units("UpdateItem", request) == units:
+                break
+            units = request_write_units("UpdateItem", request)
+        try:
+            with charging(None):
+                response = self._ddb.update_item(**request)
+        except ClientError as exc:
+            if not _is_conditional_failure(exc):
+                raise
+            return None
+        return _cost_from(response.get("Attributes", {})) if total else None
+
+    def _cost_update(self, run_id: str, counts: dict[str, float], total: bool) -> dict[str, Any]:
+        return {
+            "TableName": self._table,
+            "Key": {"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
+            "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(counts))),
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": {
+                f"#c{i}": COST_PREFIX + unit for i, unit in enumerate(counts)
+            },
+            "ExpressionAttributeValues": {
+                f":c{i}": {"N": f"{amount:.9g}"} for i, amount in enumerate(counts.values())
+            },
+            "ReturnValues": "ALL_NEW" if total else "NONE",
+        }
 
     def cancel_run(self, run_id: str, now: int) -> bool:
         try:

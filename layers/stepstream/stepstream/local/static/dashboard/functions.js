@@ -1,14 +1,15 @@
 // The functions the app registers: triggers, retries, cancellation rules, flow-control limits;
 // and the operations on their runs (replay, bulk cancel, pause) from ops.js.
 import { api } from "./api.js";
+import { costByFunctionDay, costLine } from "./cost.js";
 import { operations } from "./ops.js";
 import { clear, h, notice } from "./ui.js";
 
 export function render(root, _params, _id, message = "") {
   clear(root, h("div", { class: "head" }, h("h1", {}, "Functions")), h("div", { class: "sub" }, "loading…"));
   const refresh = (text) => render(root, _params, _id, text);
-  Promise.all([api.functions(), api.pauses().catch(() => ({}))]).then(
-    ([fns, pauses]) => {
+  Promise.all([api.functions(), api.pauses().catch(() => ({})), costByFunctionDay().catch(() => ({}))]).then(
+    ([fns, pauses, costs]) => {
       const cards = fns.map((fn) =>
         h(
           "section",
@@ -24,6 +25,7 @@ export function render(root, _params, _id, message = "") {
             (fn.cancel_on || []).length ? ` · cancel on ${(fn.cancel_on || []).map((c) => c.event).join(", ")}` : "",
           ),
           flowLine(fn.flow),
+          costLine(costs[fn.id]),
           (fn.triggers || []).some((t) => t.event)
             ? h("a", { class: "button small", href: `#/send?name=${encodeURIComponent(fn.triggers.find((t) => t.event).event)}` }, "Send a trigger event")
             : null,

@@ -1,6 +1,7 @@
 // One run: status, input event, output or error, a timeline of its steps, and each step's
 // output, error and timings. Refreshes every second until the run ends.
 import { api } from "./api.js";
+import { costCard } from "./cost.js";
 import { timeline } from "./timeline.js";
 import { badge, between, clear, copyable, errorText, every, h, ms, notice, pretty, time } from "./ui.js";
 
@@ -70,6 +71,7 @@ function draw(root, run, event, open) {
             : h("div", { class: "sub" }, TERMINAL.has(state) ? "none" : "not yet")),
     ),
     h("section", { class: "card", id: "run-timeline" }, h("h2", {}, "Timeline"), timeline(run)),
+    costCard(run),
     h(
       "section",
       { class: "card" },

@@ -1,0 +1,155 @@
+"""The fan-out function's work: post a batch of shard messages to the connections they name.
+
+A batch (Lambda's SQS event) holds messages of one or more FIFO groups, one group per shard, in
+each group's order. Every connection named in the batch gets its frames in that order, one post
+after the other (coalesced into ``batch`` frames for a connection that asked, as the
+publisher's lanes do); different connections, of one shard or several, are posted to
+concurrently. A 410 forgets the connection and drops its remaining frames; any other failed post
+is logged and that frame skipped, as in the publisher. Nothing is read from DynamoDB: the
+publisher names each shard's connections (``_shards``).
+
+A message this version did not write is refused: logged with the reason and acknowledged, since
+the same bytes would be refused again. An invocation that crashes acknowledges nothing, and SQS
+gives its batch back (docs/realtime.md says what that repeats).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ._fanout import Poster
+from ._frames import coalesce
+from ._shards import ShardMessage, ShardMessageError
+
+_log = logging.getLogger("stepstream.realtime")
+DEFAULT_CONCURRENCY = 64
+"""Posts in flight per invocation: a shard of ~128 connections is two round trips."""
+
+
+class ShardStore(Protocol):
+    def remove_connection(self, connection_id: str) -> None: ...
+
+
+@dataclass
+class ShardReport:
+    """What one invocation did."""
+
+    posted: int = 0
+    gone: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    """Message ids of refused (malformed) messages."""
+
+    def response(self) -> dict[str, Any]:
+        """Lambda's partial batch response: nothing to hand back (a refused message would be
+        refused again; a crash hands back the whole batch)."""
+        return {"batchItemFailures": []}
+
+
+@dataclass
+class _Lane:
+    frames: list[bytes] = field(default_factory=list)
+    coalesced: bool = False
+
+
+class ShardFanout:
+    """Posts shard messages; one per execution environment (its thread pool is reused)."""
+
+    def __init__(
+        self,
+        store: ShardStore,
+        poster: Callable[[], Poster],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        self._store = store
+        self._poster_factory = poster
+        self._poster: Poster | None = None
+        self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="stepstream-shard")
+
+    def handle(self, records: Sequence[Any]) -> ShardReport:
+        started, woke = time.perf_counter(), time.time()
+        report = ShardReport()
+        lanes: dict[str, _Lane] = {}  # in first-seen order; each lane in the batch's order
+        shards = set()
+        for record in records:
+            message_id = str(record.get("messageId", "?")) if isinstance(record, dict) else "?"
+            try:
+                message = ShardMessage.from_record(record)
+            except ShardMessageError as exc:
+                _log.error("refusing fan-out message %s: %s", message_id, exc)
+                report.refused.append(message_id)
+                continue
+            shards.add(message.group)
+            data = message.frame.encode("utf-8")
+            for connection_id, coalesced in message.connections:
+                lane = lanes.setdefault(connection_id, _Lane(coalesced=coalesced))
+                lane.frames.append(data)
+        if self._poster is None and lanes:
+            self._poster = self._poster_factory()
+        # Each post runs in this invocation's context: the local IAM emulation checks it as
+        # this function's call, as Lambda's role would.
+        futures = [
+            self._pool.submit(contextvars.copy_context().run, self._post_lane, item)
+            for item in lanes.items()
+        ]
+        for future in futures:
+            posted, gone = future.result()
+            report.posted += posted
+            if gone is not None:
+                report.gone.append(gone)
+        _log.debug(
+            "fan-out batch: %d messages of %d shards, %d posts in %.1f ms; "
+            "started %.0f ms after the send",
+            len(records),
+            len(shards),
+            report.posted,
+            (time.perf_counter() - started) * 1000,
+            _since_sent(records, woke),
+        )
+        return report
+
+    def _post_lane(self, item: tuple[str, _Lane]) -> tuple[int, str | None]:
+        """Post one connection's frames in order; ``(posts, the connection if it is gone)``."""
+        assert self._poster is not None
+        connection_id, lane = item
+        waiting = deque(lane.frames)
+        posted = 0
+        while waiting:
+            if lane.coalesced and len(waiting) > 1:
+                data, taken = coalesce(waiting)
+            else:
+                data, taken = waiting[0], 1
+            for _ in range(taken):
+                waiting.popleft()
+            try:
+                if not self._poster.post(connection_id, data):
+                    self._forget(connection_id)
+                    return posted, connection_id
+            except Exception as exc:  # one undeliverable frame must not stop the later ones
+                _log.warning("posting to connection %s failed: %s", connection_id, exc)
+                continue
+            posted += 1
+        return posted, None
+
+    def _forget(self, connection_id: str) -> None:
+        try:
+            self._store.remove_connection(connection_id)
+        except Exception as exc:
+            _log.warning("could not remove gone connection %s: %s", connection_id, exc)
+
+
+def _since_sent(records: Sequence[Any], now: float) -> float:
+    """How long the oldest message waited between the publisher's send and this invocation."""
+    sent = [
+        int(r["attributes"]["SentTimestamp"])
+        for r in records
+        if isinstance(r, dict) and str(r.get("attributes", {}).get("SentTimestamp", "")).isdigit()
+    ]
+    return now * 1000 - min(sent) if sent else float("nan")

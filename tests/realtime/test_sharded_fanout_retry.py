@@ -1,0 +1,115 @@
+"""GIVEN a fan-out invocation that dies part-way through its shard (the runtime killed it after
+some posts) WHEN SQS gives the batch back, as it does for a crashed invocation THEN every
+subscriber gets every frame, in order once duplicates are dropped by id, and the only
+duplicates are the posts made before the crash (docs/realtime.md, "Fan-out past one Lambda":
+at-least-once per shard attempt)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from contextlib import AsyncExitStack
+from typing import Any
+
+from stepstream.local import Provisioned, RunningGateway
+from stepstream.local._poller import SqsPoller
+from stepstream.realtime import Realtime, channel, topic
+from stepstream.realtime._fanout import Sharding
+from stepstream.realtime._shard_fanout import ShardFanout
+from stepstream.store import ConnectionsApi, ConnectionStore
+from stepstream.store._fanout_queue import FanoutQueue
+
+from ._clients import receive, subscriber
+
+wide = channel(lambda room: f"retry:{room}").add_topic(topic("tokens").type(int))
+CRASH_AFTER = 5
+
+
+class _InvocationDied(BaseException):
+    """The runtime ended the invocation (a timeout, out of memory): nothing of it returns."""
+
+
+class _DiesOnce:
+    """The real ``@connections`` client, in a first invocation that dies after a few posts:
+    from then on nothing of that invocation posts (its process is gone)."""
+
+    def __init__(self) -> None:
+        self.api = ConnectionsApi()
+        self.attempt = 1
+        self.started = 0
+        self.delivered_by_first = 0
+        self.lock = threading.Lock()
+
+    def post(self, connection_id: str, data: bytes) -> bool:
+        with self.lock:
+            attempt = self.attempt
+            if attempt == 1 and self.started >= CRASH_AFTER:
+                raise _InvocationDied
+            self.started += 1
+        answer = self.api.post(connection_id, data)
+        with self.lock:
+            self.delivered_by_first += attempt == 1
+        return answer
+
+    def invocation_ended(self) -> None:
+        with self.lock:
+            self.attempt += 1
+
+
+async def test_a_crashed_shard_is_posted_again_with_only_its_earlier_posts_twice(
+    aws: Provisioned, gateway: RunningGateway
+) -> None:
+    poster = _DiesOnce()
+    fanout = ShardFanout(ConnectionStore(), lambda: poster, concurrency=2)
+
+    def handler(event: dict[str, Any], _: Any) -> dict[str, Any]:
+        try:
+            return fanout.handle(event["Records"]).response()
+        finally:
+            poster.invocation_ended()
+
+    poller = SqsPoller(
+        handler,
+        aws.queues["FanoutQueue"],
+        batch_size=10,
+        wait_seconds=1,
+        visibility_timeout=1,  # the crashed batch comes back within a second
+        function_name="FanoutFunction",
+    )
+    queue = FanoutQueue(aws.queues["FanoutQueue"])
+    realtime = Realtime("publish-tests", cache_seconds=0, sharding=Sharding(queue, 1, 100))
+    ref = wide("a").tokens
+    async with AsyncExitStack() as stack:
+        sockets = [
+            await stack.enter_async_context(subscriber(gateway, ref.channel, ["tokens"]))
+            for _ in range(4)
+        ]
+        sent = [await realtime.publish(ref, i) for i in range(3)]
+        realtime.flush_sync()  # all three in one batch of the one shard
+        poller.start()
+        try:
+            got = []
+            for ws in sockets:
+                frames: list[dict[str, Any]] = []
+                while len({f["id"] for f in frames}) < len(sent):
+                    frames += await receive(ws, 1, wait=30)
+                got.append(frames)
+            await asyncio.sleep(0.5)  # anything still on its way
+            for ws, frames in zip(sockets, got, strict=True):
+                while True:
+                    try:
+                        frames.append(json.loads(await asyncio.wait_for(ws.recv(), 0.2)))
+                    except TimeoutError:
+                        break
+        finally:
+            poller.stop()
+    realtime.close()
+    assert poller.crashes == 1
+    duplicates = 0
+    for frames in got:
+        unique = list({f["id"]: f for f in frames}.values())
+        assert [f["data"] for f in unique] == [0, 1, 2]  # in order once deduplicated
+        duplicates += len(frames) - len(unique)
+    # exactly the first invocation's posts arrive twice: the retry posts the whole shard again
+    assert duplicates == poster.delivered_by_first == CRASH_AFTER
