@@ -23,7 +23,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from . import _tracing
+from . import _metrics, _tracing
 from ._app import Stepstream
 from ._loader import load_app
 
@@ -73,7 +73,9 @@ def handler_logger() -> Logger:
 
 def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> LambdaHandler:
     """``handle`` with the Lambda context (and a correlation id) on every log line, traced on
-    Lambda (``stepstream._tracing``)."""
+    Lambda (``stepstream._tracing``), and the invocation's metrics flushed as it ends
+    (``stepstream._metrics``: one EMF line per dimension set, as Powertools' ``log_metrics``
+    would)."""
     handle = _tracing.lambda_handler(handle)
     injected: LambdaHandler = handler_logger().inject_lambda_context(
         handle, correlation_id_path=correlation_id_path
@@ -81,9 +83,13 @@ def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> La
 
     @functools.wraps(handle)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if context is None:  # a script or test calling without a context: nothing to inject
-            return handle(event, context)
-        return injected(event, context)
+        _metrics.begin()
+        try:
+            if context is None:  # a script or test calling without a context: nothing to inject
+                return handle(event, context)
+            return injected(event, context)
+        finally:
+            _metrics.flush()
 
     return handler
 
@@ -113,6 +119,7 @@ def executor_handler(app: AppSource = load_app) -> LambdaHandler:
 
         def record_handler(record: SQSRecord) -> None:
             body = json.loads(record.body)
+            _metrics.queue_delay(body, record.attributes.get("SentTimestamp"))
             keys = _run_keys(body)
             # Context-local keys: they follow the run into its event loop and worker threads,
             # and stay off lines other handlers in this process (the dev stack) write meanwhile.

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from .. import _metrics
 from .._errors import OperationError
 from .._states import ACTIVE, TERMINAL, RunStatus
 from ..store import OperationRecord, RunRecord
@@ -119,6 +120,7 @@ def cancel_many(
         if backends.state.cancel_run(run.run_id, now_ms()):
             cancelled.append(run.run_id)
             now_cancelled = backends.state.get_run(run.run_id)
+            _metrics.run_ended(now_cancelled)
             if now_cancelled is not None and now_cancelled.parent_run_id:
                 resolve_parent(backends, now_cancelled)
     op = OperationRecord(

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from .. import _tracing
+from .. import _metrics, _tracing
 from .._errors import NonRetriableError, StepError
 from .._states import TERMINAL, RunStatus, StepStatus
 from ..cost import FinishedRun, Ledger, charging, current_ledger, note_finished
@@ -102,14 +102,18 @@ def _execute(
         error = {"name": "UnknownFunction", "message": f"no function {run.function_id!r} in app"}
         if backends.state.release(run_id, owner, RunStatus.FAILED, error=error, now=now_ms()):
             run.status, run.error = RunStatus.FAILED, error
+            _metrics.run_ended(run)
             after_terminal(engine.registry, backends, run)
         return run
+    _metrics.woke(run, body)
     # --- flow control: concurrency slots are held from here to the end of the invocation ---
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
         return run
+    _metrics.slot_waited(run)
     try:
         steps = backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
+            _metrics.run_started(run)
             _flow.schedule_finish(backends, fn, run)
         inv = Invocation(engine, fn, run, steps, owner, lambda_context)
         _run_coroutine(_invoke(inv))
@@ -356,6 +360,7 @@ def _store_end(
         return False
     run.status, run.error = status, error
     run.output_json, run.output_type = output_json, output_type
+    _metrics.run_ended(run)
     after_terminal(inv.engine.registry, backends, run)
     return True
 

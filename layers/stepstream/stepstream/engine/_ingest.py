@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from .. import _metrics
 from .._durations import MAX_DURATION
 from .._errors import EventValidationError
 from .._event import Event, validate_event
@@ -40,6 +41,7 @@ def validate_events(raw: Any) -> list[Event]:
 def ingest(engine: Engine, events: list[Event]) -> list[str]:
     """Store each validated event and act on it; returns the event ids. Events whose id was
     seen in the last 24 h are acknowledged with their id and start nothing."""
+    _metrics.events_accepted(len(events))
     return [_ingest_one(engine, event) for event in events]
 
 
@@ -115,5 +117,6 @@ def apply_cancels(backends: Backends, event: dict[str, Any]) -> None:
         ) and state.cancel_run(cancel.run_id, now_ms()):
             log.info("run %s cancelled by event %s", cancel.run_id, event.get("id"))
             run = state.get_run(cancel.run_id)
+            _metrics.run_ended(run)
             if run is not None and run.parent_run_id:
                 resolve_parent(backends, run)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .. import _metrics
 from .._event import Event
 from .._function import Function
 from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS, StepStatus
@@ -86,6 +87,7 @@ async def run_body(
             record.blob_key = f"runs/{inv.run.run_id}/{hash_}/{ulid()}"
     finally:
         inv.step_attempt = None
+    _metrics.step_ran(inv.run, record)
     stored = await inv.checkpoint(record, replace=(StepStatus.RETRY,))
     if stored.status == StepStatus.RETRY:
         inv.interrupt(RetryLater(max(0.0, (stored.wake_at or 0.0) - time.time())))

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .. import _metrics
 from .._event import Event
 from .._states import RunStatus, StepStatus
 from ..cost import estimate
@@ -192,6 +193,7 @@ class Runs:
         backends = self._backends()
         if backends.state.cancel_run(run_id, now_ms()):
             run = backends.state.get_run(run_id)
+            _metrics.run_ended(run)
             if run is not None:
                 resolve_parent(backends, run)
         return self.get(run_id)

@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
+from .. import _metrics
+from .._errors import EventValidationError, PayloadTooLargeError
 from ._auth import NoStore, SigningKeyAuth, check_event_key
 from ._errors import ApiError, error_responses
 from ._models import Envelope, EventIn, EventOut, RunOut, SendResult
@@ -56,16 +59,22 @@ def event_router(app: Stepstream) -> APIRouter:
         """Inngest's event API: the official SDKs' ``send()`` posts here. Events with an ``id``
         seen in the last 24 hours start no second run; events without one get ids derived from
         the SDKs' ``x-inngest-event-id-seed`` header, so a retried send is not a second send."""
-        check_event_key(event_key)
-        check_content_type(request.headers.get("content-type"))
-        encoding = request.headers.get("content-encoding", "identity").strip().lower()
-        if encoding not in ("", "identity"):
-            raise ApiError(415, f"Content-Encoding {encoding!r} is not accepted; send plain JSON")
-        # Read the raw stream ourselves: BodyLimitMiddleware counts it as it arrives, and the
-        # wire check needs the bytes to report JSON errors with positions.
-        events = parse_events(await request.body())
-        assign_seeded_ids(events, request.headers.get(SEED_HEADER))
-        ids = await run_in_threadpool(app.send, events)
+        try:
+            check_event_key(event_key)
+            check_content_type(request.headers.get("content-type"))
+            encoding = request.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise ApiError(
+                    415, f"Content-Encoding {encoding!r} is not accepted; send plain JSON"
+                )
+            # Read the raw stream ourselves: BodyLimitMiddleware counts it as it arrives, and
+            # the wire check needs the bytes to report JSON errors with positions.
+            events = parse_events(await request.body())
+            assign_seeded_ids(events, request.headers.get(SEED_HEADER))
+            ids = await run_in_threadpool(app.send, events)
+        except (HTTPException, EventValidationError, PayloadTooLargeError):
+            _metrics.events_refused()
+            raise
         return SendResult(ids=ids)
 
     read = APIRouter(

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from .. import _tracing
+from .. import _metrics, _tracing
 from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
 from ..store._fanout_queue import FanoutEntry
@@ -258,6 +258,8 @@ class Fanout:
                 self._sharded.discard(item.channel)  # back under the threshold: post here
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
+                _metrics.fanout_shards(1)  # fan-out shard count: this invocation posts it
+                _metrics.realtime_dispatched(item.frame)
                 with _tracing.span(
                     "realtime fanout",
                     # Under the batch's span when it is in the same trace.
@@ -276,6 +278,7 @@ class Fanout:
                 self._cond.wait_for(lambda: not self._lanes)
             self._sharded.add(item.channel)
         shards = shard_count(len(subscribers), sharding.shard_size)
+        _metrics.fanout_shards(shards)  # fan-out shard count: the shards' invocations post it
         by_shard: dict[int, list[tuple[str, bool]]] = {}
         for s in subscribers:
             if _wants(s, item):
@@ -378,7 +381,9 @@ class Fanout:
                     self._poster_error = exc
                 self._failed("cannot post to @connections", exc)
                 raise _NoPoster from exc
-        return self._poster.post(connection_id, data)
+        delivered = self._poster.post(connection_id, data)
+        _metrics.realtime_posted(delivered)
+        return delivered
 
     def _gone(self, connection_id: str, posted: int) -> int:
         """Forget a connection that answered 410; returns how many queued frames were dropped

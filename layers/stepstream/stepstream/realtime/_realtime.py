@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Literal
 
+from .. import _metrics
 from .._errors import NonRetriableError, PayloadTooLargeError
 from ..store import ConnectionsApi, ConnectionStore
 from ..store._fanout_queue import FanoutQueue
@@ -185,11 +186,13 @@ class Realtime:
         except ValueError as exc:  # NaN or infinity: JSON has no such numbers
             raise PublishValidationError(ref.channel, ref.topic, str(exc)) from exc
         if size > MAX_SERVER_FRAME_BYTES:
+            _metrics.realtime_too_large()
             raise PublishTooLargeError(
                 f"the message for channel {ref.channel!r} topic {ref.topic!r} is {size} bytes "
                 f"as a frame; API Gateway delivers at most {MAX_SERVER_FRAME_BYTES} bytes per "
                 "WebSocket message, so publish a smaller payload (e.g. a link to the data in S3)"
             )
+        _metrics.realtime_published()
         keep_until = int(time.time()) + self.retention_seconds
         if durable:
             frame = data_frame(seq=self._seq.take(ref.channel), **fields)

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from ... import _metrics
 from ..._flow import seconds
 from ..._function import Function
 from ..._states import TERMINAL
@@ -98,6 +99,7 @@ def after_created(backends: Backends, fn: Function, run: RunRecord, gate: StartG
     hop = backends.settings.max_timer_hop_seconds
     if gate.cancel_run and backends.state.cancel_run(gate.cancel_run, now_ms()):
         log.info("run %s cancelled: singleton %s started %s", gate.cancel_run, fn.id, run.run_id)
+        _metrics.run_cancelled(fn.id, gate.cancel_run)
     timeouts = fn.flow.timeouts
     if timeouts is not None and timeouts.start is not None and not gate.skip:
         wake = run.created_at / 1000 + seconds(timeouts.start)

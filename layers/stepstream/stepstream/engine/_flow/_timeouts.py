@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ... import _metrics
 from ..._flow import seconds
 from ..._function import Function
 from ..._states import TERMINAL, RunStatus
@@ -47,4 +48,5 @@ def expire(
     if state.cancel_run(run_id, now_ms()):
         log.info("run %s cancelled: its %s timeout passed", run_id, which)
         run.status = RunStatus.CANCELLED
+        _metrics.run_ended(run)
         on_cancelled(run)
