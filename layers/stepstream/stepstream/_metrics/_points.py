@@ -10,6 +10,7 @@ only, not a metric per value.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -78,6 +79,18 @@ def _run_fields(run: RunRecord, status: str) -> dict[str, Any]:
 
 
 # --- steps ----------------------------------------------------------------------------------
+
+
+def run_cost(function_id: str, counts: Mapping[str, float]) -> None:
+    """A run ended and its cost ledger is complete: its dollar estimate (docs/execution-model.md,
+    "Cost ledger"), so the dashboard can sum a function's spend per day."""
+    if not RECORDER.on:
+        return
+    from ..cost import estimate
+
+    usd = estimate(counts, os.environ.get("AWS_REGION"))["usd"]
+    # EMF has no currency unit; the name says it. Micro-dollars keep small runs above zero.
+    RECORDER.sample("RunCostMicroUsd", "None", _fn(function_id), round(usd * 1_000_000, 3))
 
 
 def step_ran(run: RunRecord, record: StepRecord) -> None:

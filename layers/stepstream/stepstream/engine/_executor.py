@@ -166,6 +166,7 @@ def _record_cost(
         return
     if ended and total is not None:
         note_finished(FinishedRun(run.run_id, run.function_id, str(run.status), total))
+        _metrics.run_cost(run.function_id, total)
 
 
 def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
