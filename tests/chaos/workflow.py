@@ -1,0 +1,164 @@
+"""The chaos scenarios' app: one workflow that uses every kind of step, and the journal its step
+bodies write so a test can tell a lost or doubled body from one the fault model allows.
+
+``chaos`` runs ``a`` (a body), sleeps 1 s, waits for ``chaos/answer`` with its ``n``, invokes
+``chaos-child`` (one body), publishes durably when the event asks (the realtime store is DynamoDB
+only) and runs ``b``. Each body writes a start and an end line to the journal with a fresh token
+and returns the token, so a stored result names the body execution that produced it.
+
+The journal is a file when ``CHAOS_JOURNAL`` is set (executor processes append lines, each one
+``write``; O_APPEND keeps them whole) and a list in this process otherwise.
+``Duplicator`` makes backends whose queue sends some messages twice, as SQS may; ``CHAOS_DUPLICATE`` sets the share."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from dataclasses import replace
+from collections.abc import Callable
+from typing import Any
+
+from stepstream import Backends, Context, Stepstream
+from stepstream.engine import _faults
+from stepstream.engine._executor import LEASE_MARGIN_MS
+from stepstream.realtime import channel, topic
+from stepstream.store import Queue
+
+app = Stepstream(id="chaos")
+progress = channel(lambda n: f"chaos:{n}").add_topic(topic("done").type(dict))
+BODY_SECONDS = 0.02
+"""Long enough that a SIGKILL at a random instant often lands inside a body."""
+WAIT_TIMEOUT = "90s"
+"""Longer than any scenario takes: a wait that times out means an answer was lost."""
+
+_lock = threading.Lock()
+journal: list[dict[str, Any]] = []
+invocation_started: contextvars.ContextVar[float] = contextvars.ContextVar("invocation_started")
+"""When the executor invocation running this code began (``monotonic``), set by ``timed``."""
+
+
+def note(**line: Any) -> None:
+    line["pid"] = os.getpid()
+    path = os.environ.get("CHAOS_JOURNAL")
+    if path is None:
+        with _lock:
+            journal.append(line)
+        return
+    data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def read_journal(path: str | None = None) -> list[dict[str, Any]]:
+    if path is None:
+        with _lock:
+            return list(journal)
+    with open(path, encoding="utf-8") as lines:
+        # a process killed mid-write may leave a partial last line: it is not a whole record
+        return [json.loads(line) for line in lines if line.endswith("\n")]
+
+
+def body(run_id: str, step: str) -> str:
+    token = uuid.uuid4().hex
+    note(kind="start", run=run_id, step=step, token=token)
+    time.sleep(BODY_SECONDS)
+    note(kind="end", run=run_id, step=step, token=token)
+    return token
+
+
+@app.function(id="chaos-child")
+async def child(ctx: Context) -> str:
+    return await ctx.step.run("c", body, ctx.run_id, "c")
+
+
+@app.function(id="chaos", trigger="chaos/start")
+async def chaos(ctx: Context) -> dict[str, Any]:
+    n = int(ctx.event.data["n"])
+    a = await ctx.step.run("a", body, ctx.run_id, "a")
+    await ctx.step.sleep("nap", "1s")
+    answer = await ctx.step.wait_for_event(
+        "answer", event="chaos/answer", timeout=WAIT_TIMEOUT, if_exp="async.data.n == event.data.n"
+    )
+    c = await ctx.step.invoke("child", function=child, data={"n": n}, timeout="120s")
+    published = None
+    if ctx.event.data.get("publish"):
+        frame = await ctx.step.realtime.publish("pub", progress(n).done, {"n": n})
+        published = frame["id"]
+    b = await ctx.step.run("b", body, ctx.run_id, "b")
+    return {
+        "a": a,
+        "answer": answer.data["n"] if answer is not None else None,
+        "c": c,
+        "published": published,
+        "b": b,
+    }
+
+
+BODY_STEPS = ("a", "b")
+
+
+def timed(handler: Any) -> Any:
+    """The executor handler, noting when each invocation began (for ``note_overrun``)."""
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        invocation_started.set(time.monotonic())
+        return handler(event, context)
+
+    return invoke
+
+
+def note_overrun(point: str, run_id: str, step_hash: str, timeout_ms: int) -> None:
+    """At a checkpoint, note if this invocation has run so long that its lease may have lapsed:
+    then another executor may legitimately run the same body again (the model allows it)."""
+    if point != _faults.BEFORE_CHECKPOINT:
+        return
+    started = invocation_started.get(None)
+    lease_ms = timeout_ms + LEASE_MARGIN_MS
+    if started is not None and (time.monotonic() - started) * 1000 > lease_ms - 1000:
+        note(kind="overrun", run=run_id, hash=step_hash)
+
+
+class Duplicator:
+    """A backends provider whose queue sends a share of its messages twice (SQS is
+    at-least-once): resumes, timers, retries and handovers arrive twice, so executors race on
+    them."""
+
+    def __init__(self, provider: Callable[[], Backends], share: float, seed: int) -> None:
+        self.provider = provider
+        self.share = share
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.duplicated = 0
+
+    def __call__(self) -> Backends:
+        made = self.provider()
+        return replace(made, queue=_Duplicating(made.queue, self))
+
+    def twice(self) -> bool:
+        with self.lock:
+            if self.rng.random() >= self.share:
+                return False
+            self.duplicated += 1
+            return True
+
+
+class _Duplicating(Queue):
+    def __init__(self, inner: Queue, duplicator: Duplicator) -> None:
+        self.inner = inner
+        self.duplicator = duplicator
+
+    def send(self, body: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.inner.send(body, delay_seconds)
+        if self.duplicator.twice():
+            self.inner.send(body, delay_seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
