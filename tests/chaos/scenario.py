@@ -142,7 +142,7 @@ def check(
             starts[(line["run"], line["step"])].append(line)
         elif line["kind"] == "end":
             ends[(line["run"], line["step"])].add(line["token"])
-        elif line["kind"] == "overrun":
+        elif line["kind"] in ("overrun", "store_error"):
             overruns[(line["run"], line["hash"])] += 1
     reruns = 0
 
@@ -156,7 +156,10 @@ def check(
         allowed = lost_before_checkpoint(run_id, step.hash, starts[key]) + overruns[
             (run_id, step.hash)
         ]
-        assert extra <= allowed, f"{key}: body ran {extra + 1} times, the faults allow {allowed}"
+        assert extra <= allowed, (
+            f"{key}: body ran {extra + 1} times, the faults allow {allowed}: {starts[key]}, "
+            f"{[line for line in journal if line.get('run') == run_id]}"
+        )
         reruns += extra
 
     assert len(driver.run_ids) == driver.runs

@@ -27,11 +27,11 @@ from stepstream import Backends, Context, Stepstream
 from stepstream.engine import _faults
 from stepstream.engine._executor import LEASE_MARGIN_MS
 from stepstream.realtime import channel, topic
-from stepstream.store import Queue
+from stepstream.store import CheckpointRejected, Queue
 
 app = Stepstream(id="chaos")
 progress = channel(lambda n: f"chaos:{n}").add_topic(topic("done").type(dict))
-BODY_SECONDS = 0.02
+BODY_SECONDS = float(os.environ.get("CHAOS_BODY_SECONDS", "0.02"))
 """Long enough that a SIGKILL at a random instant often lands inside a body."""
 WAIT_TIMEOUT = "90s"
 """Longer than any scenario takes: a wait that times out means an answer was lost."""
@@ -140,7 +140,8 @@ class Duplicator:
 
     def __call__(self) -> Backends:
         made = self.provider()
-        return replace(made, queue=_Duplicating(made.queue, self))
+        state: Any = _NotingErrors(made.state)
+        return replace(made, queue=_Duplicating(made.queue, self), state=state)
 
     def twice(self) -> bool:
         with self.lock:
@@ -159,6 +160,41 @@ class _Duplicating(Queue):
         self.inner.send(body, delay_seconds)
         if self.duplicator.twice():
             self.inner.send(body, delay_seconds)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class _NotingErrors:
+    """The state store, noting a checkpoint that failed with an infrastructure error (moto
+    answers some concurrent TransactWriteItems with a 500 until botocore gives up): the
+    invocation then fails, its message comes back and the body runs again, as the model
+    allows."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def checkpoint(self, run_id: str, owner: str, record: Any, **kwargs: Any) -> Any:
+        try:
+            stored = self.inner.checkpoint(run_id, owner, record, **kwargs)
+        except CheckpointRejected as exc:
+            note(kind="rejected", run=run_id, hash=record.hash, owner=owner, reason=exc.reason)
+            raise
+        except Exception as exc:
+            note(kind="store_error", run=run_id, hash=record.hash, error=repr(exc)[:200])
+            raise
+        note(kind="stored", run=run_id, hash=record.hash, owner=owner, status=record.status)
+        return stored
+
+    def claim_run(self, run_id: str, owner: str, lease_until: int, now: int) -> Any:
+        run = self.inner.claim_run(run_id, owner, lease_until, now)
+        note(kind="claim", run=run_id, owner=owner, until=lease_until, now=now, won=run is not None)
+        return run
+
+    def release(self, run_id: str, owner: str, status: str, **kwargs: Any) -> Any:
+        done = self.inner.release(run_id, owner, status, **kwargs)
+        note(kind="release", run=run_id, owner=owner, status=status, done=done)
+        return done
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

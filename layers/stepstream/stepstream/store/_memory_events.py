@@ -83,7 +83,13 @@ class MemoryEventsAndWaits(MemoryTables):
 
     # --- events -----------------------------------------------------------------------------------
     def claim_event(
-        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+        self,
+        event: dict[str, Any],
+        received_at: int,
+        expires_at: int,
+        lease_ms: int,
+        *,
+        takeover: bool = False,
     ) -> int | None:
         event_id = event["id"]
         with self._lock:
@@ -98,7 +104,10 @@ class MemoryEventsAndWaits(MemoryTables):
                     body=self._put_json(json.dumps(event), f"events/{event_id}"),
                 )
                 return received_at
-            if holder.done or holder.claimed_until is None or holder.claimed_until >= received_at:
+            live = holder.claimed_until is None or (
+                holder.claimed_until >= received_at and not takeover
+            )
+            if holder.done or live:
                 return None
             # The first ingestion stopped half way: take it over (the lock makes this the
             # compare-and-set DynamoDB needs a condition for).
