@@ -119,6 +119,8 @@ class Outcome:
     body_runs: int
     body_reruns: int
     overruns: int
+    """Checkpoints reached so late that the lease may have lapsed, or that failed on a store
+    error: each allows one more execution of its body."""
 
 
 def check(
@@ -153,9 +155,9 @@ def check(
         # not lost: the stored result is what a body execution returned
         assert token in ends[key], f"{key}: stored {token!r} no body execution returned"
         extra = len(starts[key]) - 1
-        allowed = lost_before_checkpoint(run_id, step.hash, starts[key]) + overruns[
-            (run_id, step.hash)
-        ]
+        allowed = (
+            lost_before_checkpoint(run_id, step.hash, starts[key]) + overruns[(run_id, step.hash)]
+        )
         assert extra <= allowed, (
             f"{key}: body ran {extra + 1} times, the faults allow {allowed}: {starts[key]}, "
             f"{[line for line in journal if line.get('run') == run_id]}"
@@ -165,7 +167,8 @@ def check(
     assert len(driver.run_ids) == driver.runs
     for n, run_id in sorted(driver.run_ids.items()):
         record, steps = state.load_run(run_id)
-        assert record is not None and record.status == "completed", (n, record)
+        assert record is not None, n
+        assert record.status == "completed", (n, record)
         _no_lease(record)
         assert sorted(s.id for s in steps) == STEP_IDS + (["pub"] if driver.publish else []), steps
         assert all(s.status == "ok" for s in steps), [(s.id, s.status) for s in steps]
@@ -177,7 +180,8 @@ def check(
         assert output["answer"] == n, f"run {n} missed its answer: {output}"
         child = by_id["child"].detail["child_run_id"]
         child_record, child_steps = state.load_run(str(child))
-        assert child_record is not None and child_record.status == "completed"
+        assert child_record is not None, n
+        assert child_record.status == "completed", (n, child_record)
         _no_lease(child_record)
         assert [s.id for s in child_steps] == ["c"]
         one_body(str(child), child_steps[0])
@@ -195,6 +199,5 @@ def check(
 
 
 def _no_lease(record: RunRecord) -> None:
-    assert record.lease_owner is None and record.lease_until is None, (
-        f"run {record.run_id} still leased by {record.lease_owner}"
-    )
+    assert record.lease_owner is None, f"run {record.run_id} still leased by {record.lease_owner}"
+    assert record.lease_until is None, f"run {record.run_id} still has a lease"

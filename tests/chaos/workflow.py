@@ -8,7 +8,8 @@ and returns the token, so a stored result names the body execution that produced
 
 The journal is a file when ``CHAOS_JOURNAL`` is set (executor processes append lines, each one
 ``write``; O_APPEND keeps them whole) and a list in this process otherwise.
-``Duplicator`` makes backends whose queue sends some messages twice, as SQS may; ``CHAOS_DUPLICATE`` sets the share."""
+``Duplicator`` makes backends whose queue sends some messages twice, as SQS may, and whose store
+notes claims, checkpoints and releases in the journal (a failure shows what each executor did)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from stepstream import Backends, Context, Stepstream

@@ -104,10 +104,9 @@ class MemoryEventsAndWaits(MemoryTables):
                     body=self._put_json(json.dumps(event), f"events/{event_id}"),
                 )
                 return received_at
-            live = holder.claimed_until is None or (
-                holder.claimed_until >= received_at and not takeover
-            )
-            if holder.done or live:
+            if holder.done or holder.claimed_until is None:
+                return None
+            if holder.claimed_until >= received_at and not takeover:
                 return None
             # The first ingestion stopped half way: take it over (the lock makes this the
             # compare-and-set DynamoDB needs a condition for).

@@ -42,8 +42,9 @@ class EventsAndWaits(DynamoTable):
         if holder is None:
             return received_at
         claimed_until = _int(holder, "claimed_until")
-        live = claimed_until is None or (claimed_until >= received_at and not takeover)
-        if "done" in holder or live:
+        if "done" in holder or claimed_until is None:
+            return None
+        if claimed_until >= received_at and not takeover:
             return None
         # The first ingestion of this id stopped half way (a crash or timeout): take it over,
         # once, with a compare-and-set on its claim.
