@@ -24,7 +24,6 @@ from stepstream.engine import _faults
 from stepstream.engine._flow._concurrency import counters
 from stepstream.handlers import executor_handler
 
-from ..chaos.workflow import Duplicator
 from ..engine.harness import EngineEnv
 
 FULL = os.environ.get("CHAOS_FULL") == "1"
@@ -90,8 +89,6 @@ def test_no_key_ever_runs_more_than_its_limit_under_kills(
     peak.clear()
     killer = Killer(seed=11, probability=0.01 if runs >= 500 else 0.03)
     monkeypatch.setattr(app, "fault_hook", killer)
-    # duplicated handovers, retries and wake-ups, not only starts
-    monkeypatch.setattr(app, "backends_provider", Duplicator(engine_env.backends, 0.1, seed=3))
     # a key's runs arrive together, so the executors contend on one key at a time
     per_key = runs // KEYS
     events = [{"name": "flow/faults", "data": {"key": f"k{i // per_key}"}} for i in range(runs)]
