@@ -17,7 +17,7 @@ from stepstream.aws import client
 from stepstream.handlers import executor_handler
 from stepstream.local import SqsPoller
 
-from .workflow import Duplicator, app, note_overrun, timed
+from .workflow import Duplicator, app
 
 
 def main() -> None:
@@ -25,10 +25,7 @@ def main() -> None:
     app.backends_provider = Duplicator(
         Backends.from_env, float(os.environ.get("CHAOS_DUPLICATE", "0.1")), os.getpid()
     )
-    app.fault_hook = lambda point, run_id, step_hash: note_overrun(
-        point, run_id, step_hash, timeout_ms
-    )
-    handler = timed(executor_handler(app))
+    handler = executor_handler(app)
     poller = SqsPoller(
         handler,
         os.environ["STEPSTREAM_QUEUE_URL"],

@@ -25,8 +25,6 @@ from dataclasses import replace
 from typing import Any
 
 from stepstream import Backends, Context, Stepstream
-from stepstream.engine import _faults
-from stepstream.engine._executor import LEASE_MARGIN_MS
 from stepstream.realtime import channel, topic
 from stepstream.store import CheckpointRejected, Queue
 
@@ -39,8 +37,10 @@ WAIT_TIMEOUT = "90s"
 
 _lock = threading.Lock()
 journal: list[dict[str, Any]] = []
-invocation_started: contextvars.ContextVar[float] = contextvars.ContextVar("invocation_started")
-"""When the executor invocation running this code began (``monotonic``), set by ``timed``."""
+lease_until: contextvars.ContextVar[int] = contextvars.ContextVar("lease_until")
+"""Until when this executor invocation's claim on its run holds (epoch ms), set at the claim."""
+LEASE_SLACK_MS = 500
+"""A checkpoint answered this close to the lease's end counts as late (clocks, rounding)."""
 
 
 def note(**line: Any) -> None:
@@ -106,27 +106,6 @@ async def chaos(ctx: Context) -> dict[str, Any]:
 BODY_STEPS = ("a", "b")
 
 
-def timed(handler: Any) -> Any:
-    """The executor handler, noting when each invocation began (for ``note_overrun``)."""
-
-    def invoke(event: dict[str, Any], context: Any) -> Any:
-        invocation_started.set(time.monotonic())
-        return handler(event, context)
-
-    return invoke
-
-
-def note_overrun(point: str, run_id: str, step_hash: str, timeout_ms: int) -> None:
-    """At a checkpoint, note if this invocation has run so long that its lease may have lapsed:
-    then another executor may legitimately run the same body again (the model allows it)."""
-    if point != _faults.BEFORE_CHECKPOINT:
-        return
-    started = invocation_started.get(None)
-    lease_ms = timeout_ms + LEASE_MARGIN_MS
-    if started is not None and (time.monotonic() - started) * 1000 > lease_ms - 1000:
-        note(kind="overrun", run=run_id, hash=step_hash)
-
-
 class Duplicator:
     """A backends provider whose queue sends a share of its messages twice (SQS is
     at-least-once): resumes, timers, retries and handovers arrive twice, so executors race on
@@ -180,6 +159,7 @@ class _NotingErrors:
             stored = self.inner.checkpoint(run_id, owner, record, **kwargs)
         except CheckpointRejected as exc:
             note(kind="rejected", run=run_id, hash=record.hash, owner=owner, reason=exc.reason)
+            self._late(run_id, record.hash)
             raise
         except Exception as exc:
             note(kind="store_error", run=run_id, hash=record.hash, error=repr(exc)[:200])
@@ -187,9 +167,20 @@ class _NotingErrors:
         note(kind="stored", run=run_id, hash=record.hash, owner=owner, status=record.status)
         return stored
 
-    def claim_run(self, run_id: str, owner: str, lease_until: int, now: int) -> Any:
-        run = self.inner.claim_run(run_id, owner, lease_until, now)
-        note(kind="claim", run=run_id, owner=owner, until=lease_until, now=now, won=run is not None)
+    @staticmethod
+    def _late(run_id: str, step_hash: str) -> None:
+        """A checkpoint answered after this invocation's lease ended (a slow store, a loaded
+        machine): another executor may have claimed the run meanwhile and run the same body,
+        as the model allows."""
+        until = lease_until.get(None)
+        if until is not None and time.time() * 1000 > until - LEASE_SLACK_MS:
+            note(kind="overrun", run=run_id, hash=step_hash)
+
+    def claim_run(self, run_id: str, owner: str, until: int, now: int) -> Any:
+        run = self.inner.claim_run(run_id, owner, until, now)
+        note(kind="claim", run=run_id, owner=owner, until=until, now=now, won=run is not None)
+        if run is not None:
+            lease_until.set(until)  # the executor's context: its checkpoints see it
         return run
 
     def release(self, run_id: str, owner: str, status: str, **kwargs: Any) -> Any:

@@ -76,7 +76,6 @@ class Killer:
         self.lock = threading.Lock()
 
     def __call__(self, point: str, run_id: str, step_hash: str) -> None:
-        workflow.note_overrun(point, run_id, step_hash, TIMEOUT_MS)
         if point == _faults.CLAIM_REFUSED:
             with self.lock:
                 self.refused += 1
@@ -115,7 +114,7 @@ def run_batch(engine_env: EngineEnv, size: int, seed: int) -> tuple[Driver, list
     app._realtime = None  # a publisher bound to this batch's tables
     pollers = [
         engine_env.poller(
-            workflow.timed(executor_handler(app)),
+            executor_handler(app),
             wait_seconds=1,
             visibility_timeout=3,
             timeout_ms=TIMEOUT_MS,
