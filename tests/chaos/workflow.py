@@ -120,7 +120,7 @@ class Duplicator:
 
     def __call__(self) -> Backends:
         made = self.provider()
-        state: Any = _NotingErrors(made.state)
+        state: Any = _TracedState(made.state)
         return replace(made, queue=_Duplicating(made.queue, self), state=state)
 
     def twice(self) -> bool:
@@ -145,11 +145,11 @@ class _Duplicating(Queue):
         return getattr(self.inner, name)
 
 
-class _NotingErrors:
-    """The state store, noting a checkpoint that failed with an infrastructure error (moto
-    answers some concurrent TransactWriteItems with a 500 until botocore gives up): the
-    invocation then fails, its message comes back and the body runs again, as the model
-    allows."""
+class _TracedState:
+    """The state store, tracing claims, checkpoints and releases in the journal. Two of them
+    let a body run again, as the model allows: a checkpoint that failed with a store error
+    (moto answers some concurrent TransactWriteItems with a 500 until botocore gives up; the
+    invocation fails and its message comes back), and one answered after the lease ended."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
