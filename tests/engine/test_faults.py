@@ -131,7 +131,7 @@ def run_batch(engine_env: EngineEnv, size: int, seed: int) -> tuple[Driver, list
     for poller in pollers:
         poller.start()
     try:
-        driver.drive(timeout=150)
+        driver.drive(timeout=300 if FULL else 150)
     finally:
         for poller in pollers:
             poller.stop()

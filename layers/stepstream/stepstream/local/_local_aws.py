@@ -60,6 +60,9 @@ class LocalAws:
             return
         from moto.server import ThreadedMotoServer
 
+        from ._moto_atomic import serialize_dynamodb
+
+        serialize_dynamodb()
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
         # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
