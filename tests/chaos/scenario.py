@@ -104,10 +104,21 @@ class Driver:
         deadline = time.monotonic() + timeout
         while not self.step():
             if time.monotonic() > deadline:
-                raise AssertionError(f"not every run completed in {timeout} s: {self.progress()}")
+                raise AssertionError(
+                    f"not every run completed in {timeout} s: {self.progress()}; "
+                    f"unfinished: {self.unfinished()}"
+                )
             if between is not None:
                 between()
             time.sleep(0.3)
+
+    def unfinished(self) -> list[tuple[str, str, str, Any]]:
+        state = self.app.backends().state
+        return [
+            (r.run_id, r.function_id, r.status, r.error)
+            for r in state.recent_runs(self.runs * 3, None)
+            if r.status != "completed"
+        ][:10]
 
     def progress(self) -> dict[str, int]:
         state = self.app.backends().state

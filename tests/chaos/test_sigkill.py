@@ -75,6 +75,10 @@ def run_batch(
     try:
         driver.drive(timeout=300 if FULL else 180)
     except AssertionError:
+        keep = Path(os.environ.get("CHAOS_KEEP", tmp_path / "kept"))
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / journal.name).write_bytes(journal.read_bytes())
+        print(f"journal kept in {keep / journal.name}")
         tails = [p.read_text()[-2000:] for p in sorted(logs.glob("*.log"))]
         print("\n".join(t for t in tails if t.strip())[-6000:])
         raise
@@ -115,6 +119,7 @@ def test_runs_survive_sigkilled_executor_processes(
     totals: dict[str, int] = {}
     for seed, start in enumerate(range(0, RUNS, BATCH)):
         numbers = run_batch(moto_endpoint, monkeypatch, tmp_path, min(BATCH, RUNS - start), seed)
+        print(f"\nbatch {seed}: {numbers}", flush=True)
         for key, value in numbers.items():
             totals[key] = totals.get(key, 0) + value
     print(f"\nSIGKILL chaos: {RUNS} runs, {totals}")
