@@ -124,5 +124,3 @@ def test_runs_survive_sigkilled_executor_processes(
             totals[key] = totals.get(key, 0) + value
     print(f"\nSIGKILL chaos: {RUNS} runs, {totals}")
     assert totals["kills"] > 0
-    if FULL:  # enough kills that some surely landed inside a body
-        assert totals["mid_body"] > 0, totals

@@ -167,6 +167,7 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
             return killer.lost[(run_id, step_hash)]
 
         outcomes.append(check(app, driver, workflow.read_journal(), lost, history))
+        workflow.journal.clear()
     app.fault_hook = None
 
     assert sum(d.runs for d in drivers) == total
