@@ -9,12 +9,13 @@ PORT ?= 8288
 # Test processes (pytest-xdist); the suite is sized for the 2-core machines CI runs on.
 PYTEST_WORKERS ?= 2
 
-.PHONY: dev test lint typecheck pytest bench system-deps node-deps checkov-deps clean help
+.PHONY: dev test lint typecheck pytest bench chaos system-deps node-deps checkov-deps clean help
 
 help:
 	@echo "make dev    - run the whole stack locally on http://127.0.0.1:$(PORT) (STATE=dir: keep state)"
 	@echo "make test   - install everything and run ruff, mypy --strict and pytest"
 	@echo "make bench  - run the benchmarks; results go to bench/results/"
+	@echo "make chaos  - the fault tests at full size (1,000 runs; 500 in SIGKILLed processes)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "stepstream needs Python 3.11 or later")'
@@ -60,6 +61,13 @@ test: lint typecheck pytest
 
 bench: $(STAMP) node-deps
 	$(BIN)/python -m bench
+
+# The fault tests at full size: 1,000 runs of the chaos workflow (300 in memory, 200 on moto,
+# 500 in executor processes that are SIGKILLed) and the 500-run flow test on moto too. make test
+# runs the same tests smaller; these sizes take longer than a test run should.
+chaos: $(STAMP)
+	CHAOS_FULL=1 $(BIN)/pytest -q -p no:cacheprovider -s \
+		tests/engine/test_faults.py tests/chaos tests/flow/test_concurrency_faults.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov .aws-sam node_modules .mypy_cache .ruff_cache

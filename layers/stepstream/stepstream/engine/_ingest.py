@@ -45,14 +45,23 @@ def ingest(engine: Engine, events: list[Event]) -> list[str]:
     return [_ingest_one(engine, event) for event in events]
 
 
-def _ingest_one(engine: Engine, event: Event) -> str:
+def ingest_from_step(engine: Engine, raw: list[dict[str, Any]], derived: set[str]) -> list[str]:
+    """``step.send_event``'s send. An id in ``derived`` (made from the run and step) was only
+    claimed before by an earlier execution of this same step body, which did not store its
+    result: it died, or its send raised. So an unfinished ingestion of it is taken over at
+    once; acknowledged as a duplicate, it would never be finished (the step stores its result
+    and is not run again) and the event's runs and waits would be lost."""
+    return [_ingest_one(engine, e, takeover=e.id in derived) for e in validate_events(raw)]
+
+
+def _ingest_one(engine: Engine, event: Event, *, takeover: bool = False) -> str:
     now = now_ms()
     event.id = event.id or ulid()
     event.ts = event.ts or now
     data = event.model_dump(mode="json")
     backends = engine.backends
     state = backends.state
-    received = state.claim_event(data, now, now + DEDUPE_MS, EVENT_CLAIM_MS)
+    received = state.claim_event(data, now, now + DEDUPE_MS, EVENT_CLAIM_MS, takeover=takeover)
     if received is None:
         log.info("duplicate event %s ignored", event.id)
         return event.id

@@ -11,9 +11,10 @@ from typing import Any
 from .. import _metrics
 from .._event import Event
 from .._function import Function
-from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS, StepStatus
+from .._states import WAIT_LOOKBACK_MS, WAIT_SKEW_MS, RunStatus, StepStatus
 from ..store import StepRecord, WaitRecord
 from . import _cel, _faults, _serde
+from ._backends import Backends
 from ._ids import now_ms, ulid
 from ._interrupts import RetryLater, Suspend
 from ._invocation import Invocation
@@ -232,7 +233,7 @@ async def invoke_step(
         "id": f"{child_id}-invoke",
         "ts": now_ms(),
     }
-    await offload(
+    started = await offload(
         start_run,
         inv.backends,
         function,
@@ -240,4 +241,17 @@ async def invoke_step(
         run_id=child_id,
         parent=(inv.run.run_id, hash_, full),
     )
+    if started is None:
+        await offload(_queue_if_stranded, inv.backends, child_id)
     inv.interrupt(Suspend(hash_, pending.wake_at or 0.0, StepStatus.WAITING))
+
+
+def _queue_if_stranded(backends: Backends, run_id: str) -> None:
+    """The child exists: an earlier execution of this step created it, but may have died
+    before queueing its start message, and the create is not repeated, so queue it again while
+    the child has never started. An extra start message is harmless (its claim is refused or it
+    finds the run finished); a child held back by flow control is left to flow control."""
+    child = backends.state.get_run(run_id)
+    never_started = child is not None and child.status == RunStatus.QUEUED and not child.started_at
+    if never_started and child is not None and not child.flow:
+        backends.queue.send({"run_id": run_id, "kind": "start"})

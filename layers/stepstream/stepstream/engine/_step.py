@@ -16,6 +16,7 @@ from .._durations import Duration, check_seconds, to_seconds
 from .._event import Event
 from .._function import Function, match_expression
 from . import _cel
+from ._ingest import ingest_from_step
 from ._invocation import Invocation
 from ._io import in_worker_thread, offload
 from ._kinds import invoke_step, run_body, sleep_step, wait_step
@@ -133,12 +134,14 @@ class Step:
         inv = self._inv
 
         async def body() -> list[str]:
-            prepared = []
+            prepared, derived = [], set()
             for i, item in enumerate(items):
                 raw = item.model_dump() if isinstance(item, Event) else dict(item)
-                raw["id"] = raw.get("id") or f"{inv.run.run_id}-{hash_[:12]}-{i}"
+                if not raw.get("id"):
+                    raw["id"] = f"{inv.run.run_id}-{hash_[:12]}-{i}"
+                    derived.add(raw["id"])
                 prepared.append(raw)
-            return await offload(inv.engine.sender.send, prepared)
+            return await offload(ingest_from_step, inv.engine, prepared, derived)
 
         return inv.step(
             hash_, lambda pending: run_body(inv, full, hash_, "send_event", body, None, pending, {})

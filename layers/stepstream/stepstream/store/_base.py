@@ -323,12 +323,19 @@ class StateStore(FlowStore):
     # --- events ---
     @abc.abstractmethod
     def claim_event(
-        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+        self,
+        event: dict[str, Any],
+        received_at: int,
+        expires_at: int,
+        lease_ms: int,
+        *,
+        takeover: bool = False,
     ) -> int | None:
         """Claim an event id for processing: a conditional PutItem ``attribute_not_exists(pk)
         OR expires_at < now``, or the takeover (compare-and-set UpdateItem) of a claim whose
-        processing never finished within ``lease_ms``. Returns the ``received_at`` to process
-        it under (the original one on a takeover), or None for a duplicate."""
+        processing never finished within ``lease_ms`` (or at once with ``takeover``: the caller
+        knows the first ingestion died). Returns the ``received_at`` to process it under (the
+        original one on a takeover), or None for a duplicate."""
 
     @abc.abstractmethod
     def finish_event(self, event_id: str) -> None:

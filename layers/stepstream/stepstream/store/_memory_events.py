@@ -83,7 +83,13 @@ class MemoryEventsAndWaits(MemoryTables):
 
     # --- events -----------------------------------------------------------------------------------
     def claim_event(
-        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+        self,
+        event: dict[str, Any],
+        received_at: int,
+        expires_at: int,
+        lease_ms: int,
+        *,
+        takeover: bool = False,
     ) -> int | None:
         event_id = event["id"]
         with self._lock:
@@ -98,7 +104,9 @@ class MemoryEventsAndWaits(MemoryTables):
                     body=self._put_json(json.dumps(event), f"events/{event_id}"),
                 )
                 return received_at
-            if holder.done or holder.claimed_until is None or holder.claimed_until >= received_at:
+            if holder.done or holder.claimed_until is None:
+                return None
+            if holder.claimed_until >= received_at and not takeover:
                 return None
             # The first ingestion stopped half way: take it over (the lock makes this the
             # compare-and-set DynamoDB needs a condition for).

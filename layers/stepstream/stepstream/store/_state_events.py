@@ -18,7 +18,13 @@ class EventsAndWaits(DynamoTable):
 
     # --- events -----------------------------------------------------------------------------------
     def claim_event(
-        self, event: dict[str, Any], received_at: int, expires_at: int, lease_ms: int
+        self,
+        event: dict[str, Any],
+        received_at: int,
+        expires_at: int,
+        lease_ms: int,
+        *,
+        takeover: bool = False,
     ) -> int | None:
         item: Item = {
             "pk": _s(f"EVT#{event['id']}"),
@@ -36,7 +42,9 @@ class EventsAndWaits(DynamoTable):
         if holder is None:
             return received_at
         claimed_until = _int(holder, "claimed_until")
-        if "done" in holder or claimed_until is None or claimed_until >= received_at:
+        if "done" in holder or claimed_until is None:
+            return None
+        if claimed_until >= received_at and not takeover:
             return None
         # The first ingestion of this id stopped half way (a crash or timeout): take it over,
         # once, with a compare-and-set on its claim.
