@@ -166,6 +166,22 @@ class FlowStore(abc.ABC):
         ``lease_until`` (its executor died and nobody took the slot again). True if dropped."""
 
     @abc.abstractmethod
+    def hand_slot(
+        self, key: str, run_id: str, lease_until: int, to_run: str, to_until: int
+    ) -> bool:
+        """Give ``run_id``'s slot (held under ``lease_until``) to ``to_run``, reserved for it
+        until ``to_until``, so no other run can take it in between. Two conditional
+        UpdateItems: add ``to_run`` if ``run_id``'s lease is still ``lease_until`` (the counter
+        then holds one run over its limit, which only makes arrivals wait), then drop
+        ``run_id`` as ``reap_slot`` does. False (nothing changed) if the lease was lost or
+        ``to_run`` holds a slot already (its lease is never overwritten)."""
+
+    @abc.abstractmethod
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        """Conditional UpdateItem: make ``run_id`` a holder until ``until`` if the counter has
+        room and ``run_id`` holds no slot yet (a slot taken for a woken run)."""
+
+    @abc.abstractmethod
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         """PutItem ``CQ#<key> / <sort>``: ``run_id`` waits for a slot of ``key``."""
 

@@ -106,6 +106,55 @@ class FlowItems(DynamoTable):
             raise
         return True
 
+    def hand_slot(
+        self, key: str, run_id: str, lease_until: int, to_run: str, to_until: int
+    ) -> bool:
+        # One UpdateItem cannot ADD to and DELETE from the same set; adding first means the
+        # slot is never free between the two writes, so no arrival can take it.
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s(SLOTS_SK)},
+                UpdateExpression="ADD holders :runs SET #to = :to_until",
+                ConditionExpression="#mine = :until AND attribute_not_exists(#to)",
+                ExpressionAttributeNames={
+                    "#mine": _lease_name(run_id),
+                    "#to": _lease_name(to_run),
+                },
+                ExpressionAttributeValues={
+                    ":runs": {"SS": [to_run]},
+                    ":until": _n(lease_until),
+                    ":to_until": _n(to_until),
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        self.reap_slot(key, run_id, lease_until)
+        return True
+
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(limit.key), "sk": _s(SLOTS_SK)},
+                UpdateExpression="ADD holders :runs SET #lease = :until",
+                ConditionExpression="attribute_not_exists(#lease) AND "
+                "(attribute_not_exists(holders) OR size(holders) < :limit)",
+                ExpressionAttributeNames={"#lease": _lease_name(run_id)},
+                ExpressionAttributeValues={
+                    ":runs": {"SS": [run_id]},
+                    ":until": _n(until),
+                    ":limit": _n(limit.limit),
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         self._ddb.put_item(
             TableName=self._table,

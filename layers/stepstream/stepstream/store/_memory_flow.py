@@ -56,6 +56,25 @@ class MemoryFlowItems(MemoryTables):
             del holders[run_id]
             return True
 
+    def hand_slot(
+        self, key: str, run_id: str, lease_until: int, to_run: str, to_until: int
+    ) -> bool:
+        with self._lock:
+            holders = self._slots.get(key, {})
+            if holders.get(run_id) != lease_until or to_run in holders:
+                return False
+            del holders[run_id]
+            holders[to_run] = to_until
+            return True
+
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        with self._lock:
+            holders = self._slots.setdefault(limit.key, {})
+            if run_id in holders or len(holders) >= limit.limit:
+                return False
+            holders[run_id] = until
+            return True
+
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         with self._lock:
             self._waiters.setdefault(key, {})[sort] = run_id
