@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +65,22 @@ def counters(fn: Function, event: dict[str, Any]) -> list[Counter]:
     out = []
     for c in fn.flow.concurrency:
         value = key_value(c.key, event)
-        out.append(Counter(SlotLimit(_counter_key(fn, c, value), c.limit), _label(c, value)))
+        limit = SlotLimit(_counter_key(fn, c, value), c.limit, listing(fn, c))
+        out.append(Counter(limit, _label(c, value)))
     return out
+
+
+def listing(fn: Function, c: Concurrency) -> str:
+    """Where a limit's counters are listed (GSI1), for the usage view; the key prefix of each
+    counter is the listing's name with ``CONC`` for ``SLOTS``."""
+    if c.scope == "fn":
+        return f"SLOTS#fn#{fn.id}#{expression_id(c.key)}"
+    return "SLOTS#env"
+
+
+def key_prefix(fn: Function, c: Concurrency) -> str:
+    """What precedes the key's value in a counter key of this limit."""
+    return _counter_key(fn, c, "")
 
 
 def _counter_key(fn: Function, c: Concurrency, value: str) -> str:
@@ -149,7 +163,10 @@ def _leave_line(backends: Backends, needed: list[Counter], waiting: dict[str, An
     key = str(waiting.get("key", ""))
     backends.state.delete_waiter(key, str(waiting.get("sort", "")))
     counter = next((c for c in needed if c.limit.key == key), None)
-    if counter is not None and len(backends.state.slot_holders(key)) < counter.limit.limit:
+    # (with a limit of 1 this run's slot is the only one: no read needed to know it is full)
+    if counter is None or counter.limit.limit == 1:
+        return
+    if len(backends.state.slot_holders(key)) < counter.limit.limit:
         _give_free_slot(backends, counter.limit)
 
 
@@ -162,21 +179,20 @@ def release(backends: Backends, fn: Function, run: RunRecord, lease_until: int) 
 
 def _free(backends: Backends, limit: SlotLimit, run_id: str, lease_until: int) -> None:
     state = backends.state
-    waiters = _waiting(backends, limit.key, run_id)
-    waiter = next(waiters, None)
+    waiter = next(_waiting(backends, limit.key, run_id), None)
     if waiter is not None:
-        holders = state.slot_holders(limit.key)
-        # a run in line may hold a slot already (it got one while joining the line)
-        while waiter is not None and waiter in holders:
-            waiter = next(waiters, None)
-    if waiter is not None and state.hand_slot(
-        limit.key, run_id, lease_until, waiter, now_ms() + RESERVE_MS
-    ):
-        _wake(backends, waiter)
-        return
+        reserve = now_ms() + RESERVE_MS
+        if state.hand_slot(limit.key, run_id, lease_until, waiter, reserve, _wake_now(backends)):
+            return
+        # lost our lease (nothing to give), or the first in line holds a slot already (it got
+        # one while joining the line): free ours and give it to the next one that holds none
     if state.reap_slot(limit.key, run_id, lease_until):
         # A run that joined the line since it was read saw the counter full: it is ours to wake.
         _give_free_slot(backends, limit)
+
+
+def _wake_now(backends: Backends) -> Callable[[str], None]:
+    return lambda run_id: _wake(backends, run_id)
 
 
 def _give_free_slot(backends: Backends, limit: SlotLimit) -> None:
