@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..._flow import seconds
 from ..._function import Function
@@ -70,17 +71,28 @@ def pending(backends: Backends, fn: Function, limit: int = LISTED_PER_LIMIT) -> 
     prefix = gather_prefix(fn)
     debounce, batch = fn.flow.debounce, fn.flow.batch_events
     for key, got in backends.state.listed_gathers(gather_listing(fn), limit):
-        value = key[len(prefix) :] if key.startswith(prefix) else key
         last = got.event_ids[-1] if got.event_ids else None
+        common: dict[str, Any] = {
+            "function_id": fn.id,
+            "key_value": key[len(prefix) :] if key.startswith(prefix) else key,
+            "first_event_at": got.first_at,
+            "last_event_at": got.last_at,
+            "last_event_id": last,
+        }
         if debounce is not None:
             due = int(debounce_due(fn, got))
             label = f"debounced until {_iso(due)} (last event {last})"
             out.append(
                 PendingView(
-                    fn.id, "debounce", debounce.key, value, got.seq, got.first_at,
-                    got.last_at, last, due, None, label,
+                    kind="debounce",
+                    key=debounce.key,
+                    events=got.seq,
+                    starts_at=due,
+                    max_size=None,
+                    label=label,
+                    **common,
                 )
-            )  # fmt: skip
+            )
         elif batch is not None:
             due = got.first_at + int(seconds(batch.timeout) * 1000)
             n = len(got.event_ids)
@@ -92,10 +104,15 @@ def pending(backends: Backends, fn: Function, limit: int = LISTED_PER_LIMIT) -> 
                 label = f"batch of {n} events, starting"
             out.append(
                 PendingView(
-                    fn.id, "batch", batch.key, value, n, got.first_at, got.last_at, last,
-                    due, batch.max_size, label,
+                    kind="batch",
+                    key=batch.key,
+                    events=n,
+                    starts_at=due,
+                    max_size=batch.max_size,
+                    label=label,
+                    **common,
                 )
-            )  # fmt: skip
+            )
     return out
 
 
