@@ -198,8 +198,9 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
     }
 
 
-DELAY_RUNS = 1_001
-"""Runs through the one-slot function: 1,000 gaps between consecutive runs."""
+DELAY_RUNS = 1_050
+"""Runs through the one-slot function: 1,049 gaps between consecutive runs, of which those of
+a run that was not yet parked when its predecessor ended (a few) are left out."""
 BACKLOG = 4
 """Runs kept outstanding (one running, the rest parked in line) while the gaps are taken."""
 
@@ -315,7 +316,11 @@ def readme_rows(report: dict[str, Any]) -> list[Any]:
         ReadmeRow(
             "start of a run queued behind a full concurrency key, after the slot frees",
             f"p50 {delay['p50_ms']:g} ms, p99 {delay['p99_ms']:g} ms "
-            f"({delay['samples']:,} samples)",
+            + (
+                f"({delay['samples']:,} samples)"
+                if "samples" in delay  # results from before the fed backlog counted runs
+                else f"({delay['runs']} runs)"
+            ),
             "p50 ≤ 100 ms",
         ),
     ]
