@@ -52,6 +52,31 @@ def test_reap_drops_only_an_unchanged_lease(state: StateStore, now: int) -> None
     assert state.slot_holders(A.key) == {}
 
 
+def test_a_slot_is_handed_only_under_the_holders_lease(state: StateStore, now: int) -> None:
+    state.acquire_slots("r1", [B], now + 5)
+    assert not state.hand_slot(B.key, "r1", now + 4, "r2", now + 60)
+    assert state.slot_holders(B.key) == {"r1": now + 5}
+    assert state.hand_slot(B.key, "r1", now + 5, "r2", now + 60)
+    assert state.slot_holders(B.key) == {"r2": now + 60}
+    assert state.acquire_slots("r3", [B], now) == B.key, "the handed slot is not free"
+    assert state.acquire_slots("r2", [B], now + 7) is None, "the woken run takes it"
+    assert state.slot_holders(B.key) == {"r2": now + 7}
+
+
+def test_a_hand_over_never_overwrites_a_lease(state: StateStore, now: int) -> None:
+    state.acquire_slots("r1", [A], now + 5)
+    state.acquire_slots("r2", [A], now + 6)
+    assert not state.hand_slot(A.key, "r1", now + 5, "r2", now + 60)
+    assert state.slot_holders(A.key) == {"r1": now + 5, "r2": now + 6}
+
+
+def test_a_reservation_needs_room_and_no_slot_held(state: StateStore, now: int) -> None:
+    assert state.reserve_slot(B, "r1", now + 60)
+    assert not state.reserve_slot(B, "r1", now + 70), "r1's reservation is not renewed"
+    assert not state.reserve_slot(B, "r2", now + 60), "full"
+    assert state.slot_holders(B.key) == {"r1": now + 60}
+
+
 def test_waiters_come_back_in_sort_order(state: StateStore) -> None:
     state.put_waiter(A.key, "0500#0002#r2", "r2")
     state.put_waiter(A.key, "0500#0001#r1", "r1")

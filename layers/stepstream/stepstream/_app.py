@@ -51,7 +51,7 @@ class Stepstream:
         """Makes the store, queue and settings for one entry-point call (one event sent, one
         executor message, one tick). The default reads the environment each time; tests and
         the dev stack may inject other backends (e.g. the in-memory store)."""
-        self.runs = Runs(self.backends)
+        self.runs = Runs(self.backends, self.functions)
         self.events = Events(self.backends)
         self.operations = Operations(self._engine)
         """Rerun, replay, bulk cancel and pause (``engine/_operations.py``)."""

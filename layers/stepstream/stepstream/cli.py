@@ -365,14 +365,21 @@ def _send(api: Any, args: argparse.Namespace) -> int:
 
 
 def _runs(api: Any, args: argparse.Namespace) -> int:
-    from .local._cli_render import run_detail, runs_table
+    from .local._cli_render import pending_table, run_detail, runs_table
 
     if args.run_id:
         run = api.run(args.run_id)
         print(json.dumps(run, indent=2) if args.json else run_detail(run))
     else:
         runs = api.runs(args.limit, args.function_id)
-        print(json.dumps(runs, indent=2) if args.json else runs_table(runs))
+        if args.json:
+            print(json.dumps(runs, indent=2))
+            return EXIT_OK
+        # Debounced and batched events have no run yet: shown above the runs they will start.
+        pending = api.pending(args.limit, args.function_id)
+        if pending:
+            print(pending_table(pending) + "\n")
+        print(runs_table(runs))
     return EXIT_OK
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
 from .. import _metrics
 from .._event import Event
+from .._function import Function
 from .._states import RunStatus, StepStatus
 from ..cost import estimate
 from ..store import RunRecord, StepRecord
+from . import _flow
 from ._backends import Backends
+from ._flow import PendingView, UsageView
 from ._followups import resolve_parent
 from ._ids import now_ms
 
@@ -156,8 +159,31 @@ def _view(run: RunRecord, steps: list[StepRecord], backends: Backends) -> RunVie
 class Runs:
     """``app.runs``."""
 
-    def __init__(self, backends: Callable[[], Backends]) -> None:
+    def __init__(
+        self,
+        backends: Callable[[], Backends],
+        functions: Mapping[str, Function] | None = None,
+    ) -> None:
         self._backends = backends
+        self._functions = functions if functions is not None else {}
+
+    def pending(self, function_id: str | None = None, limit: int = 50) -> list[PendingView]:
+        """Events gathered for a debounce or batch whose run does not exist yet: the open
+        windows of one function, or of every function, at most ``limit`` (one Query of at most
+        ``limit`` items per debounced or batched function)."""
+        limit = max(1, min(int(limit), 500))
+        backends = self._backends()
+        out: list[PendingView] = []
+        for fn in self._functions.values():
+            if function_id is None or fn.id == function_id:
+                out.extend(_flow.pending(backends, fn, limit))
+        out.sort(key=lambda p: p.starts_at)
+        return out[:limit]
+
+    def usage(self, function_id: str) -> UsageView | None:
+        """The function's current use of its flow-control limits (None: no such function)."""
+        fn = self._functions.get(function_id)
+        return _flow.usage(self._backends(), fn) if fn is not None else None
 
     def get(self, run_id: str) -> RunView | None:
         """The run with its steps, or None."""

@@ -221,5 +221,68 @@ class FunctionOut(BaseModel):
     seconds; absent options are left out."""
 
 
+class PendingOut(BaseModel):
+    """Events gathered for a debounced or batched function whose run does not exist yet."""
+
+    function_id: str
+    kind: Literal["debounce", "batch"]
+    key: str | None = None
+    """The option's key expression (None: one window for the whole function)."""
+    key_value: str
+    """The key's value for these events."""
+    events: int
+    """How many events arrived (a debounce starts its run with the last one)."""
+    first_event_at: datetime
+    last_event_at: datetime
+    last_event_id: str | None = None
+    starts_at: datetime
+    """When the run starts at the latest: after the debounce's quiet period (or its timeout),
+    or at the batch's timeout."""
+    max_size: int | None = None
+    """A batch starts as soon as it holds this many events."""
+    label: str
+    """In words: ``debounced until T (last event X)``, ``batch of N events, starts at T or
+    at max_size``."""
+
+
+class KeyUsageOut(BaseModel):
+    value: str
+    """The concurrency key's value (empty without a key)."""
+    running: int
+    """Slots held: runs executing steps, or a slot handed to a run being woken."""
+    queued: int | None = None
+    """Runs in line for the key, counted up to 100."""
+
+
+class LimitUsageOut(BaseModel):
+    limit: int
+    key: str | None = None
+    scope: str
+    keys_read: int
+    """Counters read for this view (at most 20, in key order)."""
+    busiest: list[KeyUsageOut] = Field(default_factory=list)
+    """Keys with slots held among those read, busiest first, at most 5."""
+
+
+class ThrottleKeyOut(BaseModel):
+    value: str
+    next_allowed_at: datetime
+    """When the next run of this key may start."""
+
+
+class UsageOut(BaseModel):
+    """A function's current use of its flow-control limits, from a bounded number of reads."""
+
+    function_id: str
+    concurrency: list[LimitUsageOut] = Field(default_factory=list)
+    throttle: list[ThrottleKeyOut] = Field(default_factory=list)
+    """Keys whose next run must wait (of at most 20 read), the latest first."""
+    pending: list[PendingOut] = Field(default_factory=list)
+    """Open debounce or batch windows (at most 20)."""
+    reads: int
+    """DynamoDB requests this answer made."""
+    at: datetime
+
+
 class Health(BaseModel):
     status: Literal["ok"] = "ok"

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Path, Query
 from .._states import RunStatus
 from ._auth import NoStore, SigningKeyAuth
 from ._errors import ApiError, error_responses
-from ._models import Envelope, FunctionOut, RunOut
+from ._models import Envelope, FunctionOut, PendingOut, RunOut, UsageOut
 from ._query import KnownQueryOnly
-from ._views import function_out, run_out
+from ._views import function_out, pending_out, run_out, usage_out
 
 if TYPE_CHECKING:
     from .._app import Stepstream
 
 RunId = Annotated[str, Path(min_length=1, max_length=256)]
+FunctionId = Annotated[str, Path(min_length=1, max_length=256)]
 
 
 def _unknown_run(run_id: str) -> ApiError:
@@ -39,6 +40,21 @@ def run_router(app: Stepstream) -> APIRouter:
         """The most recently created runs, newest first, optionally of one function."""
         runs = app.runs.recent(limit=limit, function_id=function_id)
         return Envelope(data=[run_out(r) for r in runs])
+
+    @router.get(
+        "/pending",
+        tags=["runs"],
+        response_model=Envelope[list[PendingOut]],
+        responses=error_responses(400, 401),
+    )
+    def pending(
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        function_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    ) -> Envelope[list[PendingOut]]:
+        """Events a debounced or batched function has gathered for a run that does not exist
+        yet, soonest start first: ``debounced until T (last event X)``, ``batch of N events,
+        starts at T or at max_size``."""
+        return Envelope(data=[pending_out(p) for p in app.runs.pending(function_id, limit)])
 
     @router.get(
         "/runs/{run_id}",
@@ -98,5 +114,20 @@ def run_router(app: Stepstream) -> APIRouter:
     def list_functions() -> Envelope[list[FunctionOut]]:
         """The functions this app registers, with their triggers and retry settings."""
         return Envelope(data=[function_out(f) for f in app.functions.values()])
+
+    @router.get(
+        "/functions/{function_id}/usage",
+        tags=["functions"],
+        response_model=Envelope[UsageOut],
+        responses=error_responses(400, 401, 404),
+    )
+    def function_usage(function_id: FunctionId) -> Envelope[UsageOut]:
+        """The function's current use of its flow-control limits: slots held and runs in line
+        for its busiest concurrency keys, throttled keys with their next start, and open
+        debounce or batch windows. A bounded number of reads (``reads``)."""
+        view = app.runs.usage(function_id)
+        if view is None:
+            raise ApiError(404, f"no function {function_id!r}; GET /v1/functions lists them")
+        return Envelope(data=usage_out(view))
 
     return router

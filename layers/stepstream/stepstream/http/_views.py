@@ -15,14 +15,20 @@ from ._models import (
     EventOut,
     FunctionOut,
     HeldOut,
+    KeyUsageOut,
+    LimitUsageOut,
+    PendingOut,
     RunOut,
     StepOut,
+    ThrottleKeyOut,
     TriggerOut,
+    UsageOut,
 )
 
 if TYPE_CHECKING:
     from .._event import Event
     from .._function import Function
+    from ..engine._flow import PendingView, UsageView
     from ..engine._views import RunView, StepView
 
 
@@ -80,6 +86,52 @@ def run_out(run: RunView) -> RunOut:
         cost=CostOut.model_validate(run.cost.model_dump()) if run.cost is not None else None,
         steps=[step_out(s) for s in run.steps],
     )
+
+
+def pending_out(item: PendingView) -> PendingOut:
+    return PendingOut(
+        function_id=item.function_id,
+        kind=item.kind,  # type: ignore[arg-type]  # validated against the Literal by pydantic
+        key=item.key,
+        key_value=item.key_value,
+        events=item.events,
+        first_event_at=_at(item.first_event_at),
+        last_event_at=_at(item.last_event_at),
+        last_event_id=item.last_event_id,
+        starts_at=_at(item.starts_at),
+        max_size=item.max_size,
+        label=item.label,
+    )
+
+
+def usage_out(view: UsageView) -> UsageOut:
+    return UsageOut(
+        function_id=view.function_id,
+        concurrency=[
+            LimitUsageOut(
+                limit=c.limit,
+                key=c.key,
+                scope=c.scope,
+                keys_read=c.keys_read,
+                busiest=[
+                    KeyUsageOut(value=k.value, running=k.running, queued=k.queued)
+                    for k in c.busiest
+                ],
+            )
+            for c in view.concurrency
+        ],
+        throttle=[
+            ThrottleKeyOut(value=t.value, next_allowed_at=_at(t.next_allowed_at))
+            for t in view.throttle
+        ],
+        pending=[pending_out(p) for p in view.pending],
+        reads=view.reads,
+        at=_at(view.at),
+    )
+
+
+def _at(epoch_ms: float) -> datetime:
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
 
 
 def event_out(event: Event) -> EventOut:

@@ -108,6 +108,12 @@ class ApiClient:
             params["function_id"] = function_id
         return list(_data(self._request("GET", "/v1/runs", params=params, signed=True)))
 
+    def pending(self, limit: int, function_id: str | None) -> list[dict[str, Any]]:
+        params: dict[str, str | int] = {"limit": limit}
+        if function_id:
+            params["function_id"] = function_id
+        return list(_data(self._request("GET", "/v1/pending", params=params, signed=True)))
+
     def run(self, run_id: str) -> dict[str, Any]:
         data = _data(self._request("GET", f"/v1/runs/{_segment(run_id)}", signed=True))
         return dict(data)

@@ -71,6 +71,22 @@ def runs_table(runs: Sequence[dict[str, Any]]) -> str:
     return table(["run", "function", "status", "created", "took", "event"], rows, colour_column=2)
 
 
+def pending_table(items: Sequence[dict[str, Any]]) -> str:
+    """Debounced and batched events whose run does not exist yet, one line per window."""
+    rows = []
+    for item in items:
+        when = clock(item.get("starts_at"), full=True)
+        if item.get("kind") == "debounce":
+            what = f"debounced until {when} (last event {item.get('last_event_id')})"
+        else:
+            n = int(item.get("events", 0))
+            what = f"batch of {n} event{'s' if n != 1 else ''}, starts at {when} or at "
+            what += str(item.get("max_size"))
+        key = f"{item.get('key')} = {item.get('key_value')!r}" if item.get("key") else "—"
+        rows.append([str(item.get("function_id", "")), key, what])
+    return table(["function (no run yet)", "key", "pending"], rows)
+
+
 def run_detail(run: dict[str, Any]) -> str:
     colour = use_colour(sys.stdout)
     state = _state(run)

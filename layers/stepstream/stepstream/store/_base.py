@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +124,8 @@ class SlotLimit:
 
     key: str
     limit: int
+    listing: str | None = None
+    """Where the counter is listed for the usage view (GSI1 ``gsi1pk``; ``listed_counters``)."""
 
 
 @dataclass
@@ -168,6 +170,30 @@ class FlowStore(abc.ABC):
         ``lease_until`` (its executor died and nobody took the slot again). True if dropped."""
 
     @abc.abstractmethod
+    def hand_slot(
+        self,
+        key: str,
+        run_id: str,
+        lease_until: int,
+        to_run: str,
+        to_until: int,
+        handed: Callable[[str], None] | None = None,
+    ) -> bool:
+        """Give ``run_id``'s slot (held under ``lease_until``) to ``to_run``, reserved for it
+        until ``to_until``, so no other run can take it in between. Two conditional
+        UpdateItems: add ``to_run`` if ``run_id``'s lease is still ``lease_until`` (the counter
+        then holds one run over its limit, which only makes arrivals wait), then drop
+        ``run_id`` as ``reap_slot`` does; ``handed(to_run)`` is called in between, as soon as
+        the slot is ``to_run``'s (to wake it without waiting for the second write). False
+        (nothing changed) if the lease was lost or ``to_run`` holds a slot already (its lease
+        is never overwritten)."""
+
+    @abc.abstractmethod
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        """Conditional UpdateItem: make ``run_id`` a holder until ``until`` if the counter has
+        room and ``run_id`` holds no slot yet (a slot taken for a woken run)."""
+
+    @abc.abstractmethod
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         """PutItem ``CQ#<key> / <sort>``: ``run_id`` waits for a slot of ``key``."""
 
@@ -184,9 +210,18 @@ class FlowStore(abc.ABC):
         """Consistent GetItem of a claim item (``claim_key``'s): its value and expiry."""
 
     @abc.abstractmethod
-    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+    def replace_claim(
+        self,
+        key: str,
+        expected: str | None,
+        value: str,
+        expires_at: int,
+        *,
+        listing: str | None = None,
+    ) -> bool:
         """PutItem of a claim item on ``attribute_not_exists(pk)`` (``expected`` None) or on
-        its value still being ``expected``: a compare-and-set. True if written."""
+        its value still being ``expected``: a compare-and-set. True if written. With
+        ``listing``, the item is listed under it (``listed_claims``)."""
 
     @abc.abstractmethod
     def gather_event(
@@ -198,12 +233,13 @@ class FlowStore(abc.ABC):
         *,
         max_size: int | None = None,
         keep_all: bool = True,
+        listing: str | None = None,
     ) -> Gather | None:
-        """One UpdateItem on ``key`` / ``GATHER``: add ``event_id`` (append it, or with
-        ``keep_all=False`` replace the last one), count it, and start the gather with
-        ``new_gather_id`` and ``first_at = now`` if none is open; on ``attribute_not_exists
-        (sealed)`` and, with ``max_size``, fewer ids than that. Returns the gather after it, or
-        None if it was sealed or full."""
+        """One UpdateItem on ``key`` / ``GATHER`` (listed under ``listing``, the same write):
+        add ``event_id`` (append it, or with ``keep_all=False`` replace the last one), count
+        it, and start the gather with ``new_gather_id`` and ``first_at = now`` if none is
+        open; on ``attribute_not_exists(sealed)`` and, with ``max_size``, fewer ids than that.
+        Returns the gather after it, or None if it was sealed or full."""
 
     @abc.abstractmethod
     def get_gather(self, key: str) -> Gather | None:
@@ -220,6 +256,24 @@ class FlowStore(abc.ABC):
         """DeleteItem if the gather is still ``gather_id`` (and, given ``seq``, has counted
         exactly that many events); a later gather, or a later event, is left alone. True if
         deleted."""
+
+    @abc.abstractmethod
+    def listed_counters(self, listing: str, limit: int) -> list[tuple[str, dict[str, int]]]:
+        """Query GSI1 ``listing``, at most ``limit`` items: slot counters (key, holders with
+        their lease ends), in key order. Eventually consistent: for people, not decisions."""
+
+    @abc.abstractmethod
+    def listed_claims(self, listing: str, limit: int) -> list[tuple[str, str, int]]:
+        """Query GSI1 ``listing``, at most ``limit`` items: claim items (key, value, expiry)."""
+
+    @abc.abstractmethod
+    def listed_gathers(self, listing: str, limit: int) -> list[tuple[str, Gather]]:
+        """Query GSI1 ``listing``, at most ``limit`` items: the open gathers (key, gather)."""
+
+    @abc.abstractmethod
+    def count_waiters(self, key: str, cap: int) -> int:
+        """Query ``CQ#<key>`` with ``Select=COUNT``, reading at most ``cap`` entries: how many
+        runs are in line (``cap`` means at least that many)."""
 
     @abc.abstractmethod
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:

@@ -5,7 +5,7 @@ of waiting runs (``CQ#<counter key>`` / ``<sort>``) and a run's ``flow`` reason.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,20 +25,25 @@ class FlowItems(DynamoTable):
     """``FlowStore`` on DynamoDB."""
 
     def _acquire_update(self, run_id: str, limit: SlotLimit, lease_until: int) -> dict[str, Any]:
+        values: Item = {
+            ":runs": {"SS": [run_id]},
+            ":run": _s(run_id),
+            ":until": _n(lease_until),
+            ":limit": _n(limit.limit),
+        }
+        listed = ""
+        if limit.listing is not None:  # listed in the same write: no request of its own
+            listed = ", gsi1pk = :listing, gsi1sk = :key"
+            values[":listing"], values[":key"] = _s(limit.listing), _s(limit.key)
         return {
             "TableName": self._table,
             "Key": {"pk": _s(limit.key), "sk": _s(SLOTS_SK)},
-            "UpdateExpression": "ADD holders :runs SET #lease = :until",
+            "UpdateExpression": "ADD holders :runs SET #lease = :until" + listed,
             "ConditionExpression": (
                 "contains(holders, :run) OR attribute_not_exists(holders) OR size(holders) < :limit"
             ),
             "ExpressionAttributeNames": {"#lease": _lease_name(run_id)},
-            "ExpressionAttributeValues": {
-                ":runs": {"SS": [run_id]},
-                ":run": _s(run_id),
-                ":until": _n(lease_until),
-                ":limit": _n(limit.limit),
-            },
+            "ExpressionAttributeValues": values,
         }
 
     def acquire_slots(
@@ -106,6 +111,63 @@ class FlowItems(DynamoTable):
             raise
         return True
 
+    def hand_slot(
+        self,
+        key: str,
+        run_id: str,
+        lease_until: int,
+        to_run: str,
+        to_until: int,
+        handed: Callable[[str], None] | None = None,
+    ) -> bool:
+        # One UpdateItem cannot ADD to and DELETE from the same set; adding first means the
+        # slot is never free between the two writes, so no arrival can take it.
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s(SLOTS_SK)},
+                UpdateExpression="ADD holders :runs SET #to = :to_until",
+                ConditionExpression="#mine = :until AND attribute_not_exists(#to)",
+                ExpressionAttributeNames={
+                    "#mine": _lease_name(run_id),
+                    "#to": _lease_name(to_run),
+                },
+                ExpressionAttributeValues={
+                    ":runs": {"SS": [to_run]},
+                    ":until": _n(lease_until),
+                    ":to_until": _n(to_until),
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        if handed is not None:
+            handed(to_run)
+        self.reap_slot(key, run_id, lease_until)
+        return True
+
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(limit.key), "sk": _s(SLOTS_SK)},
+                UpdateExpression="ADD holders :runs SET #lease = :until",
+                ConditionExpression="attribute_not_exists(#lease) AND "
+                "(attribute_not_exists(holders) OR size(holders) < :limit)",
+                ExpressionAttributeNames={"#lease": _lease_name(run_id)},
+                ExpressionAttributeValues={
+                    ":runs": {"SS": [run_id]},
+                    ":until": _n(until),
+                    ":limit": _n(limit.limit),
+                },
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
+
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         self._ddb.put_item(
             TableName=self._table,
@@ -138,7 +200,15 @@ class FlowItems(DynamoTable):
             return None
         return _str(item, "value") or "", int(item.get("expires_at", {}).get("N", "0"))
 
-    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+    def replace_claim(
+        self,
+        key: str,
+        expected: str | None,
+        value: str,
+        expires_at: int,
+        *,
+        listing: str | None = None,
+    ) -> bool:
         condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
         if expected is not None:
             condition = {
@@ -146,18 +216,17 @@ class FlowItems(DynamoTable):
                 "ExpressionAttributeNames": {"#value": "value"},
                 "ExpressionAttributeValues": {":expected": _s(expected)},
             }
+        item: Item = {
+            "pk": _s(key),
+            "sk": _s("CLAIM"),
+            "value": _s(value),
+            "expires_at": _n(expires_at),
+            "ttl": _n(expires_at // 1000 + 86400),
+        }
+        if listing is not None:
+            item["gsi1pk"], item["gsi1sk"] = _s(listing), _s(key)
         try:
-            self._ddb.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": _s(key),
-                    "sk": _s("CLAIM"),
-                    "value": _s(value),
-                    "expires_at": _n(expires_at),
-                    "ttl": _n(expires_at // 1000 + 86400),
-                },
-                **condition,
-            )
+            self._ddb.put_item(TableName=self._table, Item=item, **condition)
         except ClientError as exc:
             if _is_conditional_failure(exc):
                 return False
@@ -183,6 +252,7 @@ class FlowItems(DynamoTable):
         *,
         max_size: int | None = None,
         keep_all: bool = True,
+        listing: str | None = None,
     ) -> Gather | None:
         ids = "ids = list_append(if_not_exists(ids, :empty), :one)" if keep_all else "ids = :one"
         condition = "attribute_not_exists(sealed)"
@@ -197,12 +267,16 @@ class FlowItems(DynamoTable):
         if max_size is not None:
             condition += " AND (attribute_not_exists(ids) OR size(ids) < :max)"
             values[":max"] = _n(max_size)
+        listed = ""
+        if listing is not None:
+            listed = ", gsi1pk = :listing, gsi1sk = :key"
+            values[":listing"], values[":key"] = _s(listing), _s(key)
         try:
             response = self._ddb.update_item(
                 TableName=self._table,
                 Key={"pk": _s(key), "sk": _s("GATHER")},
                 UpdateExpression=f"SET {ids}, first_at = if_not_exists(first_at, :now), "
-                "last_at = :now, gather_id = if_not_exists(gather_id, :gid) ADD seq :inc",
+                f"last_at = :now, gather_id = if_not_exists(gather_id, :gid){listed} ADD seq :inc",
                 ConditionExpression=condition,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
@@ -259,6 +333,50 @@ class FlowItems(DynamoTable):
                 raise
             return False
         return True
+
+    def _listed(self, listing: str, limit: int) -> list[Item]:
+        page = self._ddb.query(
+            TableName=self._table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": _s(listing)},
+            Limit=limit,
+        )
+        return list(page.get("Items", []))
+
+    def listed_counters(self, listing: str, limit: int) -> list[tuple[str, dict[str, int]]]:
+        out = []
+        for item in self._listed(listing, limit):
+            holders = item.get("holders", {}).get("SS", [])
+            leases = {r: int(item.get(_lease_name(r), {}).get("N", "0")) for r in holders}
+            out.append((_str(item, "pk") or "", leases))
+        return out
+
+    def listed_claims(self, listing: str, limit: int) -> list[tuple[str, str, int]]:
+        return [
+            (
+                _str(item, "pk") or "",
+                _str(item, "value") or "",
+                int(item.get("expires_at", {}).get("N", "0")),
+            )
+            for item in self._listed(listing, limit)
+        ]
+
+    def listed_gathers(self, listing: str, limit: int) -> list[tuple[str, Gather]]:
+        return [
+            (_str(item, "pk") or "", self._gather_from(item))
+            for item in self._listed(listing, limit)
+        ]
+
+    def count_waiters(self, key: str, cap: int) -> int:
+        page = self._ddb.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(f"CQ#{key}")},
+            Select="COUNT",
+            Limit=cap,
+        )
+        return int(page.get("Count", 0))
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         values: Item = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -26,6 +26,16 @@ class MemoryFlowItems(MemoryTables):
         self._slots: dict[str, dict[str, int]] = {}
         self._waiters: dict[str, dict[str, str]] = {}
         self._gathers: dict[str, Gather] = {}
+        self._listings: dict[str, set[str]] = {}
+        """GSI1 in memory: the keys listed under each ``gsi1pk``."""
+
+    def _list(self, listing: str | None, key: str) -> None:
+        if listing is not None:
+            self._listings.setdefault(listing, set()).add(key)
+
+    def _listed(self, listing: str, limit: int, present: Any) -> list[str]:
+        keys = sorted(k for k in self._listings.get(listing, set()) if k in present)
+        return keys[:limit]
 
     def acquire_slots(
         self, run_id: str, limits: Sequence[SlotLimit], lease_until: int
@@ -37,6 +47,7 @@ class MemoryFlowItems(MemoryTables):
                     return limit.key
             for limit in limits:
                 self._slots.setdefault(limit.key, {})[run_id] = lease_until
+                self._list(limit.listing, limit.key)
             return None
 
     def release_slots(self, run_id: str, keys: Sequence[str]) -> None:
@@ -56,6 +67,33 @@ class MemoryFlowItems(MemoryTables):
             del holders[run_id]
             return True
 
+    def hand_slot(
+        self,
+        key: str,
+        run_id: str,
+        lease_until: int,
+        to_run: str,
+        to_until: int,
+        handed: Callable[[str], None] | None = None,
+    ) -> bool:
+        with self._lock:
+            holders = self._slots.get(key, {})
+            if holders.get(run_id) != lease_until or to_run in holders:
+                return False
+            del holders[run_id]
+            holders[to_run] = to_until
+        if handed is not None:
+            handed(to_run)
+        return True
+
+    def reserve_slot(self, limit: SlotLimit, run_id: str, until: int) -> bool:
+        with self._lock:
+            holders = self._slots.setdefault(limit.key, {})
+            if run_id in holders or len(holders) >= limit.limit:
+                return False
+            holders[run_id] = until
+            return True
+
     def put_waiter(self, key: str, sort: str, run_id: str) -> None:
         with self._lock:
             self._waiters.setdefault(key, {})[sort] = run_id
@@ -73,12 +111,21 @@ class MemoryFlowItems(MemoryTables):
         with self._lock:
             return self._claims.get(key)
 
-    def replace_claim(self, key: str, expected: str | None, value: str, expires_at: int) -> bool:
+    def replace_claim(
+        self,
+        key: str,
+        expected: str | None,
+        value: str,
+        expires_at: int,
+        *,
+        listing: str | None = None,
+    ) -> bool:
         with self._lock:
             holder = self._claims.get(key)
             if (holder is None) != (expected is None) or (holder and holder[0] != expected):
                 return False
             self._claims[key] = (value, expires_at)
+            self._list(listing, key)
             return True
 
     def _copy(self, gather: Gather | None) -> Gather | None:
@@ -93,8 +140,10 @@ class MemoryFlowItems(MemoryTables):
         *,
         max_size: int | None = None,
         keep_all: bool = True,
+        listing: str | None = None,
     ) -> Gather | None:
         with self._lock:
+            self._list(listing, key)
             gather = self._gathers.get(key)
             if gather is None:
                 gather = Gather(new_gather_id, [], now, now, 0)
@@ -128,6 +177,28 @@ class MemoryFlowItems(MemoryTables):
                 return False
             del self._gathers[key]
             return True
+
+    def listed_counters(self, listing: str, limit: int) -> list[tuple[str, dict[str, int]]]:
+        with self._lock:
+            keys = self._listed(listing, limit, self._slots)
+            return [(k, dict(self._slots[k])) for k in keys]
+
+    def listed_claims(self, listing: str, limit: int) -> list[tuple[str, str, int]]:
+        with self._lock:
+            keys = self._listed(listing, limit, self._claims)
+            return [(k, *self._claims[k]) for k in keys]
+
+    def listed_gathers(self, listing: str, limit: int) -> list[tuple[str, Gather]]:
+        with self._lock:
+            keys = self._listed(listing, limit, self._gathers)
+            return [
+                (k, replace(self._gathers[k], event_ids=list(self._gathers[k].event_ids)))
+                for k in keys
+            ]
+
+    def count_waiters(self, key: str, cap: int) -> int:
+        with self._lock:
+            return min(cap, len(self._waiters.get(key, {})))
 
     def park_run(self, run_id: str, owner: str, reason: dict[str, Any]) -> bool:
         with self._lock:

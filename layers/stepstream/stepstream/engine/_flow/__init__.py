@@ -10,10 +10,13 @@ from ._gather import BATCH_FIELD, gather, gathers
 from ._gather import on_message as gather_due
 from ._starts import StartGate, after_created, gate, release_singleton
 from ._timeouts import expire, schedule_finish
+from ._usage import PendingView, UsageView, pending, reads_per_view, usage
 
 __all__ = [
     "BATCH_FIELD",
+    "PendingView",
     "StartGate",
+    "UsageView",
     "acquire_slots",
     "after_created",
     "expire",
@@ -21,7 +24,10 @@ __all__ = [
     "gather",
     "gather_due",
     "gathers",
+    "pending",
+    "reads_per_view",
     "release_singleton",
     "release_slots",
     "schedule_finish",
+    "usage",
 ]

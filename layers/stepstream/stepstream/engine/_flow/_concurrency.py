@@ -11,9 +11,17 @@ Safety, with several executors and duplicate deliveries:
   died takes the same slot again, and the end of an invocation gives the slot back only if its
   own lease is still the holder's (``reap_slot``): an executor that lost its lease never frees
   the slot a newer executor of the same run holds;
-- a run that cannot start writes itself into the key's waiter queue *then* reads the counter;
-  a finishing run frees its slot *then* reads the queue, so at least one of them sees the
-  other: the run retries at once, or the finisher wakes it. Nobody polls.
+- a finishing run reads the key's queue first: with a run in line it hands its slot to that
+  run (``hand_slot``: the waiter is added as a holder, under a reservation, on the condition
+  that the finisher's lease still holds, and only then is the finisher dropped), so the slot
+  is never free for an arrival to take while the woken run's message is on its way. The woken
+  run finds itself a holder already (``contains(holders, :run)``) and starts;
+- with nobody in line it frees the slot *then* reads the queue again, and a run that cannot
+  start writes itself into the queue *then* reads the counter, so at least one of them sees
+  the other: the run retries at once, or the finisher takes the slot for it and wakes it.
+  Nobody polls.
+- a reservation nobody claims (the woken run was cancelled, its message lost) ends with its
+  lease, ``RESERVE_MS`` later, and is reaped like a dead executor's slot.
 - a slot whose holder's lease expired (its executor died and its run will not come back, e.g.
   it was cancelled) is reaped by the next run the counter refuses; every parked run also gets a
   fallback message at the earliest holder's lease end (at most a minute), so a wake-up lost to a
@@ -23,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +47,8 @@ from ._keys import expression_id, key_value, priority_ms
 FALLBACK_MAX_S = 60
 """A parked run is tried again at least this often, whatever wakes it or not."""
 REASON = "concurrency"
+RESERVE_MS = FALLBACK_MAX_S * 1000
+"""How long a slot handed to a woken run is kept for it before anyone may reap it."""
 MAX_STALE_WAITERS = 5
 """Ended runs a wake-up skips over in a line before it gives up (the fallback catches up)."""
 log = logging.getLogger("stepstream.flow")
@@ -54,8 +65,22 @@ def counters(fn: Function, event: dict[str, Any]) -> list[Counter]:
     out = []
     for c in fn.flow.concurrency:
         value = key_value(c.key, event)
-        out.append(Counter(SlotLimit(_counter_key(fn, c, value), c.limit), _label(c, value)))
+        limit = SlotLimit(_counter_key(fn, c, value), c.limit, listing(fn, c))
+        out.append(Counter(limit, _label(c, value)))
     return out
+
+
+def listing(fn: Function, c: Concurrency) -> str:
+    """Where a limit's counters are listed (GSI1), for the usage view; the key prefix of each
+    counter is the listing's name with ``CONC`` for ``SLOTS``."""
+    if c.scope == "fn":
+        return f"SLOTS#fn#{fn.id}#{expression_id(c.key)}"
+    return "SLOTS#env"
+
+
+def key_prefix(fn: Function, c: Concurrency) -> str:
+    """What precedes the key's value in a counter key of this limit."""
+    return _counter_key(fn, c, "")
 
 
 def _counter_key(fn: Function, c: Concurrency, value: str) -> str:
@@ -96,6 +121,13 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     if waiting and waiting.get("key") != refused:
         # now held back by the other counter: leave the first one's line, keeping the place
         state.delete_waiter(str(waiting.get("key", "")), sort)
+    if waiting and len(needed) > 1:
+        # a slot handed to this run on a counter that let it in is passed on, not kept idle
+        for counter in needed:
+            if counter.limit.key != refused:
+                reserved = state.slot_holders(counter.limit.key).get(run.run_id)
+                if reserved is not None:
+                    _free(backends, counter.limit, run.run_id, reserved)
     # Look after writing: a slot freed since the refusal either shows here or its finisher
     # sees us in line.
     limit = next(c.limit for c in needed if c.limit.key == refused)
@@ -105,7 +137,8 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
         if until < now and state.reap_slot(refused, holder, until):
             log.info("slot of %s on %s reaped: its lease expired", holder, refused)
             del holders[holder]
-    if len(holders) < limit.limit and (
+    # (a finisher that saw us in line may have handed us its slot already)
+    if (run.run_id in holders or len(holders) < limit.limit) and (
         state.acquire_slots(run.run_id, limits, lease_until) is None
     ):
         state.delete_waiter(limit.key, sort)
@@ -126,31 +159,68 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
 
 def _leave_line(backends: Backends, needed: list[Counter], waiting: dict[str, Any]) -> None:
     """The run got its slots after waiting: leave the line and, if the counter still has room
-    (several slots freed at once), wake the next in line."""
+    (several slots freed at once), take a slot for the next in line and wake it."""
     key = str(waiting.get("key", ""))
     backends.state.delete_waiter(key, str(waiting.get("sort", "")))
     counter = next((c for c in needed if c.limit.key == key), None)
-    if counter is not None and len(backends.state.slot_holders(key)) < counter.limit.limit:
-        _wake_first(backends, key)
+    # (with a limit of 1 this run's slot is the only one: no read needed to know it is full)
+    if counter is None or counter.limit.limit == 1:
+        return
+    if len(backends.state.slot_holders(key)) < counter.limit.limit:
+        _give_free_slot(backends, counter.limit)
 
 
 def release(backends: Backends, fn: Function, run: RunRecord, lease_until: int) -> None:
-    """Give back the slots this invocation took (only if its lease still holds them) and wake
-    the first run in line for each."""
+    """Give back the slots this invocation took (only if its lease still holds them): each to
+    the first run in line, which is woken, or to nobody."""
     for counter in counters(fn, run.event):
-        key = counter.limit.key
-        if backends.state.reap_slot(key, run.run_id, lease_until):
-            _wake_first(backends, key)
+        _free(backends, counter.limit, run.run_id, lease_until)
 
 
-def _wake_first(backends: Backends, key: str) -> None:
-    """Wake the first run in line that is still waiting; a run that ended while in line (it
-    was cancelled) is taken out of it, so its wake-up is not wasted."""
+def _free(backends: Backends, limit: SlotLimit, run_id: str, lease_until: int) -> None:
+    state = backends.state
+    waiter = next(_waiting(backends, limit.key, run_id), None)
+    if waiter is not None:
+        reserve = now_ms() + RESERVE_MS
+        if state.hand_slot(limit.key, run_id, lease_until, waiter, reserve, _wake_now(backends)):
+            return
+        # lost our lease (nothing to give), or the first in line holds a slot already (it got
+        # one while joining the line): free ours and give it to the next one that holds none
+    if state.reap_slot(limit.key, run_id, lease_until):
+        # A run that joined the line since it was read saw the counter full: it is ours to wake.
+        _give_free_slot(backends, limit)
+
+
+def _wake_now(backends: Backends) -> Callable[[str], None]:
+    return lambda run_id: _wake(backends, run_id)
+
+
+def _give_free_slot(backends: Backends, limit: SlotLimit) -> None:
+    """Take a free slot of ``limit`` for the first run in line that holds none, and wake it."""
+    waiters = _waiting(backends, limit.key)
+    waiter = next(waiters, None)
+    if waiter is None:
+        return
+    holders = backends.state.slot_holders(limit.key)
+    while waiter is not None and waiter in holders:
+        waiter = next(waiters, None)
+    if waiter is not None and backends.state.reserve_slot(limit, waiter, now_ms() + RESERVE_MS):
+        _wake(backends, waiter)
+
+
+def _wake(backends: Backends, run_id: str) -> None:
+    backends.queue.send({"run_id": run_id, "kind": "concurrency"})
+
+
+def _waiting(backends: Backends, key: str, skip: str | None = None) -> Iterator[str]:
+    """The runs in line that are still waiting, first first; a run that ended while in line
+    (it was cancelled) is taken out of it, so no slot is handed to it."""
     state = backends.state
     for sort, run_id in state.first_waiters(key, MAX_STALE_WAITERS):
+        if run_id == skip:
+            continue
         current = state.get_run(run_id)
         if current is None or current.status in TERMINAL:
             state.delete_waiter(key, sort)
             continue
-        backends.queue.send({"run_id": run_id, "kind": "concurrency"})
-        return
+        yield run_id

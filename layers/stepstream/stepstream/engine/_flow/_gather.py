@@ -44,6 +44,25 @@ def gathers(fn: Function) -> bool:
     return fn.flow.debounce is not None or fn.flow.batch_events is not None
 
 
+def listing(fn: Function) -> str:
+    """Where the function's open gathers are listed (GSI1), for the pending view."""
+    return f"GATHERS#{fn.id}"
+
+
+def key_prefix(fn: Function) -> str:
+    """What precedes the key's value in the function's gather keys."""
+    if fn.flow.debounce is not None:
+        return f"DEB#{fn.id}#{expression_id(fn.flow.debounce.key)}#"
+    assert fn.flow.batch_events is not None
+    return f"BATCH#{fn.id}#{expression_id(fn.flow.batch_events.key)}#"
+
+
+def debounce_due(fn: Function, got: Gather) -> float:
+    """When a debounced gather flushes (ms): ``period`` after its last event, or its
+    ``timeout`` after the first."""
+    return _debounce_due(fn, got)
+
+
 def _key(fn: Function, event: dict[str, Any]) -> str:
     if fn.flow.debounce is not None:
         expr = fn.flow.debounce.key
@@ -67,6 +86,7 @@ def gather(backends: Backends, fn: Function, event: dict[str, Any], start: Start
             ulid(),
             max_size=batch.max_size if batch else None,
             keep_all=batch is not None,
+            listing=listing(fn),
         )
         if got is None:  # sealed or full: finish that flush, then gather anew
             open_gather = state.get_gather(key)

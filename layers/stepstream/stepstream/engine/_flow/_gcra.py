@@ -13,7 +13,12 @@ MAX_RACES = 20
 
 
 def advance(
-    state: StateStore, key: str, now: int, decide: Callable[[int], int | None], keep_ms: int
+    state: StateStore,
+    key: str,
+    now: int,
+    decide: Callable[[int], int | None],
+    keep_ms: int,
+    listing: str | None = None,
 ) -> int | None:
     """Read the key's TAT (``now`` if absent or past), ask ``decide(tat)`` for the new TAT (None:
     refused, nothing written) and store it if nobody raced us. Returns the TAT it was given."""
@@ -23,17 +28,30 @@ def advance(
         new = decide(tat)
         if new is None:
             return None
-        if state.replace_claim(key, held[0] if held else None, str(new), new + keep_ms):
+        expected = held[0] if held else None
+        if state.replace_claim(key, expected, str(new), new + keep_ms, listing=listing):
             return tat
     raise RuntimeError(f"flow control key {key} kept changing under {MAX_RACES} attempts")
 
 
-def throttle_start(state: StateStore, key: str, now: int, interval_ms: int, burst: int) -> int:
+def throttle_start(
+    state: StateStore,
+    key: str,
+    now: int,
+    interval_ms: int,
+    burst: int,
+    listing: str | None = None,
+) -> int:
     """Reserve a start for a throttled run: when it may start (ms), ``now`` if within the
     burst. ``burst`` runs may start back to back; then one per ``interval_ms``."""
-    tat = advance(state, key, now, lambda t: t + interval_ms, interval_ms * burst)
+    tat = advance(state, key, now, lambda t: t + interval_ms, interval_ms * burst, listing)
     assert tat is not None
-    return max(now, tat + interval_ms - burst * interval_ms)
+    return next_allowed(tat, now, interval_ms, burst)
+
+
+def next_allowed(tat: int, now: int, interval_ms: int, burst: int) -> int:
+    """When a run arriving at ``now`` may start, given the key's TAT."""
+    return max(now, max(now, tat) + interval_ms - burst * interval_ms)
 
 
 def rate_admit(state: StateStore, key: str, now: int, interval_ms: int, period_ms: int) -> bool:

@@ -64,7 +64,7 @@ def gate(backends: Backends, fn: Function, event: dict[str, Any], run_id: str) -
         value = key_value(throttle.key, event)
         interval = int(seconds(throttle.period) * 1000) // throttle.limit
         key = f"THR#{fn.id}#{expression_id(throttle.key)}#{value}"
-        start_at = throttle_start(state, key, now, interval, throttle.burst)
+        start_at = throttle_start(state, key, now, interval, throttle.burst, f"THR#{fn.id}")
         if start_at > now:
             where = f" for {throttle.key} = {value!r}" if throttle.key else ""
             label = f"throttled: {throttle.limit} per {throttle.period}{where}"

@@ -75,6 +75,9 @@ export const api = {
   event: (id) => request("GET", `/v1/events/${encodeURIComponent(id)}`).then(unwrap),
   eventRuns: (id) => request("GET", `/v1/events/${encodeURIComponent(id)}/runs`).then(unwrap),
   functions: () => request("GET", "/v1/functions").then(unwrap),
+  usage: (fn) => request("GET", `/v1/functions/${encodeURIComponent(fn)}/usage`).then(unwrap),
+  pending: (limit = 50, functionId = "") =>
+    request("GET", `/v1/pending?limit=${limit}${functionId ? `&function_id=${encodeURIComponent(functionId)}` : ""}`).then(unwrap),
   rerun: (id, fromStep) =>
     request("POST", `/v1/runs/${encodeURIComponent(id)}/rerun`, fromStep ? { from_step: fromStep } : {}).then(unwrap),
   replay: (body) => request("POST", "/v1/replays", body).then(unwrap),

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { costByFunctionDay, costLine } from "./cost.js";
 import { operations } from "./ops.js";
-import { clear, h, notice } from "./ui.js";
+import { clear, h, notice, time } from "./ui.js";
 
 export function render(root, _params, _id, message = "") {
   clear(root, h("div", { class: "head" }, h("h1", {}, "Functions")), h("div", { class: "sub" }, "loading…"));
@@ -26,6 +26,7 @@ export function render(root, _params, _id, message = "") {
           ),
           flowLine(fn.flow),
           costLine(costs[fn.id]),
+          usageBox(fn),
           (fn.triggers || []).some((t) => t.event)
             ? h("a", { class: "button small", href: `#/send?name=${encodeURIComponent(fn.triggers.find((t) => t.event).event)}` }, "Send a trigger event")
             : null,
@@ -55,4 +56,40 @@ function flowLine(flow) {
   if (flow.singleton) parts.push(`singleton ${flow.singleton.mode}${per(flow.singleton)}`);
   if (flow.timeouts) parts.push(["start", "finish"].filter((k) => flow.timeouts[k]).map((k) => `${k} timeout ${flow.timeouts[k]}s`).join(", "));
   return h("div", { class: "sub flow" }, parts.join(" · "));
+}
+
+// Current usage next to each limit, read once per page view from GET /v1/functions/{id}/usage
+// (a bounded number of reads, shown): slots held and runs in line for the busiest keys, the
+// throttle's next start per key, and debounce or batch windows that have no run yet.
+function usageBox(fn) {
+  const flow = fn.flow || {};
+  if (!(flow.concurrency || flow.throttle || flow.debounce || flow.batch_events)) return null;
+  const box = h("div", { class: "sub usage", "data-function": fn.id }, "usage: loading…");
+  api.usage(fn.id).then(
+    (u) => clear(box, usageLines(u)),
+    (err) => clear(box, `usage: ${err.message}`),
+  );
+  return box;
+}
+
+function usageLines(u) {
+  const lines = [];
+  const value = (v) => (v === "" ? "(no key)" : v);
+  for (const c of u.concurrency || []) {
+    const keys = (c.busiest || []).map((k) => `${value(k.value)}: ${k.running}/${c.limit} running${k.queued ? `, ${k.queued >= 100 ? "100+" : k.queued} queued` : ""}`);
+    lines.push(h("div", { class: "usage-concurrency" }, `concurrency ${c.limit}${c.key ? ` per ${c.key}` : ""} — `, keys.length ? keys.join(" · ") : "no slot held", c.keys_read >= 20 ? " (first 20 keys read)" : ""));
+  }
+  if ((u.throttle || []).length) {
+    lines.push(h("div", { class: "usage-throttle" }, "throttle — ", u.throttle.map((t) => `${value(t.value)}: next start ${time(t.next_allowed_at)}`).join(" · ")));
+  }
+  for (const p of u.pending || []) {
+    lines.push(h("div", { class: "usage-pending" }, `${p.key ? `${p.key} = ${value(p.key_value)}: ` : ""}${pendingText(p)}`));
+  }
+  lines.push(h("div", { class: "usage-reads" }, `as of ${time(u.at)} · ${u.reads} reads`));
+  return lines;
+}
+
+export function pendingText(p) {
+  if (p.kind === "debounce") return `debounced until ${time(p.starts_at)} (last event ${p.last_event_id})`;
+  return `batch of ${p.events} event${p.events === 1 ? "" : "s"}, starts at ${time(p.starts_at)} or at ${p.max_size}`;
 }
