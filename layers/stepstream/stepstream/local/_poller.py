@@ -66,8 +66,14 @@ class SqsSource:
         if visibility_timeout is not None:
             kwargs["VisibilityTimeout"] = visibility_timeout
         if self._one_receive is not None:
-            with self._one_receive:
+            # Waiting for the lock counts as this call's long poll: a poller thread comes back
+            # empty-handed within wait_seconds, so stopping never queues behind the others.
+            if not self._one_receive.acquire(timeout=max(wait_seconds, 0.05)):
+                return []
+            try:
                 return self._receive(kwargs)
+            finally:
+                self._one_receive.release()
         return self._receive(kwargs)
 
     def _receive(self, kwargs: dict[str, Any]) -> list[ReceivedMessage]:
