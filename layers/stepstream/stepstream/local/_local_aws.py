@@ -89,6 +89,9 @@ class LocalAws:
             self._moto.start()
         # moto's werkzeug logs every request at INFO; a stack's output is for the user's runs.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        # botocore says at INFO, once per client, that AWS_ENDPOINT_URL named the endpoint: true
+        # of every client here, and never said on AWS, where no such variable is set.
+        logging.getLogger("botocore.configprovider").setLevel(logging.WARNING)
         host, port = self._moto.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
 
