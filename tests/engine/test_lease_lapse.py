@@ -8,7 +8,11 @@ THEN it leaves a message that retries the run, and the run completes.
 The acknowledgement deletes the message the killed executor was holding too (SQS may, and moto
 does, delete a message by an older receipt handle), so no message of the killers' is left: the
 test sends none for it. This is the chaos test's run that stayed ``running`` with no message
-(tests/chaos: a hand-over release refused after a claim no journal line recorded)."""
+(tests/chaos: a hand-over release refused after a claim no journal line recorded).
+
+And when the executor that took the run lives and lets go of it (hands it over), the first one's
+rejected checkpoint is a lost lease, not a cancel: a child run is not reported cancelled to its
+parent."""
 
 from __future__ import annotations
 
@@ -107,3 +111,48 @@ def test_a_lease_lost_at_a_checkpoint_leaves_a_message_that_retries_the_run(
     assert view.status == "completed"
     assert view.output == "ab"
     assert bodies == ["a", "a", "b"]
+
+
+@app.function(id="parent", trigger="test/lapse.parent")
+async def parent(ctx: Context) -> str:
+    out: str = await ctx.step.invoke("child", function=two, data={}, timeout="1m")
+    return out
+
+
+@pytest.mark.also_on_aws
+def test_a_run_another_executor_took_and_let_go_of_is_not_taken_for_cancelled(
+    engine_env: EngineEnv,
+) -> None:
+    # GIVEN the child run's lease lapses before its first checkpoint, and a live executor
+    # claims the child, hands it over (its message queued) and lets go
+    bodies.clear()
+    state_of = app.backends
+    taken: list[str] = []
+
+    def hook(at: str, run_id: str, step_hash: str) -> None:
+        state = state_of().state
+        run = state.get_run(run_id)
+        if at != _faults.BEFORE_CHECKPOINT or taken or run is None or run.function_id != "two":
+            return
+        assert run.lease_until is not None
+        assert state.claim_run(run_id, "other", now_ms(), run.lease_until + 1) is not None
+        assert state.release(run_id, "other", "queued")
+        state_of().queue.send({"run_id": run_id, "kind": "handover"})
+        taken.append(run_id)
+
+    app.fault_hook = hook
+    try:
+        h = Harness(app, engine_env)
+        run_id = h.run_of(h.send("test/lapse.parent"))
+        view = h.finish(run_id, timeout=15)
+    finally:
+        app.fault_hook = None
+
+    # THEN the first executor stops as for a lost lease, not a cancel: the parent gets the
+    # child's result rather than a "cancelled" error
+    assert len(taken) == 1
+    assert view.status == "completed", view.error
+    assert view.output == "ab"
+    child = app.backends().state.get_run(taken[0])
+    assert child is not None
+    assert child.status == "completed"
