@@ -213,7 +213,7 @@ def _refused(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
 def _retry_elsewhere(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
     """Another executor holds the run (or held it and finished it): put ``body`` back to come
     after its lease, since the message this invocation acknowledges may be the only one left if
-    that executor dies (docs/execution-model.md, "Lease")."""
+    that executor dies (docs/execution-model.md, "A lost lease leaves a message")."""
     backends = engine.backends
     current = backends.state.get_run(run_id)
     if current is None:
