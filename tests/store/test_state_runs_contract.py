@@ -246,6 +246,20 @@ def test_checkpoint_by_a_lost_lease_is_lease_lost(state: StateStore, now: int) -
     assert state.load_steps("r1") == []
 
 
+@pytest.mark.parametrize("status", ["sleeping", "queued", "completed"])
+def test_checkpoint_after_another_executor_let_go_is_lease_lost(
+    state: StateStore, now: int, status: str
+) -> None:
+    # GIVEN "me"'s lease lapsed, "other" claimed the run and released it: not a cancel
+    running(state, now)
+    assert state.claim_run("r1", "other", now + 2 * LEASE_MS, now + LEASE_MS + 1) is not None
+    assert state.release("r1", "other", status, now=now)
+    with pytest.raises(CheckpointRejected) as caught:
+        state.checkpoint("r1", "me", step())
+    assert caught.value.reason == "lease_lost"
+    assert state.load_steps("r1") == []
+
+
 def test_a_stored_step_wins_over_a_lost_lease(state: StateStore, now: int) -> None:
     running(state, now)
     state.checkpoint("r1", "me", step(status="sleeping", output_json=None, wake_at=12.5))

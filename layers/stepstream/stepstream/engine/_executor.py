@@ -123,6 +123,9 @@ def _execute(
     # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
     # then comes back with the lease's expiry, like a crashed executor's.
     _flow.release_slots(backends, fn, run, lease_until)
+    if inv.lost:
+        # This invocation's ledger is written for the run it claimed: nothing rides on.
+        _retry_elsewhere(engine, run_id, {k: v for k, v in body.items() if k != CARRY})
     return inv.run
 
 
@@ -204,6 +207,13 @@ def _run_coroutine(coro: Any) -> None:
 def _refused(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
     """The claim failed: the run is unknown, finished, or leased by a live executor."""
     engine.fault(_faults.CLAIM_REFUSED, run_id)
+    _retry_elsewhere(engine, run_id, body)
+
+
+def _retry_elsewhere(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
+    """Another executor holds the run (or held it and finished it): put ``body`` back to come
+    after its lease, since the message this invocation acknowledges may be the only one left if
+    that executor dies (docs/execution-model.md, "A lost lease leaves a message")."""
     backends = engine.backends
     current = backends.state.get_run(run_id)
     if current is None:
@@ -263,6 +273,7 @@ async def _suspend(inv: Invocation) -> None:
         await _run_status(inv, RunStatus.CANCELLED)
         return
     if LeaseLost in kinds:
+        inv.lost = True
         return
     await offload(_store_suspension, inv, kinds)
 
@@ -280,6 +291,7 @@ def _store_suspension(inv: Invocation, kinds: set[type[Interrupt]]) -> None:
     else:
         status = RunStatus.SLEEPING
     if not backends.state.release(run.run_id, inv.owner, status, channels=_new_channels(inv)):
+        inv.lost = True
         return
     hop = backends.settings.max_timer_hop_seconds
     for suspend in suspends:
@@ -312,19 +324,21 @@ async def _failed_attempt(inv: Invocation, exc: BaseException) -> None:
 def _store_retry(inv: Invocation, delay: float) -> None:
     """Release the run for its next attempt and queue that attempt after ``delay`` seconds."""
     run, backends = inv.run, inv.backends
-    if backends.state.release(
+    if not backends.state.release(
         run.run_id,
         inv.owner,
         RunStatus.QUEUED,
         attempt=run.attempt + 1,
         channels=_new_channels(inv),
     ):
-        _timers.schedule(
-            backends.queue,
-            {"run_id": run.run_id, "kind": "retry"},
-            time.time() + delay,
-            backends.settings.max_timer_hop_seconds,
-        )
+        inv.lost = True
+        return
+    _timers.schedule(
+        backends.queue,
+        {"run_id": run.run_id, "kind": "retry"},
+        time.time() + delay,
+        backends.settings.max_timer_hop_seconds,
+    )
 
 
 async def _complete(inv: Invocation, outcome: Any) -> None:
@@ -358,6 +372,7 @@ def _store_end(
         now=now_ms(),
         channels=_new_channels(inv),
     ):
+        inv.lost = True
         return False
     run.status, run.error = status, error
     run.output_json, run.output_type = output_json, output_type

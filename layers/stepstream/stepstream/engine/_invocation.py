@@ -39,6 +39,11 @@ class Invocation:
         load_output = self.backends.state.load_step_output
         self.memo = Memo(steps, lambda record: offload(load_output, record))
         self.interrupts: list[Interrupt] = []
+        self.lost = False
+        """Another executor took the run (this one's lease lapsed) before this one let go of it:
+        the message that brought this invocation may be that executor's too (SQS redelivers
+        a message whose invocation outlived its visibility timeout), and it is acknowledged
+        when this invocation returns, so the executor leaves a message that retries the run."""
         self.channels: set[str] = set(run.channels)
         self.step_attempt: int | None = None
         self.new_steps = 0

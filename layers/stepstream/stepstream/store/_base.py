@@ -109,7 +109,8 @@ class OperationRecord:
 
 class CheckpointRejected(Exception):
     """A checkpoint transaction was cancelled. ``reason`` is ``step_exists`` (``existing`` holds
-    the stored record), ``cancelled`` or ``lease_lost``."""
+    the stored record), ``cancelled`` (the run is cancelled or gone) or ``lease_lost`` (another
+    executor holds the run, or took it and let go of it)."""
 
     def __init__(self, reason: str, existing: StepRecord | None = None) -> None:
         super().__init__(reason)

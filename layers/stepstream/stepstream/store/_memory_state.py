@@ -261,9 +261,9 @@ class MemoryState(MemoryFlowItems, MemoryRunOperations, MemoryEventsAndWaits, St
             # stored step wins over the run's state.
             if existing is not None and existing.status not in replace:
                 raise CheckpointRejected("step_exists", _step_copy(existing))
-            if item is None or item.record.status != "running":
+            if item is None or item.record.status == "cancelled":
                 raise CheckpointRejected("cancelled")
-            if item.record.lease_owner is None or item.record.lease_owner != owner:
+            if item.record.status != "running" or item.record.lease_owner != owner:
                 raise CheckpointRejected("lease_lost")
             self._steps.setdefault(run_id, {})[step.hash] = stored
             if wait is not None:

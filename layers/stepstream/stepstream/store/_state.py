@@ -454,7 +454,10 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
                 raise CheckpointRejected("step_exists", existing) from exc
         if run_failed or not reasons:
             run = self.get_run(run_id)
-            if run is None or run.status != RunStatus.RUNNING:
+            # Only a cancel ends a run that an executor holds. Any other status means another
+            # executor took the run after this one's lease lapsed, and may have suspended or
+            # finished it: this one stops without taking that for a cancel.
+            if run is None or run.status == RunStatus.CANCELLED:
                 raise CheckpointRejected("cancelled") from exc
             raise CheckpointRejected("lease_lost") from exc
         raise exc
