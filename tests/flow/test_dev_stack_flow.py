@@ -41,7 +41,7 @@ def stack(moto_endpoint: MotoEndpoint) -> Iterator[LocalStack]:
             schedules=False,
         )
         with LocalStack(options) as running:
-            [poller] = running.pollers
+            [poller] = [p for p in running.pollers if p.function_name == "ExecutorFunction"]
             assert poller.max_concurrency > 1, "the executor mapping runs invocations at once"
             yield running
 

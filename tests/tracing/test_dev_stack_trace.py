@@ -39,9 +39,14 @@ def test_make_dev_sends_traces_when_asked(daemon: Daemon) -> None:
         assert runs[0]["state"] == "completed", stack.output
         run_id = runs[0]["run_id"]
 
-        documents = daemon.wait_for(
-            lambda docs: any(d["name"] == "step double" for d in docs), timeout=60
-        )
+        # The step's subsegment is sent when it closes, the run's and the segment after it.
+        def whole(docs: list[dict[str, object]]) -> bool:
+            names = [d["name"] for d in docs]
+            runs = [d for d in docs if d["name"] == "run"]
+            ids = {d["id"] for d in docs}
+            return "step double" in names and bool(runs) and runs[0]["parent_id"] in ids
+
+        documents = daemon.wait_for(whole, timeout=60)
     finally:
         stack.kill()
     assert daemon.malformed == []
