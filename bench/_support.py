@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -21,25 +22,38 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class RequestCounter:
-    """AWS requests by ``service:Operation``; register on a client's ``before-call.*`` event."""
+    """AWS requests by ``service:Operation``, counted on a ``before-call`` hook (once per API
+    call, whatever botocore's retries), from any thread."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()  # the executor's worker threads and pollers call too
 
     def __call__(self, model: Any, **_: Any) -> None:
-        self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
+        with self._lock:
+            self.counts[f"{model.service_model.service_name}:{model.name}"] += 1
 
     def take(self) -> Counter[str]:
-        counts, self.counts = self.counts, Counter()
+        with self._lock:
+            counts, self.counts = self.counts, Counter()
         return counts
 
     def count(self, *services: str) -> RequestCounter:
         """Count the requests of the library's own clients for ``services``."""
-        from stepstream.aws import client
-
         for service in services or ("dynamodb", "sqs", "s3"):
-            client(service).meta.events.register("before-call.*", self)
+            on_every_client(f"before-call.{service}", self)
         return self
+
+
+def on_every_client(event: str, hook: Any) -> None:
+    """Register ``hook`` for ``event`` on every client of the library from now on: on the
+    session they are made from, then drop the cached clients so they are made again with it. A
+    hook on one cached client is lost when that client is remade, as the local poller's first
+    invocation does to add its recursion hook (a benchmark then counted nothing after it)."""
+    from stepstream.aws import client, session
+
+    session().events.register(event, hook)
+    client.cache_clear()
 
 
 @contextmanager

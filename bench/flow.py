@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench._support import RequestCounter, local_stack
+from bench._support import RequestCounter, local_stack, on_every_client
 
 if TYPE_CHECKING:
     from stepstream import Stepstream
@@ -78,9 +78,7 @@ class FlowWrites:
         return n
 
     def count(self) -> FlowWrites:
-        from stepstream.aws import client
-
-        client("dynamodb").meta.events.register("before-parameter-build.dynamodb.*", self)
+        on_every_client("before-parameter-build.dynamodb", self)
         return self
 
 
@@ -150,6 +148,10 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
                 break
             if time.monotonic() - started > 60:
                 raise RuntimeError(f"{name} did not complete")
+        if not _kind(sent, WRITES) or not _kind(executed, WRITES):
+            # A hook lost with a remade client counted nothing once (every option then read
+            # as the baseline's writes taken away): a count of nothing is no measurement.
+            raise RuntimeError(f"{name}: no DynamoDB writes counted ({sent}, {executed})")
         rows[name] = {
             "total_writes_per_event": round(
                 (_kind(sent, WRITES) + _kind(executed, WRITES)) / EVENTS, 2
