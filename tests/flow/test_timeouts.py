@@ -42,7 +42,10 @@ def test_a_run_not_started_in_time_is_cancelled(engine_env: EngineEnv) -> None:
     first = harness.run_of(harness.send("flow/timeout-start", {"n": 1}))
     late = harness.run_of(harness.send("flow/timeout-start", {"n": 2}))
     assert harness.finish(first).output == 1
-    assert harness.finish(late, timeout=10).status == "cancelled"
+    view = harness.finish(late, timeout=10)
+    assert view.status == "cancelled"
+    assert view.held is not None
+    assert view.held["reason"] == "start_timeout"
     harness.drive(lambda: engine_env.delayed_messages() == 0, timeout=10)
     harness.poller.poll_once(wait_seconds=0)
     assert ran == [1]
@@ -54,4 +57,6 @@ def test_a_run_not_finished_in_time_is_cancelled(engine_env: EngineEnv) -> None:
     harness.settle(run_id, "waiting")
     view = harness.finish(run_id, timeout=10)
     assert view.status == "cancelled"
+    assert view.held is not None
+    assert view.held["reason"] == "finish_timeout"
     assert view.ended_at - view.started_at >= 1_900  # type: ignore[operator]

@@ -191,6 +191,14 @@ def test_cancel_run_only_from_an_active_status(state: StateStore, now: int) -> N
     assert state.cancel_run("missing", now) is False
 
 
+def test_cancel_run_keeps_the_reason_given(state: StateStore, now: int) -> None:
+    state.create_run(new_run())
+    assert state.cancel_run("r1", now, {"reason": "start_timeout", "since": now}) is True
+    run = state.get_run("r1")
+    assert run is not None
+    assert (run.status, run.flow) == ("cancelled", {"reason": "start_timeout", "since": now})
+
+
 # --- checkpoint -----------------------------------------------------------------------------------
 def test_checkpoint_puts_a_new_step_and_its_wait(state: StateStore, now: int) -> None:
     running(state, now)

@@ -127,7 +127,8 @@ class HeldOut(BaseModel):
 
     reason: str
     """``concurrency`` (queued behind a full key), ``throttled`` (starts at ``until``),
-    ``rate_limited`` or ``singleton`` (skipped: the run is ``cancelled`` and ran nothing)."""
+    ``rate_limited`` or ``singleton`` (skipped: the run is ``cancelled`` and ran nothing),
+    ``start_timeout`` or ``finish_timeout`` (cancelled by its ``timeouts``)."""
     label: str = ""
     """The limit in words, e.g. ``limit 2 event.data.user = 'u1'``."""
     key: str | None = None

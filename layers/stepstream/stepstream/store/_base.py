@@ -364,8 +364,9 @@ class StateStore(FlowStore):
         run's whole ledger after the write (``ReturnValues``, no read)."""
 
     @abc.abstractmethod
-    def cancel_run(self, run_id: str, now: int) -> bool:
-        """Conditional UpdateItem to ``cancelled`` from an active status. True if it changed."""
+    def cancel_run(self, run_id: str, now: int, reason: dict[str, Any] | None = None) -> bool:
+        """Conditional UpdateItem to ``cancelled`` from an active status, with ``flow = reason``
+        when given (why flow control ended it). True if it changed."""
 
     @abc.abstractmethod
     def recent_runs(self, limit: int, function_id: str | None) -> list[RunRecord]:

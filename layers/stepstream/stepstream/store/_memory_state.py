@@ -182,13 +182,15 @@ class MemoryState(MemoryFlowItems, MemoryRunOperations, MemoryEventsAndWaits, St
                     item.record.cost[unit] = item.record.cost.get(unit, 0) + float(amount)
             return dict(item.record.cost) if total else None
 
-    def cancel_run(self, run_id: str, now: int) -> bool:
+    def cancel_run(self, run_id: str, now: int, reason: dict[str, Any] | None = None) -> bool:
         with self._lock:
             item = self._runs.get(run_id)
             if item is None or item.record.status not in ACTIVE:
                 return False
             item.record.status = "cancelled"
             item.record.ended_at = int(now)
+            if reason is not None:
+                item.record.flow = dict(reason)
             return True
 
     def recent_runs(self, limit: int, function_id: str | None) -> list[RunRecord]:

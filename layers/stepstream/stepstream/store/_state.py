@@ -265,12 +265,14 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
             "ReturnValues": "ALL_NEW" if total else "NONE",
         }
 
-    def cancel_run(self, run_id: str, now: int) -> bool:
+    def cancel_run(self, run_id: str, now: int, reason: dict[str, Any] | None = None) -> bool:
+        flow: Item = {":flow": _s(json.dumps(reason))} if reason is not None else {}
         try:
             self._ddb.update_item(
                 TableName=self._table,
                 Key={"pk": _s(f"RUN#{run_id}"), "sk": _s("RUN")},
-                UpdateExpression="SET #status = :cancelled, ended_at = :now, #ttl = :ttl",
+                UpdateExpression="SET #status = :cancelled, ended_at = :now, #ttl = :ttl"
+                + (", flow = :flow" if flow else ""),
                 ConditionExpression="#status IN (:a0, :a1, :a2, :a3)",
                 ExpressionAttributeNames={"#status": "status", "#ttl": "ttl"},
                 ExpressionAttributeValues={
@@ -278,6 +280,7 @@ class DynamoState(FlowItems, RunOperations, EventsAndWaits, StateStore):
                     ":now": _n(now),
                     ":ttl": _n(run_expiry(now / 1000, self._settings)),
                     **{f":a{i}": _s(s) for i, s in enumerate(ACTIVE)},
+                    **flow,
                 },
             )
         except ClientError as exc:

@@ -45,7 +45,11 @@ def expire(
         started = run.status != RunStatus.QUEUED or run.attempt > 0 or state.load_steps(run_id)
         if started:
             return
-    if state.cancel_run(run_id, now_ms()):
+    now = now_ms()
+    # Kept on the run, so the runs API says why it ended instead of the reason it waited for.
+    words = "not started within" if which == "start" else "not finished within"
+    reason = {"reason": f"{which}_timeout", "label": f"{words} timeouts.{which}", "since": now}
+    if state.cancel_run(run_id, now, reason):
         log.info("run %s cancelled: its %s timeout passed", run_id, which)
         run.status = RunStatus.CANCELLED
         _metrics.run_ended(run)
