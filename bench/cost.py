@@ -55,7 +55,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench._support import local_stack, seed_subscriptions
+from bench._support import local_stack, on_every_client, seed_subscriptions
 from stepstream.cost import BEDROCK_PER_TOKEN, DEFAULT_REGION, PRICES, PRICES_DATE
 
 if TYPE_CHECKING:
@@ -287,10 +287,8 @@ def _measure() -> dict[str, Any]:
     app._realtime = Realtime(app.id, poster=poster)  # posts counted, nothing sent
     _define(app)
     counter = UnitCounter()
-    from stepstream.aws import client
-
     for service in ("dynamodb", "sqs", "s3"):
-        client(service).meta.events.register("before-call.*", counter)
+        on_every_client(f"before-call.{service}", counter)
     poller = SqsPoller(executor_handler(app), os.environ["STEPSTREAM_QUEUE_URL"], wait_seconds=1)
 
     seed_subscriptions("post:123", ["updated"], BROADCAST_SUBSCRIBERS)
