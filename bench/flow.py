@@ -310,6 +310,13 @@ def readme_rows(report: dict[str, Any]) -> list[Any]:
             "DynamoDB writes a flow-control option adds per event",
             ", ".join(
                 f"{name.replace('_', ' ')} {options[name]['added_writes_per_event']:g}"
+                # One run for all the events: fewer writes than a run each, so the goal is
+                # read on the writes to its own items.
+                + (
+                    f" ({options[name]['flow_item_writes_per_event']:g} to its own items)"
+                    if name in ("debounce", "batch")
+                    else ""
+                )
                 for name in options
                 if name != "none"
             ),
