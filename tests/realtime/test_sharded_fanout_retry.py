@@ -39,6 +39,7 @@ class _DiesOnce:
         self.attempt = 1
         self.started = 0
         self.delivered_by_first = 0
+        self.delivered = 0
         self.lock = threading.Lock()
 
     def post(self, connection_id: str, data: bytes) -> bool:
@@ -50,6 +51,7 @@ class _DiesOnce:
         answer = self.api.post(connection_id, data)
         with self.lock:
             self.delivered_by_first += attempt == 1
+            self.delivered += 1
         return answer
 
     def invocation_ended(self) -> None:
@@ -111,5 +113,9 @@ async def test_a_crashed_shard_is_posted_again_with_only_its_earlier_posts_twice
         unique = list({f["id"]: f for f in frames}.values())
         assert [f["data"] for f in unique] == [0, 1, 2]  # in order once deduplicated
         duplicates += len(frames) - len(unique)
-    # exactly the first invocation's posts arrive twice: the retry posts the whole shard again
-    assert duplicates == poster.delivered_by_first == CRASH_AFTER
+    # The first invocation's posts arrive twice: the retry posts the whole shard again. A loaded
+    # machine can add more: a retry that outlives the 1 s visibility timeout is delivered once
+    # more (as SQS would), and every post of that attempt is a repeat too, never a loss.
+    assert poster.delivered_by_first == CRASH_AFTER
+    assert duplicates >= CRASH_AFTER
+    assert duplicates == poster.delivered - len(sockets) * len(sent)
