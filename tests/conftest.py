@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 
 from stepstream.aws import reset_clients
-from stepstream.local import LocalAws, Provisioned
+from stepstream.local import (
+    Gateway,
+    LocalAws,
+    Provisioned,
+    RunningGateway,
+    WebSocketHandlers,
+    serve_in_thread,
+)
 from tests.support.aws import MotoEndpoint, use_local_aws
 
 
@@ -34,6 +41,27 @@ def aws(moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterato
     environment pointing at them."""
     yield use_local_aws(monkeypatch, moto_endpoint.aws)
     reset_clients()
+
+
+@pytest.fixture
+def gateway(aws: Provisioned, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningGateway]:
+    """The local API Gateway WebSocket emulator running the real ``functions/ws_*.py``
+    handlers, so realtime posts are real ``@connections`` requests to real sockets."""
+    import ws_authorizer
+    import ws_connect
+    import ws_default
+    import ws_disconnect
+
+    handlers = WebSocketHandlers(
+        authorizer=ws_authorizer.handler,
+        connect=ws_connect.handler,
+        disconnect=ws_disconnect.handler,
+        default=ws_default.handler,
+    )
+    running = serve_in_thread(Gateway(handlers))
+    monkeypatch.setenv("STEPSTREAM_WS_MANAGEMENT_URL", running.management_url)
+    yield running
+    running.stop()
 
 
 def pytest_configure(config: pytest.Config) -> None:
