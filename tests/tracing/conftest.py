@@ -1,5 +1,5 @@
-"""Tracing on, off Lambda (``STEPSTREAM_TRACING``), sending to a loopback daemon; and the
-local WebSocket gateway the realtime tests use, for runs that publish."""
+"""Tracing on, off Lambda (``STEPSTREAM_TRACING``), sending to a loopback daemon. Runs that
+publish use the local WebSocket gateway of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from stepstream import _tracing
-from tests.realtime.conftest import gateway
 
 from ._daemon import Daemon
 
-__all__ = ["daemon", "gateway", "traced"]
+__all__ = ["daemon", "traced"]
 
 
 @pytest.fixture
