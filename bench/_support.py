@@ -4,6 +4,7 @@ a count of AWS requests as botocore sends them."""
 
 from __future__ import annotations
 
+import resource
 import socket
 import subprocess
 import sys
@@ -152,3 +153,19 @@ def seed_subscriptions(channel: str, topics: list[str], count: int) -> list[str]
             }
         )
     return ids
+
+
+def run_importing(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[str, str, int]:
+    """Run ``argv`` (a ``python -X importtime`` command) to completion: its stderr (the
+    importtime lines), its stdout and the CPU time it used in microseconds. Raises with the
+    child's last error line if it failed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode != 0:
+        last = [line for line in result.stderr.splitlines() if not line.startswith("import time")]
+        raise RuntimeError(last[-1] if last else f"exit {result.returncode}")
+    return result.stderr, result.stdout, int(cpu * 1_000_000)

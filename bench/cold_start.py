@@ -18,7 +18,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -30,6 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench._support import run_importing
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "cold_start.json"
@@ -114,24 +115,12 @@ def _import_once(module: str, cwd: Path, pythonpath: str) -> _Sample:
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
     }
     code = f"import os, sys; sys.path.insert(0, os.getcwd()); import {module}"
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(
-        [sys.executable, "-S", "-P", "-X", "importtime", "-c", code],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stderr, _, cpu_us = run_importing(
+        [sys.executable, "-S", "-P", "-X", "importtime", "-c", code], cwd, env
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
-        last = [line for line in result.stderr.splitlines() if not line.startswith("import time")]
-        raise RuntimeError(last[-1] if last else f"exit {result.returncode}")
     total = 0
     packages: dict[str, int] = {}
-    for line in result.stderr.splitlines():
+    for line in stderr.splitlines():
         match = _LINE.match(line)
         if not match:
             continue
@@ -140,7 +129,7 @@ def _import_once(module: str, cwd: Path, pythonpath: str) -> _Sample:
         if "." not in name:
             packages[name] = max(packages.get(name, 0), int(match.group(2)))
     heaviest = sorted(((us, name) for name, us in packages.items()), reverse=True)
-    return _Sample(wall_us=total, cpu_us=int(cpu * 1_000_000), heaviest=heaviest)
+    return _Sample(wall_us=total, cpu_us=cpu_us, heaviest=heaviest)
 
 
 def _stepstream_modules(module: str, cwd: Path, pythonpath: str) -> list[tuple[int, str]]:

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench._support import run_importing
 from bench.readme import ReadmeRow, times
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,24 +87,12 @@ def _environment(tree: Path, *, on_lambda: bool) -> dict[str, str]:
 def _import_once(env: dict[str, str]) -> tuple[int, int, int, int]:
     """(summed self import time in us, process CPU time in us, modules loaded, aws_xray_sdk
     modules loaded)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", _CODE],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stderr, stdout, cpu_us = run_importing(
+        [sys.executable, "-X", "importtime", "-c", _CODE], ROOT, env
     )
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
-        last = [line for line in result.stderr.splitlines() if not line.startswith("import time")]
-        raise RuntimeError(last[-1] if last else f"exit {result.returncode}")
-    total = sum(int(m.group(1)) for m in map(_LINE.match, result.stderr.splitlines()) if m)
-    modules, xray = (int(n) for n in result.stdout.split())
-    return total, int(cpu * 1_000_000), modules, xray
+    total = sum(int(m.group(1)) for m in map(_LINE.match, stderr.splitlines()) if m)
+    modules, xray = (int(n) for n in stdout.split())
+    return total, cpu_us, modules, xray
 
 
 def _percentile(values: list[int], q: float) -> float:
