@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from dataclasses import dataclass
 
 DEV_EVENT_KEY = "dev-event-key"
 DEV_SIGNING_KEY = "signkey-dev-" + "0" * 63 + "1"
+DEFAULT_COALESCE_LINGER_MS = 0.0
+"""Chosen for the lag goal (p99 <= 100 ms at 30 ms posts); docs/realtime.md, "Coalesced frames"."""
+MAX_COALESCE_LINGER_MS = 1000.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class Settings:
     """Base of the exponential retry backoff."""
     cost_ledger: bool = True
     """Charge each run's AWS requests to its cost ledger (``STEPSTREAM_COST_LEDGER=off``: not)."""
+    coalesce_linger_ms: float = DEFAULT_COALESCE_LINGER_MS
+    """Milliseconds a coalescing connection's lane waits after a post for more frames before its
+    next post (``STEPSTREAM_COALESCE_LINGER_MS``): fewer messages, more lag."""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +89,7 @@ class Settings:
                 env("STEPSTREAM_RETRY_BASE_SECONDS", str(cls.retry_base_seconds))
             ),
             cost_ledger=env("STEPSTREAM_COST_LEDGER", "on").lower() not in ("off", "0", "false"),
+            coalesce_linger_ms=_linger_ms(env("STEPSTREAM_COALESCE_LINGER_MS", "")),
         )
 
     @property
@@ -90,3 +98,19 @@ class Settings:
         if self.jwt_secret:
             return self.jwt_secret
         return hashlib.sha256(("stepstream-jwt:" + self.signing_key).encode()).hexdigest()
+
+
+def _linger_ms(raw: str) -> float:
+    """``STEPSTREAM_COALESCE_LINGER_MS``: empty for the default, else 0 to 1,000 ms."""
+    if not raw.strip():
+        return DEFAULT_COALESCE_LINGER_MS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= MAX_COALESCE_LINGER_MS:  # NaN fails too
+        raise ValueError(
+            f"STEPSTREAM_COALESCE_LINGER_MS={raw[:40]!r} must be a number of milliseconds "
+            f"from 0 to {MAX_COALESCE_LINGER_MS:g}"
+        )
+    return value

@@ -13,6 +13,12 @@ a lane delivers ~33 messages a second at most. Frames that queue meanwhile go ou
 when it connected (``Subscription.coalesce``); any other connection gets one frame per post, as
 Inngest's protocol has it (docs/realtime.md, "Coalesced frames").
 
+A coalescing lane may also *linger*: after a post is answered it waits up to ``linger`` seconds
+for more frames before the next post, unless what it holds already fills a billing unit. Fewer,
+fuller messages for a longer wait: a token that just missed a post waits the post in flight, the
+linger and its own post (docs/realtime.md, "Coalesced frames"). The wait holds no worker: the
+lane is parked with a due time, and a timer thread hands it back to the pool.
+
 A channel with at least ``Sharding.threshold`` subscribers is not posted from here: each frame
 goes, as one SQS FIFO message per shard of the channel's connection index, to the fan-out
 function, which posts one shard per invocation (``_shard_fanout``; docs/realtime.md, "Fan-out
@@ -22,6 +28,8 @@ past one Lambda").
 from __future__ import annotations
 
 import contextvars
+import heapq
+import itertools
 import logging
 import threading
 import time
@@ -35,12 +43,13 @@ from .. import _metrics, _tracing
 from ..cost import Ledger, charging, current_ledger
 from ..store import Subscription
 from ..store._fanout_queue import FanoutEntry
-from ._frames import coalesce, dumps
+from ._frames import COALESCE_BUDGET_BYTES, coalesce, dumps
 from ._shards import MAX_CONNECTIONS, ShardMessage, shard_count, shard_of
 
 _log = logging.getLogger("stepstream.realtime")
 _TURN = 16
 """Frames a worker posts to one connection before letting other connections have a turn."""
+_BATCH_OVERHEAD = len(b'{"kind":"batch","data":[]}')
 
 
 class FanoutStore(Protocol):
@@ -92,6 +101,26 @@ class _Lane:
         self.frames: deque[bytes] = deque()
         self.ledgers: deque[Ledger | None] = deque()  # each frame's run, for its post's cost
         self.coalesced = coalesced
+        self.size = 0  # bytes of the queued frames
+        self.posted_at: float | None = None  # monotonic time the last post was answered
+        self.due: float | None = None  # parked (lingering) until then; None: with the pool
+
+    def append(self, data: bytes, ledger: Ledger | None) -> None:
+        self.frames.append(data)
+        self.ledgers.append(ledger)
+        self.size += len(data)
+
+    def popleft(self) -> None:
+        self.size -= len(self.frames.popleft())
+        self.ledgers.popleft()
+
+    def pop(self) -> None:
+        self.size -= len(self.frames.pop())
+        self.ledgers.pop()
+
+    def full(self) -> bool:
+        """Whether the queued frames fill a coalesced post: lingering could add nothing."""
+        return self.size + len(self.frames) + _BATCH_OVERHEAD > COALESCE_BUDGET_BYTES
 
 
 def _wants(subscription: Subscription, item: _Item) -> bool:
@@ -115,7 +144,12 @@ class Fanout:
         cache_seconds: float = 1.0,
         workers: int = 16,
         sharding: Sharding | None = None,
+        linger: float = 0.0,
     ) -> None:
+        """``linger``: seconds a coalescing lane waits after a post for more frames before its
+        next post (0: none)."""
+        if not linger >= 0:  # also refuses NaN
+            raise ValueError(f"linger must be a non-negative number of seconds, got {linger!r}")
         self._store = store
         self._poster_factory = poster
         self._poster: Poster | None = None
@@ -133,6 +167,10 @@ class Fanout:
         self._errors: list[BaseException] = []
         self._sharding = sharding
         self._sharded: set[str] = set()  # channels whose last frame went through the queue
+        self._linger = linger
+        self._parked: list[tuple[float, int, str, _Lane]] = []  # heap of lingering lanes
+        self._parked_order = itertools.count()
+        self._timer: threading.Thread | None = None
         self.shard_messages = 0
         """Shard messages handed to the fan-out queue so far (benchmarks count them)."""
 
@@ -183,6 +221,8 @@ class Fanout:
             self._dispatcher.join()
         with self._cond:  # lanes re-queue themselves, so the pool must stay open until idle
             self._cond.wait_for(lambda: self._outstanding == 0)
+        if self._timer is not None:  # idle: what it still holds are empty lanes
+            self._timer.join()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
@@ -325,12 +365,13 @@ class Fanout:
                 self._outstanding += 1
                 if lane is None:
                     lane = self._lanes[connection_id] = _Lane(coalesced)
-                    lane.frames.append(data)
-                    lane.ledgers.append(ledger)
+                    lane.append(data, ledger)
                     self._pool.submit(self._drain, connection_id)
                 else:
-                    lane.frames.append(data)
-                    lane.ledgers.append(ledger)
+                    lane.append(data, ledger)
+                    if lane.due is not None and lane.full():
+                        lane.due = None  # a full unit goes now; the timer skips the stale entry
+                        self._pool.submit(self._drain, connection_id)
 
     # --- worker threads ---
 
@@ -338,6 +379,8 @@ class Fanout:
         for _ in range(_TURN):
             with self._cond:
                 lane = self._lanes[connection_id]
+                if self._park(connection_id, lane):
+                    return
                 if not lane.frames:
                     del self._lanes[connection_id]
                     self._cond.notify_all()
@@ -360,8 +403,8 @@ class Fanout:
                 _log.warning("posting to connection %s failed: %s", connection_id, exc)
             with self._cond:
                 for _ in range(posted):
-                    lane.frames.popleft()
-                    lane.ledgers.popleft()
+                    lane.popleft()
+                lane.posted_at = time.monotonic()
                 self._outstanding -= handled
                 self._cond.notify_all()
         # Turn over: the lane goes to the back of the pool's queue so one busy connection cannot
@@ -393,11 +436,56 @@ class Fanout:
         except Exception as exc:
             _log.warning("could not remove gone connection %s: %s", connection_id, exc)
         with self._cond:
-            frames = self._lanes[connection_id].frames
-            dropped = len(frames) - posted
-            ledgers = self._lanes[connection_id].ledgers
+            lane = self._lanes[connection_id]
+            dropped = len(lane.frames) - posted
             for _ in range(dropped):
-                frames.pop()
-                ledgers.pop()
+                lane.pop()
             self._cache.clear()
         return dropped
+
+    # --- lingering ---
+
+    def _park(self, connection_id: str, lane: _Lane) -> bool:
+        """Under the lock: leave the lane to the timer if it should linger before its next post
+        (it posted less than ``linger`` ago, coalesces, and its queue does not fill a unit)."""
+        if not self._linger or not lane.coalesced or lane.posted_at is None or lane.full():
+            return False
+        due = lane.posted_at + self._linger
+        if due <= time.monotonic():
+            return False
+        lane.due = due
+        heapq.heappush(self._parked, (due, next(self._parked_order), connection_id, lane))
+        if self._timer is None:
+            self._timer = threading.Thread(
+                target=self._wake_forever, name="stepstream-linger", daemon=True
+            )
+            self._timer.start()
+        self._cond.notify_all()
+        return True
+
+    def _wake_forever(self) -> None:
+        """Hand each parked lane back to the pool when its linger ends; an empty one is done.
+        Stops once closed with nothing left to post."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._parked and self._parked[0][0] <= now:
+                    due, _, connection_id, lane = heapq.heappop(self._parked)
+                    if lane.due != due or self._lanes.get(connection_id) is not lane:
+                        continue  # went early (a full unit) or was replaced
+                    lane.due = None
+                    if lane.frames:
+                        assert self._pool is not None
+                        self._pool.submit(self._drain, connection_id)
+                    else:
+                        del self._lanes[connection_id]
+                        self._cond.notify_all()
+                if self._closed and self._outstanding == 0:
+                    for _, _, connection_id, lane in self._parked:
+                        if self._lanes.get(connection_id) is lane and not lane.frames:
+                            del self._lanes[connection_id]
+                    self._parked.clear()
+                    self._cond.notify_all()
+                    return
+                timeout = self._parked[0][0] - now if self._parked else None
+                self._cond.wait(timeout)

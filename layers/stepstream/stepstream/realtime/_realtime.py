@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from .. import _metrics
+from .._config import MAX_COALESCE_LINGER_MS, Settings
 from .._errors import NonRetriableError, PayloadTooLargeError
 from ..store import ConnectionsApi, ConnectionStore
 from ..store._fanout_queue import FanoutQueue
@@ -96,10 +97,27 @@ class Realtime:
         retention_seconds: int | None = None,
         workers: int | None = None,
         sharding: Sharding | Literal[False] | None = None,
+        linger_ms: float | None = None,
     ) -> None:
         """``sharding``: how frames of a wide channel go to the fan-out function; None: from
         the environment (:func:`sharding_from_env`) unless a ``poster`` is given (its caller
-        wants every post through it); False: this process posts every frame itself."""
+        wants every post through it); False: this process posts every frame itself.
+
+        ``linger_ms``: how long a coalescing connection's lane waits after a post for more
+        frames (fewer messages, more lag; docs/realtime.md, "Coalesced frames"); None: from
+        ``STEPSTREAM_COALESCE_LINGER_MS`` (:class:`~stepstream.config.Settings`)."""
+        if linger_ms is None:
+            linger_ms = Settings.from_env().coalesce_linger_ms
+        elif (
+            isinstance(linger_ms, bool)
+            or not isinstance(linger_ms, int | float)
+            or not 0 <= linger_ms <= MAX_COALESCE_LINGER_MS
+        ):
+            raise ValueError(
+                f"linger_ms must be a number of milliseconds from 0 to "
+                f"{MAX_COALESCE_LINGER_MS:g}, got {linger_ms!r}"
+            )
+        self.linger_ms = float(linger_ms)
         self.app_id = app_id
         self.store = store or ConnectionStore()
         self.retention_seconds = int(
@@ -122,6 +140,7 @@ class Realtime:
                 if sharding is None
                 else (sharding or None)
             ),
+            linger=self.linger_ms / 1000,
         )
 
     def authorizer(self, hook: Authorize) -> Authorize:
