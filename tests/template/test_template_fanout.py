@@ -1,6 +1,7 @@
 """GIVEN template.yaml through the SAM transform THEN the sharded fan-out is deployed as
 docs/realtime.md describes it: a FIFO queue with one group per shard, a function fed by its own
-mapping (batches of a shard's consecutive frames, partial failures reported), and least
+mapping (batches of a shard's consecutive frames, partial failures reported), a FIFO
+dead-letter queue with an alarm for messages that keep failing, and least
 privilege: only the two publishers may send to the queue, and the fan-out function may forget
 gone connections, consume that queue and post to this API's connections, nothing
 else."""
@@ -67,6 +68,41 @@ def test_the_fanout_role_has_exactly_what_a_shard_needs(transformed: dict[str, A
             assert resource == str(QUEUE)
         else:
             assert "@connections/*" in resource
+
+
+def test_a_message_that_keeps_failing_goes_to_a_fifo_dead_letter_queue_with_an_alarm(
+    transformed: dict[str, Any],
+) -> None:
+    resources = transformed["Resources"]
+    redrive = resources["FanoutQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["FanoutDeadLetterQueue", "Arn"]}
+    # fewer receives than the retention allows (300 s / 90 s visibility): it leaves the group
+    # for the dead-letter queue before it would expire blocking it
+    queue = resources["FanoutQueue"]["Properties"]
+    assert (
+        1
+        < redrive["maxReceiveCount"]
+        <= queue["MessageRetentionPeriod"] // queue["VisibilityTimeout"]
+    )
+    dead = resources["FanoutDeadLetterQueue"]["Properties"]
+    assert dead["FifoQueue"] is True  # a FIFO queue's dead-letter queue must be FIFO
+    assert dead["SqsManagedSseEnabled"] is True
+    assert dead["MessageRetentionPeriod"] > queue["MessageRetentionPeriod"]
+    alarm = of_type(transformed, "AWS::CloudWatch::Alarm")["FanoutDeadLetterAlarm"]["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["FanoutDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_no_role_may_touch_the_dead_letter_queue(transformed: dict[str, Any]) -> None:
+    # SQS moves the messages itself; least privilege is no grant at all
+    for role in of_type(transformed, "AWS::IAM::Role"):
+        for statement in statements(transformed, role):
+            assert "FanoutDeadLetterQueue" not in str(statement["Resource"]), role
 
 
 def test_every_function_knows_the_queue(transformed: dict[str, Any]) -> None:
