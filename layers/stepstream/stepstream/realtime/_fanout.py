@@ -167,6 +167,7 @@ class Fanout:
         self._errors: list[BaseException] = []
         self._sharding = sharding
         self._sharded: set[str] = set()  # channels whose last frame went through the queue
+        self._shard_counts: dict[str, int] = {}  # the shard count each sharded channel uses
         self._linger = linger
         self._parked: list[tuple[float, int, str, _Lane]] = []  # heap of lingering lanes
         self._parked_order = itertools.count()
@@ -288,7 +289,7 @@ class Fanout:
                 self._failed(f"looking up the subscribers of {item.channel!r} failed", exc)
                 continue
             sharding = self._sharding
-            if sharding is not None and len(subscribers) >= sharding.threshold:
+            if sharding is not None and self._hands_over(sharding, item.channel, subscribers):
                 try:
                     self._hand_over(sharding, item, subscribers)
                 except Exception as exc:
@@ -296,6 +297,7 @@ class Fanout:
                 continue
             if item.channel in self._sharded:
                 self._sharded.discard(item.channel)  # back under the threshold: post here
+                self._shard_counts.pop(item.channel, None)
             targets = [(s.connection_id, s.coalesce) for s in subscribers if _wants(s, item)]
             if targets:
                 _metrics.fanout_shards(1)  # fan-out shard count: this invocation posts it
@@ -309,6 +311,28 @@ class Fanout:
                 ):
                     self._enqueue(targets, dumps(item.frame).encode("utf-8"), item.ledger)
 
+    def _hands_over(
+        self, sharding: Sharding, channel: str, subscribers: list[Subscription]
+    ) -> bool:
+        """Whether the channel's frames go to the fan-out queue: from the threshold up, and once
+        they do, until the channel falls under half of it. Each switch between the two paths can
+        let a frame overtake one still queued on the other (docs/realtime.md, "Fan-out past one
+        Lambda", Order), so a channel near the threshold must not flip at every lookup."""
+        if channel in self._sharded:
+            return len(subscribers) * 2 >= sharding.threshold
+        return len(subscribers) >= sharding.threshold
+
+    def _shards_for(self, sharding: Sharding, channel: str, subscribers: int) -> int:
+        """The channel's shard count: grown as soon as shards would be over their size, shrunk
+        only when a quarter of the count would do. A connection changes message group only when
+        the count changes, and that is when its frames may be reordered; a channel hovering
+        around a boundary keeps its count."""
+        wanted = shard_count(subscribers, sharding.shard_size)
+        current = self._shard_counts.get(channel)
+        if current is None or wanted > current or wanted * 4 <= current:
+            self._shard_counts[channel] = current = wanted
+        return current
+
     def _hand_over(self, sharding: Sharding, item: _Item, subscribers: list[Subscription]) -> None:
         """One FIFO message per shard that has a connection wanting the frame. The first time
         a channel is sharded, frames already in this process's lanes go out first, so a
@@ -317,7 +341,7 @@ class Fanout:
             with self._cond:
                 self._cond.wait_for(lambda: not self._lanes)
             self._sharded.add(item.channel)
-        shards = shard_count(len(subscribers), sharding.shard_size)
+        shards = self._shards_for(sharding, item.channel, len(subscribers))
         _metrics.fanout_shards(shards)  # fan-out shard count: the shards' invocations post it
         by_shard: dict[int, list[tuple[str, bool]]] = {}
         for s in subscribers:
