@@ -11,7 +11,12 @@ Scenarios (the seeds' shapes, with the seeds' channel names):
   to ``ai:<run>``'s one subscriber, a memoized result publish. Bedrock is not in the total: its
   line is shown apart (``BEDROCK_*``, the template's default model).
 - **likePost broadcast**: a log to ``global`` and one step publishing the post's new like count
-  to ``post:123``, which has 1,000 subscribers.
+  to ``post:123``, which has 1,000 subscribers. That is over the sharding threshold (500), so as
+  deployed the publisher hands each frame to the fan-out function: one SQS FIFO message per
+  shard (8 of 128 connections), posted by ``FanoutFunction`` invocations. Its invocations,
+  duration and the FIFO queue's requests (send, and the event source mapping's receive and
+  delete, as the local poller batches them: up to 10 messages per invocation) are lines of
+  their own. The mapping's empty polls are not per run and are left out.
 - **10-step workflow with one sleep**: five steps, a 1 s sleep, five steps (a sleep longer than
   15 minutes adds one SQS message and one executor invocation per 15 minutes: see
   docs/execution-model.md).
@@ -30,8 +35,9 @@ Prices come from the library's table (``stepstream.cost``), which a run's own co
   request is one read unit (an upper bound for these small items), each WebSocket message and SQS
   message is under one 32 KB / 64 KB billing chunk, Lambda duration is the local wall time of the
   invocation (for generate-response, bound by the model's 40 tokens/s) at the template's 512 MB
-  on arm64. Free tiers are ignored. Subscribers' own connection minutes and connects are not
-  per run and are left out.
+  on arm64 (the fan-out function's posts take no time here: on AWS add about one 30 ms round
+  trip per 64 posts of an invocation). Free tiers are ignored. Subscribers' own connection
+  minutes and connects are not per run and are left out.
 
 The executor sends a ``run`` status frame (``completed``) to every subscriber of each channel the
 run published on, so a broadcast costs two WebSocket messages per subscriber, not one: that is
@@ -47,6 +53,7 @@ import json
 import math
 import os
 import platform
+import threading
 import time
 import uuid
 from collections import Counter
@@ -68,6 +75,9 @@ PRICES_USD = {
     **PRICES[DEFAULT_REGION],
     "bedrock_nova_micro_input_token": BEDROCK_PER_TOKEN["amazon.nova-micro-v1"][0],
     "bedrock_nova_micro_output_token": BEDROCK_PER_TOKEN["amazon.nova-micro-v1"][1],
+    # SQS FIFO requests, us-east-1 list price per request (first 100 billion a month) as of
+    # PRICES_DATE; the library's ledger prices standard queues only.
+    "sqs_fifo_request": 0.50 / 1e6,
 }
 """The library's price table (``stepstream.cost``, dated ``PRICES_DATE``) for us-east-1: the
 same numbers a run's ledger is priced with."""
@@ -82,26 +92,32 @@ READS = {"GetItem", "Query", "Scan"}
 
 
 class CountingPoster:
-    """Counts ``@connections`` posts (API Gateway WebSocket messages); sends nothing."""
+    """Counts ``@connections`` posts (API Gateway WebSocket messages); sends nothing. Thread-safe:
+    the fan-out function posts 64 at a time."""
 
     def __init__(self) -> None:
         self.posts = 0
+        self._lock = threading.Lock()
 
     def post(self, connection_id: str, data: bytes) -> bool:
-        self.posts += 1
+        with self._lock:
+            self.posts += 1
         return True
 
 
 class UnitCounter:
     """AWS requests by ``service:Operation``, and DynamoDB write units by item."""
 
-    def __init__(self) -> None:
+    def __init__(self, fifo_urls: tuple[str, ...] = ()) -> None:
         self.requests: Counter[str] = Counter()
         self.write_units = 0
         self.read_units = 0
+        self.fifo_urls = fifo_urls
 
     def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         service, name = model.service_model.service_name, model.name
+        if service == "sqs" and _names_queue(params, self.fifo_urls):
+            service = "sqs-fifo"
         self.requests[f"{service}:{name}"] += 1
         if service != "dynamodb":
             return
@@ -122,6 +138,19 @@ class UnitCounter:
         return taken
 
 
+def _names_queue(request: dict[str, Any], urls: tuple[str, ...]) -> bool:
+    """Whether a serialized SQS request (``before-call``'s request dict) is for one of ``urls``:
+    the queue URL is in its body (JSON protocol) or its form fields (query protocol)."""
+    body = request.get("body")
+    if isinstance(body, bytes):
+        text = body.decode("utf-8", "replace")
+    elif isinstance(body, dict):
+        text = str(body.get("QueueUrl", ""))
+    else:
+        text = str(body or "")
+    return any(url in text for url in urls)
+
+
 @dataclass
 class Measured:
     """What one run used."""
@@ -133,6 +162,8 @@ class Measured:
     executor_seconds: float
     api_seconds: float
     posts: int
+    fanout_invocations: int = 0
+    fanout_seconds: float = 0.0
 
 
 def _define(app: Stepstream) -> None:
@@ -185,7 +216,12 @@ def _define(app: Stepstream) -> None:
 
 
 def _run_once(
-    app: Any, poller: Any, counter: UnitCounter, poster: CountingPoster, event: dict[str, Any]
+    app: Any,
+    poller: Any,
+    counter: UnitCounter,
+    poster: CountingPoster,
+    event: dict[str, Any],
+    fanout_poller: Any,
 ) -> Measured:
     counter.take()
     poster.posts = 0
@@ -195,6 +231,7 @@ def _run_once(
     run_id = app.runs.for_event(event_id)[0].run_id
     requests, writes, reads = counter.take()
     invocations, executor_seconds = 0, 0.0
+    fanout_invocations, fanout_seconds = 0, 0.0
     deadline = time.monotonic() + 120
     while True:
         before = poller.invocations
@@ -207,6 +244,20 @@ def _run_once(
         requests += more
         writes += w
         reads += r
+        # The fan-out function takes what the invocation handed over, as the mapping would.
+        while True:
+            before = fanout_poller.invocations
+            started = time.perf_counter()
+            fanout_poller.poll_once(wait_seconds=0)
+            if fanout_poller.invocations == before:
+                counter.take()  # an empty poll: the mapping polls all the time, not per run
+                break
+            fanout_invocations += 1
+            fanout_seconds += time.perf_counter() - started
+            more, w, r = counter.take()
+            requests += more
+            writes += w
+            reads += r
         view = app.runs.get(run_id)
         counter.take()  # the read-back is the benchmark's, not the run's
         if view is not None and view.status in ("completed", "failed", "cancelled"):
@@ -216,7 +267,15 @@ def _run_once(
     if view.status != "completed":
         raise RuntimeError(f"{event['name']} ended {view.status}")
     return Measured(
-        requests, writes, reads, invocations, executor_seconds, api_seconds, poster.posts
+        requests,
+        writes,
+        reads,
+        invocations,
+        executor_seconds,
+        api_seconds,
+        poster.posts,
+        fanout_invocations,
+        fanout_seconds,
     )
 
 
@@ -233,17 +292,22 @@ def _lines(m: Measured) -> list[dict[str, Any]]:
         return math.ceil(seconds * 1000) / 1000  # Lambda bills by the millisecond
 
     sqs = sum(n for k, n in m.requests.items() if k.startswith("sqs:"))
+    fifo = sum(n for k, n in m.requests.items() if k.startswith("sqs-fifo:"))
     s3_put = sum(n for k, n in m.requests.items() if k in ("s3:PutObject", "s3:CopyObject"))
     s3_get = sum(n for k, n in m.requests.items() if k in ("s3:GetObject", "s3:HeadObject"))
     gb_seconds = LAMBDA_MEMORY_GB * (
-        billed_seconds(m.executor_seconds) + billed_seconds(m.api_seconds)
+        billed_seconds(m.executor_seconds)
+        + billed_seconds(m.api_seconds)
+        + billed_seconds(m.fanout_seconds)
     )
+    lambdas = m.executor_invocations + 1 + m.fanout_invocations
+    fanout = f", fan-out {m.fanout_invocations}" if m.fanout_invocations else ""
     lines = [
         ("Amazon API Gateway (HTTP API)", "1 event request", p["http_api_request"]),
         (
             "AWS Lambda (requests)",
-            f"{m.executor_invocations + 1} invocations (API 1, executor {m.executor_invocations})",
-            (m.executor_invocations + 1) * p["lambda_request"],
+            f"{lambdas} invocations (API 1, executor {m.executor_invocations}{fanout})",
+            lambdas * p["lambda_request"],
         ),
         (
             "AWS Lambda (duration, arm64 512 MB)",
@@ -262,6 +326,15 @@ def _lines(m: Measured) -> list[dict[str, Any]]:
             m.posts * p["websocket_message"],
         ),
     ]
+    if fifo:
+        lines.insert(
+            5,
+            (
+                "Amazon SQS (FIFO, fan-out queue)",
+                f"{fifo} requests",
+                fifo * p["sqs_fifo_request"],
+            ),
+        )
     if s3_put or s3_get:
         lines.append(
             (
@@ -281,12 +354,29 @@ def _measure() -> dict[str, Any]:
     from stepstream.handlers import executor_handler
     from stepstream.local import SqsPoller
     from stepstream.realtime import Realtime
+    from stepstream.realtime._realtime import sharding_from_env
+    from stepstream.realtime._shard_fanout import ShardFanout
+    from stepstream.store import ConnectionStore
 
     app = Stepstream(id="bench-cost")
     poster = CountingPoster()
-    app._realtime = Realtime(app.id, poster=poster)  # posts counted, nothing sent
+    # Posts counted, nothing sent; a wide channel's frames go to the fan-out queue as deployed
+    # (the template's queue, threshold and shard size).
+    sharding = sharding_from_env()
+    if sharding is None:
+        raise RuntimeError("the local stack gave no STEPSTREAM_FANOUT_QUEUE_URL")
+    app._realtime = Realtime(app.id, poster=poster, sharding=sharding)
     _define(app)
-    counter = UnitCounter()
+    fanout_url = os.environ["STEPSTREAM_FANOUT_QUEUE_URL"]
+    shards = ShardFanout(ConnectionStore(), lambda: poster)
+    fanout_poller = SqsPoller(
+        lambda event, _context: shards.handle(event["Records"]).response(),
+        fanout_url,
+        batch_size=10,  # the template's FanoutQueueMapping
+        wait_seconds=0,
+        function_name="FanoutFunction",
+    )
+    counter = UnitCounter(fifo_urls=(fanout_url,))
     for service in ("dynamodb", "sqs", "s3"):
         on_every_client(f"before-call.{service}", counter)
     poller = SqsPoller(executor_handler(app), os.environ["STEPSTREAM_QUEUE_URL"], wait_seconds=1)
@@ -311,7 +401,8 @@ def _measure() -> dict[str, Any]:
         ),
     ):
         runs = [
-            _run_once(app, poller, counter, poster, make_event()) for _ in range(RUNS_PER_SCENARIO)
+            _run_once(app, poller, counter, poster, make_event(), fanout_poller)
+            for _ in range(RUNS_PER_SCENARIO)
         ]
         m = _median_run(runs)
         lines = _lines(m)
@@ -321,6 +412,7 @@ def _measure() -> dict[str, Any]:
             "runs_measured": len(runs),
             "requests_per_run": dict(sorted(m.requests.items())),
             "executor_seconds_median": round(m.executor_seconds, 3),
+            "fanout_invocations": m.fanout_invocations,
             "lines": lines,
             "usd_per_million_runs": round(sum(line["usd_per_million_runs"] for line in lines), 2),
         }
