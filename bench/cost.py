@@ -121,10 +121,13 @@ class UnitCounter:
         self.requests[f"{service}:{name}"] += 1
         if service != "dynamodb":
             return
+        # before-call sees the serialized request: DynamoDB's JSON protocol has the API
+        # parameters in the body.
+        body = _json_body(params)
         if name == "TransactWriteItems":
-            self.write_units += 2 * len(params.get("TransactItems", []))
+            self.write_units += 2 * len(body.get("TransactItems", []))
         elif name == "BatchWriteItem":
-            self.write_units += sum(len(v) for v in params.get("RequestItems", {}).values())
+            self.write_units += sum(len(v) for v in body.get("RequestItems", {}).values())
         elif name in WRITES:
             self.write_units += 1
         elif name in READS:
@@ -136,6 +139,14 @@ class UnitCounter:
         taken = (self.requests, self.write_units, self.read_units)
         self.requests, self.write_units, self.read_units = Counter(), 0, 0
         return taken
+
+
+def _json_body(request: dict[str, Any]) -> dict[str, Any]:
+    body = request.get("body")
+    if isinstance(body, bytes | str) and body:
+        parsed = json.loads(body)
+        return parsed if isinstance(parsed, dict) else {}
+    return body if isinstance(body, dict) else {}
 
 
 def _names_queue(request: dict[str, Any], urls: tuple[str, ...]) -> bool:
