@@ -31,11 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signum, lambda *_: stop.set())
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request otherwise
     server = EmbeddedMotoServer(args.host, args.port)
-    try:
-        server.start()
-    except OSError as exc:
-        print(f"embedded_moto: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
+    server.start()  # a busy port or unknown host: werkzeug says so and exits 1
     host, port = server.get_host_and_port()
     print(f"http://{host}:{port}", flush=True)
     while not stop.wait(1):  # a timed wait: the signal handler runs between waits
