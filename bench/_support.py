@@ -58,14 +58,15 @@ def on_every_client(event: str, hook: Any) -> None:
 
 
 @contextmanager
-def moto_process() -> Iterator[str]:
-    """moto's server in its own process on a free loopback port; yields its endpoint URL. In
-    process it would compete with the gateway for the GIL."""
+def moto_process(module: str = "stepstream.local.embedded_moto") -> Iterator[str]:
+    """The stack's moto server (as ``make dev`` embeds it, patched) in its own process on a free
+    loopback port; yields its endpoint URL. In process it would compete with the gateway for the
+    GIL. ``module="moto.server"``: moto as released, for a baseline."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     moto = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, "-m", module, "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

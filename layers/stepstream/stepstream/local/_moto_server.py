@@ -17,6 +17,8 @@ So the embedded server handles DynamoDB requests one at a time (DynamoDB itself 
 per item; the GIL runs one request at a time anyway), and a transaction backs up only the items
 it writes, restoring them if it fails. The reproducer for moto upstream is in
 docs/architecture.md ("moto under load").
+
+Its SQS long polls and FIFO groups are made to behave as SQS's too (``_moto_sqs.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import copy
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from ._moto_sqs import patch_sqs
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -52,7 +56,7 @@ class SerialisedDynamoDB:
 
 
 class EmbeddedMotoServer:
-    """moto's server on a loopback port in a daemon thread, DynamoDB serialised."""
+    """moto's server on a loopback port in a daemon thread, DynamoDB serialised, SQS as SQS."""
 
     def __init__(
         self,
@@ -75,6 +79,7 @@ class EmbeddedMotoServer:
         from werkzeug.serving import make_server
 
         patch_transactions()
+        patch_sqs()
         app: WsgiApp = SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
         if self._wrap is not None:
             app = self._wrap(app)

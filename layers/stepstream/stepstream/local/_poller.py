@@ -44,11 +44,12 @@ class SqsSource:
     def __init__(self, queue_url: str) -> None:
         self.queue_url = queue_url
         self.name = queue_url.rstrip("/").rsplit("/", 1)[-1]
-        # moto checks whether a FIFO group has a message in flight against a snapshot taken
-        # when ReceiveMessage starts, so two concurrent receives could each take one message of
-        # the same group, and two invocations post a shard's frames out of order. SQS never
-        # does; receiving one call at a time keeps its guarantee (the invocations still run
-        # concurrently).
+        # One ReceiveMessage at a time on a FIFO queue (the invocations still run concurrently).
+        # SQS and the stack's moto (local/_moto_sqs.py) never give two receivers messages of one
+        # group; moto as released does (a stack pointed at it with --aws-endpoint), and two
+        # invocations would post a shard's frames out of order. It is also the faster way
+        # locally: one long poll per queue is woken by a send instead of one per poller thread
+        # (bench.sqs_hop's fan-out hop, 16 pollers: p50 27 ms with it, 40 ms without).
         self.fifo = self.name.endswith(".fifo")
         self._one_receive = threading.Lock() if self.fifo else None
 

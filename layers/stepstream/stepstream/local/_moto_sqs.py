@@ -1,0 +1,107 @@
+"""moto's SQS long polls and FIFO message groups made to behave as SQS's (moto 5.2.5).
+
+``SQSBackend.receive_message`` in moto 5.x differs from SQS in three ways that a local stack
+feels on every hop through a queue:
+
+- A long poll snapshots the FIFO groups that have a message in flight once, when it starts. A
+  group whose in-flight message is deleted meanwhile stays blocked for the rest of that long poll
+  (up to ``WaitTimeSeconds``), so the group's next message waited about a second: one hop
+  through the fan-out queue cost ~800 ms. The snapshot is also taken with no lock, so two
+  concurrent receives could each take a message of one group, out of order.
+- It waits for *visible* messages. While the only visible ones are in blocked groups it does not
+  wait at all: the long poll spins, holding the GIL of the process that hosts moto.
+- A delete or a visibility change wakes no long poll, and an expiring visibility timeout or
+  delay is noticed only at the next one-second tick.
+
+SQS unblocks a group at the delete (or when the in-flight message's visibility ends) and answers
+a long poll as soon as a message can be received. So here a receive is moto's own single pass
+(``WaitTimeSeconds=0``), made under the queue's condition lock after dropping the messages whose
+visibility has ended from the in-flight set; moto's snapshot is then the live set of blocked
+groups, and concurrent receives on one queue cannot interleave. Between passes the long poll
+sleeps on that condition until a send, a delete, a visibility change, the next visibility or
+delay expiry, or its deadline: one pass per event, never a spin. Deletes and visibility changes
+notify it. ``tests/devstack/test_moto_sqs.py`` fails without this patch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+_installed = threading.Lock()
+_patched = False
+_EXPIRY_MARGIN = 0.002
+"""Seconds past a visibility or delay expiry to wake: moto counts a message visible only once
+the clock is strictly past it."""
+
+
+def patch_sqs() -> None:
+    """Install the long poll, delete and visibility wrappers on moto's SQS (once per process)."""
+    global _patched
+    with _installed:
+        if _patched:
+            return
+        from moto.sqs import models
+
+        one_pass = models.SQSBackend.receive_message
+        delete = models.Queue.delete_message
+        change_visibility = models.SQSBackend.change_message_visibility
+
+        def receive_message(
+            self: Any,
+            queue_name: str,
+            count: int,
+            wait_seconds_timeout: int,
+            visibility_timeout: int,
+            message_attribute_names: list[str] | None = None,
+        ) -> list[Any]:
+            queue = self.get_queue(queue_name)
+            deadline = time.monotonic() + (wait_seconds_timeout or 0)
+            with queue._messages_lock:
+                while True:
+                    _end_expired_flights(queue)
+                    found: list[Any] = one_pass(
+                        self, queue_name, count, 0, visibility_timeout, message_attribute_names
+                    )
+                    left = deadline - time.monotonic()
+                    if found or left <= 0:
+                        return found
+                    queue._messages_lock.wait(min(left, _until_next_expiry(queue)))
+
+        def delete_message(self: Any, receipt_handle: str) -> None:
+            with self._messages_lock:
+                delete(self, receipt_handle)
+                if self.fifo_queue:  # a delete frees a group; a standard queue has none
+                    self._messages_lock.notify_all()
+
+        def change_message_visibility(
+            self: Any, queue_name: str, receipt_handle: str, visibility_timeout: int
+        ) -> None:
+            queue = self.get_queue(queue_name)
+            with queue._messages_lock:
+                change_visibility(self, queue_name, receipt_handle, visibility_timeout)
+                # visible now, or a waiter's next expiry moved
+                queue._messages_lock.notify_all()
+
+        models.SQSBackend.receive_message = receive_message  # type: ignore[method-assign]
+        models.Queue.delete_message = delete_message  # type: ignore[method-assign]
+        models.SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
+        _patched = True
+
+
+def _end_expired_flights(queue: Any) -> None:
+    """A received message whose visibility timeout ended is no longer in flight: its group is
+    free (moto only noticed while walking past it, after the groups it had already skipped)."""
+    expired = [m for m in queue.pending_messages if m.visible]
+    for message in expired:
+        queue.pending_messages.discard(message)
+
+
+def _until_next_expiry(queue: Any) -> float:
+    """Seconds until the next in-flight or delayed message becomes visible (infinity: none)."""
+    from moto.core.utils import unix_time_millis
+
+    now_ms = unix_time_millis()
+    times = [at for m in queue._messages for at in (m.visible_at, m.delayed_until) if at > now_ms]
+    return (min(times) - now_ms) / 1000 + _EXPIRY_MARGIN if times else float("inf")
