@@ -1,0 +1,46 @@
+"""What holds the dev process's memory after the soak (``bench.soak``, its measurement only).
+
+Installed in the ``stepstream dev`` process by the command that starts it; on ``SIGUSR1`` it
+writes to ``path``: the RSS, then the RSS after a full ``gc.collect()``, then after glibc's
+``malloc_trim(0)`` (which hands freed heap pages back to the kernel: what it gives back was
+allocator retention, not live data), and the most numerous live object types. Nothing of this is
+in stepstream itself; ``stepstream dev`` never trims.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import json
+import re
+import signal
+from collections import Counter
+from pathlib import Path
+from types import FrameType
+
+
+def _rss_mb() -> float:
+    found = re.search(r"VmRSS:\s+(\d+) kB", Path("/proc/self/status").read_text())
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
+def _probe(path: Path) -> None:
+    report: dict[str, object] = {"rss_mb": round(_rss_mb(), 1)}
+    gc.collect()
+    report["after_gc_mb"] = round(_rss_mb(), 1)
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        report["after_malloc_trim_mb"] = round(_rss_mb(), 1)
+    except (OSError, AttributeError):  # not glibc
+        report["after_malloc_trim_mb"] = None
+    types: Counter[str] = Counter(type(o).__qualname__ for o in gc.get_objects())
+    report["live_objects"] = sum(types.values())
+    report["top_types"] = dict(types.most_common(15))
+    path.write_text(json.dumps(report, indent=1))
+
+
+def install(path: str) -> None:
+    def handle(signum: int, frame: FrameType | None) -> None:
+        _probe(Path(path))
+
+    signal.signal(signal.SIGUSR1, handle)
