@@ -36,7 +36,24 @@ def _probe(path: Path) -> None:
     types: Counter[str] = Counter(type(o).__qualname__ for o in gc.get_objects())
     report["live_objects"] = sum(types.values())
     report["top_types"] = dict(types.most_common(15))
+    report["moto_items_in_tables"] = _moto_items()
     path.write_text(json.dumps(report, indent=1))
+
+
+def _moto_items() -> dict[str, int]:
+    """Items in the embedded moto's DynamoDB tables, per table: the live data, to set against
+    the ``Item`` objects the process holds."""
+    try:
+        from moto.dynamodb.models import dynamodb_backends
+    except ImportError:
+        return {}
+    counts: dict[str, int] = {}
+    for account in list(dynamodb_backends):
+        for region in list(dynamodb_backends[account]):
+            for name, table in list(dynamodb_backends[account][region].tables.items()):
+                items = table.items.values() if table.range_key_attr else [table.items]
+                counts[name] = sum(len(group) for group in items)
+    return counts
 
 
 def install(path: str) -> None:

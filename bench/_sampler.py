@@ -107,14 +107,14 @@ class Sampler:
                     _group(thread.name),
                     _thread_cpu(thread.native_id),
                 )
-        cpu: Counter[str] = Counter()
+        cpu: dict[str, float] = {}
         for group, seconds in self._cpu_seen.values():
-            cpu[group] += seconds
+            cpu[group] = cpu.get(group, 0.0) + seconds
         report = {
             "samples": self.samples,
             "interval_s": INTERVAL,
             "process_cpu_s": round(sum(os.times()[:2]), 1),
-            "thread_cpu_s": {k: round(v, 1) for k, v in cpu.most_common()},
+            "thread_cpu_s": {k: round(v, 1) for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])},
             "busy_samples_by_thread": dict(self.busy.most_common()),
             "self": dict(self.self_time.most_common(60)),
             "inclusive": dict(self.inclusive.most_common(120)),

@@ -27,6 +27,10 @@ Run: ``python -m bench.soak`` (or ``make bench``); writes bench/results/soak.jso
 ``--sockets N --messages N --result FILE --log FILE``; ``--profile FILE`` runs a sampling
 profiler in the dev process (``bench/_sampler.py``: CPU per thread group, busy stacks) and writes
 it to FILE. Progress (deliveries so far, their rate, RSS) is printed every ``PROGRESS_EVERY`` s.
+After the idle wait, ``bench/_memory_probe.py`` (installed in the dev process by this benchmark
+only) reports what holds the memory: RSS after a full GC and after glibc's ``malloc_trim`` (what
+that gives back was allocator retention, not live data), the most numerous live types, and the
+items moto's tables hold; ``rss_mb.after_gc_and_malloc_trim`` is that trimmed figure.
 """
 
 from __future__ import annotations
