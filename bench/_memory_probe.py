@@ -37,6 +37,7 @@ def _probe(path: Path) -> None:
     report["live_objects"] = sum(types.values())
     report["top_types"] = dict(types.most_common(15))
     report["moto_items_in_tables"] = _moto_items()
+    report["holders"] = _holders("Item")
     path.write_text(json.dumps(report, indent=1))
 
 
@@ -54,6 +55,35 @@ def _moto_items() -> dict[str, int]:
                 items = table.items.values() if table.range_key_attr else [table.items]
                 counts[name] = sum(len(group) for group in items)
     return counts
+
+
+def _holders(qualname: str, sample: int = 10, depth: int = 5) -> dict[str, int]:
+    """What keeps objects of type ``qualname`` alive: for a sample of them, the chain of
+    referrers (type names, and a module-level owner's ``__module__``) up to ``depth`` levels,
+    counted. The probe's own lists and frames are left out."""
+    everything = gc.get_objects()
+    found = [o for o in everything if type(o).__qualname__ == qualname][:sample]
+    mine = {id(everything), id(found)}
+    del everything
+    chains: Counter[str] = Counter()
+    for obj in found:
+        chain, current = [], obj
+        for _ in range(depth):
+            mine.add(id(current))
+            referrers = [
+                r
+                for r in gc.get_referrers(current)
+                if id(r) not in mine and not isinstance(r, FrameType)
+            ]
+            if not referrers:
+                break
+            current = referrers[0]
+            name = type(current).__qualname__
+            if isinstance(current, (list, dict, tuple, set)):
+                name += f"[{len(current)}]"
+            chain.append(name)
+        chains[" <- ".join(chain)] += 1
+    return dict(chains.most_common(5))
 
 
 def install(path: str) -> None:
