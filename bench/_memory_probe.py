@@ -14,6 +14,7 @@ import gc
 import json
 import re
 import signal
+import sys
 from collections import Counter
 from pathlib import Path
 from types import FrameType
@@ -60,25 +61,26 @@ def _moto_items() -> dict[str, int]:
 def _holders(qualname: str, sample: int = 10, depth: int = 5) -> dict[str, int]:
     """What keeps objects of type ``qualname`` alive: for a sample of them, the chain of
     referrers (type names, and a module-level owner's ``__module__``) up to ``depth`` levels,
-    counted. The probe's own lists and frames are left out."""
+    counted (a frame ends the chain). The probe's own lists are left out."""
     everything = gc.get_objects()
-    found = [o for o in everything if type(o).__qualname__ == qualname][:sample]
-    mine = {id(everything), id(found)}
+    found = [o for o in everything if type(o).__qualname__ == qualname]
+    del found[sample:]
+    mine = {id(everything), id(found), id(sys._getframe())}  # this frame holds them too
     del everything
     chains: Counter[str] = Counter()
     for obj in found:
         chain, current = [], obj
         for _ in range(depth):
             mine.add(id(current))
-            referrers = [
-                r
-                for r in gc.get_referrers(current)
-                if id(r) not in mine and not isinstance(r, FrameType)
-            ]
+            referrers = [r for r in gc.get_referrers(current) if id(r) not in mine]
             if not referrers:
                 break
             current = referrers[0]
             name = type(current).__qualname__
+            if isinstance(current, FrameType):  # a live thread's, or a kept traceback's
+                code = current.f_code
+                chain.append(f"frame {Path(code.co_filename).name}:{code.co_name}")
+                break
             if isinstance(current, (list, dict, tuple, set)):
                 name += f"[{len(current)}]"
             chain.append(name)
