@@ -23,19 +23,29 @@ socket has closed. The dev process's own output is scanned for moto's
 Run: ``python -m bench.soak`` (or ``make bench``); writes bench/results/soak.json.
 ``BENCH_SOAK_SOCKETS`` and ``BENCH_SOAK_MESSAGES`` shrink it for a quick look;
 ``BENCH_SOAK_RESULT`` writes elsewhere (a run against another checkout, for a before/after);
-``BENCH_SOAK_LOG=<file>`` keeps the dev process's output.
+``BENCH_SOAK_LOG=<file>`` keeps the dev process's output. The same as flags:
+``--sockets N --messages N --result FILE --log FILE``; ``--profile FILE`` runs a sampling
+profiler in the dev process (``bench/_sampler.py``: CPU per thread group, busy stacks) and writes
+it to FILE. Progress (deliveries so far, their rate, RSS) is printed every ``PROGRESS_EVERY`` s.
+After the idle wait, ``bench/_memory_probe.py`` (installed in the dev process by this benchmark
+only) reports what holds the memory: RSS after a full GC and after glibc's ``malloc_trim`` (what
+that gives back was allocator retention, not live data), the most numerous live types, and the
+items moto's tables hold; ``rss_mb.after_gc_and_malloc_trim`` is that trimmed figure.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -67,6 +77,11 @@ IDLE_AFTER = 5.0
 DEADLINE = 900.0
 """Seconds the whole stream (connects excluded) may take before the benchmark reports what it
 has."""
+PROGRESS_EVERY = 15.0
+"""Seconds between two progress lines while the stream runs."""
+PROFILE = os.environ.get("BENCH_SOAK_PROFILE", "")
+"""A file for the dev process's sampling profile (``bench/_sampler.py``); empty: no profiler."""
+LOG = os.environ.get("BENCH_SOAK_LOG", "")
 APP = "bench._soak_app:app"
 APP_ID = "soak"
 READY = re.compile(r"ready on (http://\S+)")
@@ -91,7 +106,11 @@ class DevProcess:
             PYTHONUNBUFFERED="1",
             NO_COLOR="1",
         )
-        command = [sys.executable, "-c", _CLI, "dev", "--port", "0", "--post-latency-ms", "0"]
+        self.probe = Path(tempfile.mkdtemp(prefix="soak-")) / "memory.json"
+        cli = f"import bench._memory_probe as p; p.install({str(self.probe)!r}); {_CLI}"
+        if PROFILE:
+            cli = f"import bench._sampler; bench._sampler.start({PROFILE!r}); {cli}"
+        command = [sys.executable, "-c", cli, "dev", "--port", "0", "--post-latency-ms", "0"]
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
@@ -114,6 +133,19 @@ class DevProcess:
         if not self.url:
             raise RuntimeError("stepstream dev did not start:\n" + "\n".join(self.lines[-40:]))
         return self.url
+
+    def memory_probe(self, timeout: float = 60) -> dict[str, Any]:
+        """What ``bench/_memory_probe.py`` finds in the dev process (RSS after a full GC and
+        after ``malloc_trim``, the most numerous live types); ``{}`` if it did not answer."""
+        self.probe.unlink(missing_ok=True)
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.probe.exists():
+                time.sleep(0.5)  # written in one go, but let it finish
+                return dict(json.loads(self.probe.read_text()))
+            time.sleep(0.2)
+        return {}
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -279,6 +311,22 @@ async def wait_until(clients: list[Client], done: Any, seconds: float) -> bool:
     return False
 
 
+async def report_progress(clients: list[Client], rss: RssSampler, started: float) -> None:
+    """A line every ``PROGRESS_EVERY`` s: distinct deliveries so far of all expected, their rate
+    since the last line, the dev process's RSS (a long soak should not look hung)."""
+    total, last = SOCKETS * MESSAGES, 0
+    while True:
+        await asyncio.sleep(PROGRESS_EVERY)
+        delivered = sum(len(c.received) for c in clients)
+        print(
+            f"  {time.monotonic() - started:6.0f} s: {delivered:,} of {total:,} deliveries "
+            f"({(delivered - last) / PROGRESS_EVERY:,.0f}/s), RSS {rss.now():.0f} MB, "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        last = delivered
+
+
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -321,6 +369,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     )
     sent.raise_for_status()
     stream_started = time.monotonic()
+    progress = asyncio.create_task(report_progress(clients, rss, stream_started))
 
     reached = await wait_until(clients, lambda c: DROP_AT in c.received, DEADLINE)
     if not reached:
@@ -343,6 +392,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     remaining = max(10.0, DEADLINE - (time.monotonic() - stream_started))
     finished = await wait_until(clients, lambda c: c.complete.is_set(), remaining)
     stream_seconds = time.monotonic() - stream_started
+    progress.cancel()
     # Repeats arrive after the last new message: give them a moment before counting.
     await asyncio.sleep(2)
 
@@ -350,6 +400,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
     await asyncio.gather(*(c.task for c in clients if c.task), return_exceptions=True)
     await asyncio.sleep(IDLE_AFTER)
     rss_after = rss.now()
+    memory = await asyncio.to_thread(dev.memory_probe)
 
     kept = [c for c in clients if not c.resumed]
     lost = sum(MESSAGES - len(c.received) for c in clients)
@@ -384,6 +435,7 @@ async def soak(dev: DevProcess, rss: RssSampler) -> dict[str, Any]:
         "connects_refused_then_retried": dict(REFUSED),
         "stream_seconds": round(stream_seconds, 1),
         "rss_mb": {"connected": round(rss_connected, 1), "after": round(rss_after, 1)},
+        "memory_after": memory,
     }
 
 
@@ -404,13 +456,16 @@ def main() -> dict[str, Any]:
             "peak": round(rss.peak, 1),
             "after": result["rss_mb"]["after"],
             "after_over_before": round(result["rss_mb"]["after"] / before, 2),
+            # the measurement's own trim (bench/_memory_probe.py), not stepstream's: what it
+            # gives back was freed memory glibc kept, not live data
+            "after_gc_and_malloc_trim": result["memory_after"].get("after_malloc_trim_mb"),
         }
         result["rss_trace"] = rss.trace[:: max(1, len(rss.trace) // 60)]
     finally:
         dev.stop()
     output = "\n".join(dev.lines)
-    if os.environ.get("BENCH_SOAK_LOG"):  # the dev process's whole output, for a closer look
-        Path(os.environ["BENCH_SOAK_LOG"]).write_text(output)
+    if LOG:  # the dev process's whole output, for a closer look
+        Path(LOG).write_text(output)
     result["moto_dictionary_changed_errors"] = output.count(MOTO_RACE)
     result["dev_tracebacks"] = output.count("Traceback (most recent call last)")
     return {
@@ -464,7 +519,27 @@ def _ms(value: float) -> str:
     return f"{value / 1000:.3g} s" if value >= 1000 else f"{value:.3g} ms"
 
 
+def configure(argv: list[str] | None = None) -> None:
+    """The flags override the environment's settings (the module's constants)."""
+    global SOCKETS, MESSAGES, DROP_AT, RESULT, PROFILE, LOG
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--sockets", type=int, default=SOCKETS)
+    parser.add_argument("--messages", type=int, default=MESSAGES)
+    parser.add_argument("--result", type=Path, default=RESULT, help="where the JSON report goes")
+    parser.add_argument("--profile", default=PROFILE, help="the dev process's sampling profile")
+    parser.add_argument("--log", default=LOG, help="the dev process's whole output")
+    args = parser.parse_args(argv)
+    if args.sockets < 2 or args.messages < 10:
+        parser.error("at least 2 sockets and 10 messages")
+    SOCKETS, MESSAGES, RESULT = args.sockets, args.messages, args.result
+    DROP_AT = MESSAGES * 3 // 10
+    PROFILE, LOG = args.profile, args.log
+
+
 if __name__ == "__main__":
+    configure()
     report = main()
     print(json.dumps({k: v for k, v in report.items() if k != "rss_trace"}, indent=2))
     RESULT.parent.mkdir(parents=True, exist_ok=True)

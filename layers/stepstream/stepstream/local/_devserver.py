@@ -145,6 +145,7 @@ def server_config(
         ws="websockets-sansio",
         ws_max_size=max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; the gateway counts idleness
+        ws_per_message_deflate=True,  # as API Gateway (local/_gateway.py's docstring says why)
         lifespan="off",
         log_level="warning",
         access_log=False,

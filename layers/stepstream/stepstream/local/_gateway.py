@@ -21,6 +21,13 @@ A socket's messages wait for ``$default`` in a bounded queue: a client that has 
 messages", so one flooding client cannot starve the others or grow the process. Messages still
 queued when a client leaves are dropped, not handed to ``$default``.
 
+The socket layer itself is API Gateway's too: no ping frames from the server (a socket's only
+keepalive is a message, as ``realtime/_keepalive.py`` and the clients' own pings send), and
+permessage-deflate negotiated when the client offers it. API Gateway accepts that extension:
+python-websockets changed its client's default window after API Gateway mishandled the offer
+``client_max_window_bits=12`` (https://github.com/python-websockets/websockets/issues/1065), so
+turning compression off here would make the local sockets cheaper but less like AWS's.
+
 All of these are :class:`GatewayLimits` fields so tests can shorten them. The 32 KB *frame* quota is
 not emulated: ASGI delivers reassembled messages, so fragment sizes are invisible here.
 """
@@ -356,6 +363,7 @@ def serve_in_thread(
         ws="websockets-sansio",
         ws_max_size=gateway.limits.max_message_bytes,
         ws_ping_interval=None,  # API Gateway sends no ping frames; idleness is counted honestly
+        ws_per_message_deflate=True,  # as API Gateway (see the module's docstring)
         lifespan="off",
         log_level="warning",
         timeout_graceful_shutdown=3,
