@@ -80,6 +80,7 @@ class EmbeddedMotoServer:
 
         patch_transactions()
         patch_sqs()
+        stop_instance_tracking()
         app: WsgiApp = SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
         if self._wrap is not None:
             app = self._wrap(app)
@@ -99,6 +100,25 @@ class EmbeddedMotoServer:
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(10)
+
+
+def stop_instance_tracking() -> None:
+    """Stop moto keeping every model object it ever made.
+
+    moto 5.x's ``BaseModel.__new__`` appends each instance to its class's ``instances_tracked``
+    list, for the ``/moto-api/`` dashboard, and never removes it. Every DynamoDB ``Query`` copies
+    the items it returns, so a dev stack whose publisher reads its 1,000 subscribers once a
+    second kept ~1,000 more ``Item`` objects a second, for ever: the dev process's memory grew
+    with its age and never came back. Nothing in the stack reads those lists."""
+    from moto.core.common_models import BaseModel
+
+    def untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = untracked  # type: ignore[method-assign]
+    from moto.core.model_instances import reset_model_data
+
+    reset_model_data()  # and let go of what was tracked before
 
 
 def patch_transactions() -> None:
