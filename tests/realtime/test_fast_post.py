@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import ClientError
@@ -139,3 +139,19 @@ def test_the_cost_ledger_and_request_hooks_see_each_post(server: _Server) -> Non
 def test_an_endpoint_that_is_not_http_is_refused(url: str) -> None:
     with pytest.raises(ValueError, match="http"):
         _fast_post.FastPost(url)
+
+
+def test_the_cached_signing_key_signs_as_botocore_does() -> None:
+    from botocore.auth import SigV4Auth
+    from botocore.credentials import Credentials
+
+    request = _fast_post._Signable("https://h/s/@connections/a", b"x", "h", {})
+    for day in ("20260101T000000Z", "20260102T000000Z", "20260101T000000Z"):
+        request.context["timestamp"] = day
+        for secret in ("one", "two"):
+            credentials = Credentials("AKID", secret)
+            ours = _fast_post._SigV4(credentials, "execute-api", "eu-west-1")
+            theirs = SigV4Auth(credentials, "execute-api", "eu-west-1")
+            assert ours.signature("to sign", request) == theirs.signature(
+                "to sign", cast(Any, request)
+            )
