@@ -135,6 +135,24 @@ def measure() -> dict[str, Any]:
     }
 
 
+def readme_rows(report: dict[str, Any]) -> list[Any]:
+    """This benchmark's line of the README's table (``bench.readme``)."""
+    from bench.readme import ReadmeRow, times
+
+    poster = report["poster_cpu_seconds_per_1000_posts"]
+    gateway = report["gateway_cpu_seconds_per_1000_posts"]
+    return [
+        ReadmeRow(
+            "CPU seconds per 1,000 `@connections` posts in the posting process: "
+            "`ConnectionsApi`'s fast path vs botocore",
+            f"{poster['fast']:g} vs {poster['botocore']:g} "
+            f"({times(report['ratio_poster_fast_to_botocore'])}); the local gateway "
+            f"{gateway['fast']:g} s per 1,000 served",
+            "several times lower",
+        )
+    ]
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["gateway"]:
         run_gateway()
