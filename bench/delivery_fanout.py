@@ -165,6 +165,7 @@ def run_fanout(endpoint: str, prefix: str) -> None:
         dashboard=False,
         http_api=False,
         schedules=False,
+        iam=os.environ.get("BENCH_FANOUT_IAM", "1") != "0",  # 0: what the emulation costs
     )
     with LocalStack(options) as stack:
         [poller] = [p for p in stack.pollers if p.function_name == "FanoutFunction"]
