@@ -235,10 +235,13 @@ def fanout_handler() -> LambdaHandler:
     channel's connection index per frame) posted to their shards' sockets
     (``stepstream.realtime._shard_fanout``). Reports the shards it could not read in
     ``batchItemFailures``; refuses, with a logged reason, a message it did not write."""
-    from .realtime._shard_fanout import DEFAULT_CONCURRENCY, ShardFanout
+    from .realtime._shard_fanout import ShardFanout, concurrency_from_env
     from .store import ConnectionsApi, ConnectionStore
 
-    fanout = ShardFanout(ConnectionStore(), lambda: ConnectionsApi(pool=DEFAULT_CONCURRENCY))
+    concurrency = concurrency_from_env()
+    fanout = ShardFanout(
+        ConnectionStore(), lambda: ConnectionsApi(pool=concurrency), concurrency=concurrency
+    )
 
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         records = event.get("Records") if isinstance(event, dict) else None
