@@ -71,10 +71,15 @@ app = Stepstream(id="test-timed-out-invocation")
 bodies: list[str] = []
 
 
+def _noted(name: str) -> str:
+    bodies.append(name)
+    return name
+
+
 @app.function(id="two-steps", trigger="test/timed-out")
 async def two_steps(ctx: Context) -> str:
-    a = await ctx.step.run("a", lambda: bodies.append("a") or "a")
-    b = await ctx.step.run("b", lambda: bodies.append("b") or "b")
+    a = await ctx.step.run("a", _noted, "a")
+    b = await ctx.step.run("b", _noted, "b")
     return a + b
 
 
