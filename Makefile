@@ -64,7 +64,9 @@ bench: $(STAMP) node-deps
 
 # The fault tests at full size: 1,000 runs of the chaos workflow (300 in memory, 200 on moto,
 # 500 in executor processes that are SIGKILLed) and the 500-run flow test on moto too. make test
-# runs the same tests smaller; these sizes take longer than a test run should.
+# runs the same tests smaller; these sizes take longer than a test run should (27 min on a 2-core
+# machine shared with other work; each test has its own time limit, 15 to 30 min). They print
+# their progress as they go.
 chaos: $(STAMP)
 	CHAOS_FULL=1 $(BIN)/pytest -q -p no:cacheprovider -s \
 		tests/engine/test_faults.py tests/chaos tests/flow/test_concurrency_faults.py

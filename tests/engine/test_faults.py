@@ -168,6 +168,12 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
 
         outcomes.append(check(app, driver, workflow.read_journal(), lost, history))
         workflow.journal.clear()
+        print(
+            f"[fault test {engine_env.kind}] {start + size}/{total} runs checked, "
+            f"kills {sum(killer.kills.values())}, "
+            f"timed out {sum(p.timeouts for p in pollers)}",
+            flush=True,
+        )
     app.fault_hook = None
 
     assert sum(d.runs for d in drivers) == total
@@ -189,5 +195,6 @@ def test_runs_survive_crashes_duplicates_and_racing_executors(
         f"leases or failed checkpoints), claims refused {killer.refused}, "
         f"messages duplicated {duplicated}, "
         f"extra resumes {sum(d.extra_resumes for d in drivers)}, "
-        f"invocations {sum(p.invocations for p in pollers)}"
+        f"invocations {sum(p.invocations for p in pollers)} "
+        f"(timed out {sum(p.timeouts for p in pollers)})"
     )

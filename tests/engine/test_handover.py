@@ -33,7 +33,8 @@ def test_handover_when_remaining_time_is_below_the_margin(
     # GIVEN every invocation has less time left than the hand-over margin
     monkeypatch.setenv("STEPSTREAM_HANDOVER_MS", "60000")
     bodies.clear()
-    h = Harness(app, engine_env, timeout_ms=1000)
+    # (a timeout well inside the margin, not a short one: the poller ends an invocation at it)
+    h = Harness(app, engine_env, timeout_ms=30_000)
     run_id = h.run_of(h.send("test/long"))
 
     run = h.finish(run_id)

@@ -70,7 +70,7 @@ def test_a_refused_handover_leaves_a_message_that_retries_the_run(
     taken, hook = _taken_by_a_killed_executor(_faults.AFTER_CHECKPOINT)
     app.fault_hook = hook
     try:
-        h = Harness(app, engine_env, timeout_ms=1000)
+        h = Harness(app, engine_env, timeout_ms=30_000)
         run_id = h.run_of(h.send("test/lapse.start"))
         # WHEN the first invocation stores step a, loses the run, and hands over (refused)
         assert h.poller.poll_once(wait_seconds=0) == 1

@@ -190,7 +190,7 @@ def test_the_executor_runs_a_run_through_every_message_kind_under_its_role(
         iam.wrap("ExecutorFunction", executor_handler(walk_app)),
         aws.queues["ExecutorQueue"],
         wait_seconds=0,
-        timeout_ms=1000,
+        timeout_ms=30_000,  # inside the hand-over margin; the poller ends invocations at it
     )
     with iam.enforce("ApiFunction"):  # what POST /e/{key} does
         event_id = harness.send("iam/walk")

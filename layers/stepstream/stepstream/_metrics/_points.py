@@ -190,6 +190,13 @@ def realtime_posted(delivered: bool) -> None:
         RECORDER.count("RealtimePosts" if delivered else "RealtimeGone", COUNT, _NONE)
 
 
+def realtime_post_failed() -> None:
+    """A post refused with an error other than 410 Gone, after botocore's retries of throttling
+    and 5xx answers: the frame is dropped (a durable one stays in the channel's history)."""
+    if RECORDER.on:
+        RECORDER.count("RealtimePostFailed", COUNT, _NONE)
+
+
 def realtime_dispatched(frame: Mapping[str, Any]) -> None:
     """A frame was queued to its subscribers' connections: the time since it was made (its
     ``created_at``), which covers keeping it and the subscriber lookup but not the post."""

@@ -61,11 +61,16 @@ class Invocation:
 
     def before_new_step(self) -> None:
         """Gate in front of every new step: stop if another branch interrupted, hand over if the
-        Lambda is nearly out of time (never before the first new step, so a run always moves)."""
+        Lambda is nearly out of time (never before the first new step, so a run always moves,
+        unless its timeout has passed)."""
         if self.interrupts:
             raise Stopping()
         remaining = self.lambda_context.get_remaining_time_in_millis()
         if self.new_steps > 0 and remaining < self.backends.settings.handover_ms:
+            self.interrupt(Handover())
+        if remaining <= 0:
+            # Past the function's timeout: Lambda would have killed this invocation, and a body
+            # started now could outlive the lease (a local invocation the poller gave up on).
             self.interrupt(Handover())
         self.memo.mark_new()
         self.new_steps += 1

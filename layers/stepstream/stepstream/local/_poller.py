@@ -10,6 +10,7 @@ The messages come from a ``MessageSource``: SQS (``SqsSource``) or the in-memory
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -22,6 +23,8 @@ from ._lambda_context import LambdaContext
 from ._recursion import MAX_CHAIN, Lineage, invoking, lineage_of, next_invocation
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_EXITS = (KeyboardInterrupt, SystemExit)
+"""Raised in an invocation, these stop the poller rather than count as its crash."""
 log = logging.getLogger("stepstream.poller")
 
 
@@ -150,6 +153,8 @@ class QueuePoller:
         self.function_name = function_name
         self.crashes = 0
         self.invocations = 0
+        self.timeouts = 0
+        """Invocations still running at ``timeout_ms``: given up on, their messages left."""
         self.stopped_chains = 0
         """Messages dropped because their chain reached :data:`MAX_CHAIN` invocations."""
         self._make_environment = environments
@@ -261,24 +266,49 @@ class QueuePoller:
                 return len(received)
 
     def _invoke(self, records: list[dict[str, Any]], lineage: Lineage) -> set[str]:
-        """One invocation; the ids of the messages that failed (all of them if it crashed)."""
+        """One invocation; the ids of the messages that failed (all of them if it crashed or
+        timed out)."""
         with self._lock:
             self.invocations += 1
         handler = self._checkout()
-        try:
-            with invoking(lineage):
-                response = handler({"Records": records}, LambdaContext(timeout_ms=self.timeout_ms))
-        except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
-            # A crashed invocation acknowledges nothing: every message comes back.
+        context = LambdaContext(timeout_ms=self.timeout_ms)
+        call = _Invocation(handler, {"Records": records}, context, lineage, self._crashed)
+        # In a thread of its own, so that it can be given up on at the function's timeout.
+        thread = threading.Thread(
+            target=contextvars.copy_context().run, args=(call.run,), name="invocation", daemon=True
+        )
+        thread.start()
+        thread.join(context.get_remaining_time_in_millis() / 1000)
+        if call.abandon():
+            # Lambda stops the invocation here and replaces its execution environment. A thread
+            # cannot be stopped: it runs on unobserved, its environment is not reused, and the
+            # engine starts no step once the context's remaining time is 0. Its writes are
+            # bounded by its lease like any late executor's.
             with self._lock:
-                self.crashes += 1
-            log.debug("handler crashed (%s); %d messages left on the queue", exc, len(records))
+                self.timeouts += 1
+            log.error(
+                "%s Task timed out after %.2f seconds",
+                context.aws_request_id,
+                self.timeout_ms / 1000,
+            )
             return {r["messageId"] for r in records}
-        finally:
-            self._checkin(handler)
-        return {f["itemIdentifier"] for f in (response or {}).get("batchItemFailures", [])}
+        thread.join()  # (ending: it finished in the meantime)
+        self._checkin(handler)
+        if call.error is not None:
+            if isinstance(call.error, _EXITS):
+                raise call.error
+            # A crashed invocation acknowledges nothing: every message comes back.
+            self._crashed()
+            log.debug(
+                "handler crashed (%s); %d messages left on the queue", call.error, len(records)
+            )
+            return {r["messageId"] for r in records}
+        failures = (call.response or {}).get("batchItemFailures", [])
+        return {f["itemIdentifier"] for f in failures}
+
+    def _crashed(self) -> None:
+        with self._lock:
+            self.crashes += 1
 
     def start(self) -> None:
         """Poll in ``max_concurrency`` background threads until ``stop()``."""
@@ -303,6 +333,50 @@ class QueuePoller:
         for thread in self._threads:
             thread.join(timeout=10)
         self._threads = []
+
+
+class _Invocation:
+    """A handler call and what came of it: its response, or what it raised. One the poller gave
+    up on still counts its crash (``on_late_crash``) if it raises in the end."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        event: dict[str, Any],
+        context: LambdaContext,
+        lineage: Lineage,
+        on_late_crash: Callable[[], None],
+    ) -> None:
+        self.handler = handler
+        self.event = event
+        self.context = context
+        self.lineage = lineage
+        self.response: Any = None
+        self.error: BaseException | None = None
+        self._on_late_crash = on_late_crash
+        self._lock = threading.Lock()
+        self._finished = False
+        self._abandoned = False
+
+    def run(self) -> None:
+        try:
+            with invoking(self.lineage):
+                self.response = self.handler(self.event, self.context)
+        except BaseException as exc:
+            self.error = exc
+        with self._lock:
+            self._finished = True
+            late = self._abandoned
+        if late and self.error is not None and not isinstance(self.error, _EXITS):
+            self._on_late_crash()
+
+    def abandon(self) -> bool:
+        """Give up on the call; False if it has finished."""
+        with self._lock:
+            if self._finished:
+                return False
+            self._abandoned = True
+            return True
 
 
 def _lambda_attributes(attributes: dict[str, Any]) -> dict[str, Any]:

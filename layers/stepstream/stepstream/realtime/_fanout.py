@@ -423,8 +423,14 @@ class Fanout:
             except _NoPoster:
                 pass  # reported once when the client could not be made
             except Exception as exc:
-                # One undeliverable frame must not stop the connection's later frames.
-                _log.warning("posting to connection %s failed: %s", connection_id, exc)
+                # Throttling (429) and 5xx answers were retried with backoff by the client
+                # (botocore's standard mode); what is left (413 too large, 403, retries spent)
+                # would fail again. Drop the frame, counted, rather than hold up the
+                # connection's later frames; a durable frame can be had again with ``since``.
+                _metrics.realtime_post_failed()
+                _log.warning(
+                    "posting to connection %s failed, frame dropped: %s", connection_id, exc
+                )
             with self._cond:
                 for _ in range(posted):
                     lane.popleft()

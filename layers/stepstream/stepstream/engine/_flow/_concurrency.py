@@ -23,9 +23,10 @@ Safety, with several executors and duplicate deliveries:
 - a reservation nobody claims (the woken run was cancelled, its message lost) ends with its
   lease, ``RESERVE_MS`` later, and is reaped like a dead executor's slot.
 - a slot whose holder's lease expired (its executor died and its run will not come back, e.g.
-  it was cancelled) is reaped by the next run the counter refuses; every parked run also gets a
-  fallback message at the earliest holder's lease end (at most a minute), so a wake-up lost to a
-  crash between freeing a slot and sending it costs at most that long."""
+  it was cancelled) is reaped by the next run the counter refuses; the first ``limit`` parked
+  runs of a line get a fallback message at the earliest holder's lease end, the others after a
+  minute (FALLBACK_MAX_S: a slot reaped then is theirs only once those ahead are served), so a
+  wake-up lost to a crash between freeing a slot and sending it costs at most that long."""
 
 from __future__ import annotations
 
@@ -148,6 +149,10 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     if state.park_run(run.run_id, owner, reason):
         soonest = min(holders.values(), default=now)
         delay = max(1, min(FALLBACK_MAX_S, math.ceil((soonest - now) / 1000) + 1))
+        if delay < FALLBACK_MAX_S and not _near_head(backends, refused, sort, limit.limit):
+            # Only the first ``limit`` in line can get a slot at that lease's end: a fallback
+            # for every parked run would poll the counter once per lease per run.
+            delay = FALLBACK_MAX_S
         _timers.schedule(
             backends.queue,
             {"run_id": run.run_id, "kind": "concurrency"},
@@ -155,6 +160,12 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
             backends.settings.max_timer_hop_seconds,
         )
     return False
+
+
+def _near_head(backends: Backends, key: str, sort: str, limit: int) -> bool:
+    """Whether the run in line at ``sort`` is among the first ``limit`` of the line."""
+    first = backends.state.first_waiters(key, limit)
+    return len(first) < limit or sort <= first[-1][0]
 
 
 def _leave_line(backends: Backends, needed: list[Counter], waiting: dict[str, Any]) -> None:
