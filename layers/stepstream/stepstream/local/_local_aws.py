@@ -79,9 +79,6 @@ class LocalAws:
                     "every service elsewhere (state lives there); drop --state-dir"
                 )
             return
-        from ._moto_query import patch_queries
-
-        patch_queries()  # a Query costs its partition, not the table (moto sorts every item)
         if self.state_dir is not None:
             self._moto = self._start_with_state(self.state_dir)
         else:

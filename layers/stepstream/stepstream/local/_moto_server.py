@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ._moto_query import patch_queries
 from ._moto_sqs import patch_sqs
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -80,6 +81,7 @@ class EmbeddedMotoServer:
 
         patch_transactions()
         patch_sqs()
+        patch_queries()  # a Query costs its partition, not the table (moto sorts every item)
         stop_instance_tracking()
         app: WsgiApp = SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))
         if self._wrap is not None:
