@@ -16,9 +16,11 @@ import asyncio
 import contextlib
 import importlib
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +31,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from stepstream import Context, Stepstream, _aws
+from stepstream._loader import load_app
 from stepstream.config import Settings
 from stepstream.handlers import executor_handler
 from stepstream.http import create_api, stream_api, token_api
@@ -80,12 +83,22 @@ def event_loop_for_mangum() -> Iterator[None]:
     loop.close()
 
 
+def _cold_import(module: str) -> Any:
+    """The function's module as a cold start imports it, under this test's environment. The
+    app object outlives tests in this process: an earlier test (tests/realtime/test_token_lambda
+    with no local AWS around) may have made its realtime publisher, naming the template's
+    default tables, and this walk would then check requests to tables it never provisioned."""
+    sys.modules.pop(module, None)
+    load_app()._realtime = None  # made on first use, from the environment of that moment
+    return importlib.import_module(module)
+
+
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_sample_event_runs_under_its_role(
     iam: IamEmulator, gateway: RunningGateway, event_loop_for_mangum: None, name: str
 ) -> None:
     function, module = SAMPLES[name]
-    handler = iam.wrap(function, importlib.import_module(module).handler)
+    handler = iam.wrap(function, _cold_import(module).handler)
     event = json.loads((EVENTS / name).read_text(encoding="utf-8"))
 
     # The samples name runs and connections that do not exist here: a handler may fail on
