@@ -110,19 +110,20 @@ def _execute(
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
         return run
     _metrics.slot_waited(run)
+    slots = _flow.Slots(backends, fn, run, lease_until)
     try:
         steps = backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
             _metrics.run_started(run)
             _flow.schedule_finish(backends, fn, run)
         inv = Invocation(engine, fn, run, steps, owner, lambda_context)
-        _run_coroutine(_invoke(inv))
+        _run_coroutine(_invoke(inv, slots))
     except Exception:
-        _flow.release_slots(backends, fn, run, lease_until)
+        slots.release()
         raise
     # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
     # then comes back with the lease's expiry, like a crashed executor's.
-    _flow.release_slots(backends, fn, run, lease_until)
+    slots.release()
     if inv.lost:
         # This invocation's ledger is written for the run it claimed: nothing rides on.
         _retry_elsewhere(engine, run_id, {k: v for k, v in body.items() if k != CARRY})
@@ -236,7 +237,7 @@ def _retry_elsewhere(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
     backends.queue.send(bounced, delay_seconds=delay)
 
 
-async def _invoke(inv: Invocation) -> None:
+async def _invoke(inv: Invocation, slots: _flow.Slots | None = None) -> None:
     inv.loop = asyncio.get_running_loop()
     fn = inv.fn
     started_here = inv.run.attempt == 0 and not inv.memo.records
@@ -253,6 +254,13 @@ async def _invoke(inv: Invocation) -> None:
     except Exception as exc:
         failure = exc
     await inv.drain()
+    if slots is not None and slots.held:
+        # No step runs past this point: the next run in line may start while this invocation
+        # stores its outcome (its writes and follow-ups would otherwise delay that start).
+        try:
+            await offload(slots.release)
+        except Exception:
+            log.exception("slots of run %s not given back yet", inv.run.run_id)
     if inv.interrupts:
         await _suspend(inv)
     elif failure is not None:

@@ -177,12 +177,38 @@ def release(backends: Backends, fn: Function, run: RunRecord, lease_until: int) 
         _free(backends, counter.limit, run.run_id, lease_until)
 
 
+class Slots:
+    """The slots one invocation holds, given back once: as soon as its steps are done (before
+    the outcome's writes, so the next run in line is not kept waiting on them), or at the end
+    of the invocation if that came first or the early release failed."""
+
+    def __init__(self, backends: Backends, fn: Function, run: RunRecord, lease_until: int):
+        self._args = (backends, fn, run, lease_until)
+        self.held = bool(fn.flow.concurrency)
+
+    def release(self) -> None:
+        if self.held:
+            release(*self._args)
+            self.held = False
+
+
 def _free(backends: Backends, limit: SlotLimit, run_id: str, lease_until: int) -> None:
     state = backends.state
-    waiter = next(_waiting(backends, limit.key, run_id), None)
-    if waiter is not None:
+    line = ((s, r) for s, r in state.first_waiters(limit.key, MAX_STALE_WAITERS) if r != run_id)
+    first = next(line, None)
+    if first is not None:
+        sort, waiter = first
         reserve = now_ms() + RESERVE_MS
+        # Handed and woken before the waiter's record is read: that read is off the wake-up's
+        # path. A waiter that ended while in line (cancelled) gets the slot taken back below;
+        # its wake-up finds the run ended and does nothing.
         if state.hand_slot(limit.key, run_id, lease_until, waiter, reserve, _wake_now(backends)):
+            current = state.get_run(waiter)
+            if current is not None and current.status not in TERMINAL:
+                return
+            state.delete_waiter(limit.key, sort)
+            if state.reap_slot(limit.key, waiter, reserve):
+                _give_free_slot(backends, limit)
             return
         # lost our lease (nothing to give), or the first in line holds a slot already (it got
         # one while joining the line): free ours and give it to the next one that holds none
