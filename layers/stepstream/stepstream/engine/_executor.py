@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import _metrics, _tracing
@@ -34,6 +35,7 @@ MAX_BOUNCE_SECONDS = 30
 CARRY = "cost"
 """Message key of the ledger counts an invocation that claimed nothing hands on to the next."""
 log = logging.getLogger("stepstream.executor")
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stepstream-read")
 
 
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
@@ -106,13 +108,19 @@ def _execute(
             after_terminal(engine.registry, backends, run)
         return run
     _metrics.woke(run, body)
-    # --- flow control: concurrency slots are held from here to the end of the invocation ---
+    # A run woken by a freed slot nearly always finds it handed over: read its steps while the
+    # slot is taken rather than after (a wasted read if it does not get it after all).
+    steps_read = None
+    if body.get("kind") == _flow.WAKE_KIND and fn.flow.concurrency:
+        context = contextvars.copy_context()  # the run's ledger counts the read
+        steps_read = _READS.submit(context.run, backends.state.load_steps, run_id)
+    # --- flow control: concurrency slots are held from here until the steps are done ---
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
         return run
     _metrics.slot_waited(run)
     slots = _flow.Slots(backends, fn, run, lease_until)
     try:
-        steps = backends.state.load_steps(run_id)
+        steps = steps_read.result() if steps_read else backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
             _metrics.run_started(run)
             _flow.schedule_finish(backends, fn, run)

@@ -4,7 +4,7 @@ conditional writes make each safe."""
 
 from __future__ import annotations
 
-from ._concurrency import Slots
+from ._concurrency import WAKE_KIND, Slots
 from ._concurrency import acquire as acquire_slots
 from ._concurrency import release as release_slots
 from ._gather import BATCH_FIELD, gather, gathers
@@ -15,6 +15,7 @@ from ._usage import PendingView, UsageView, pending, reads_per_view, usage
 
 __all__ = [
     "BATCH_FIELD",
+    "WAKE_KIND",
     "PendingView",
     "Slots",
     "StartGate",

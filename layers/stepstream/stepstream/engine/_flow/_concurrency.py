@@ -47,6 +47,8 @@ from ._keys import expression_id, key_value, priority_ms
 FALLBACK_MAX_S = 60
 """A parked run is tried again at least this often, whatever wakes it or not."""
 REASON = "concurrency"
+WAKE_KIND = "concurrency"
+"""The executor message kind that wakes a parked run (a freed slot, or its fallback)."""
 RESERVE_MS = FALLBACK_MAX_S * 1000
 """How long a slot handed to a woken run is kept for it before anyone may reap it."""
 MAX_STALE_WAITERS = 5
@@ -150,7 +152,7 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
         delay = max(1, min(FALLBACK_MAX_S, math.ceil((soonest - now) / 1000) + 1))
         _timers.schedule(
             backends.queue,
-            {"run_id": run.run_id, "kind": "concurrency"},
+            {"run_id": run.run_id, "kind": WAKE_KIND},
             now / 1000 + delay,
             backends.settings.max_timer_hop_seconds,
         )
@@ -235,7 +237,7 @@ def _give_free_slot(backends: Backends, limit: SlotLimit) -> None:
 
 
 def _wake(backends: Backends, run_id: str) -> None:
-    backends.queue.send({"run_id": run_id, "kind": "concurrency"})
+    backends.queue.send({"run_id": run_id, "kind": WAKE_KIND})
 
 
 def _waiting(backends: Backends, key: str, skip: str | None = None) -> Iterator[str]:
