@@ -1,6 +1,6 @@
 """Concurrency limits: at most ``limit`` runs per key hold a slot, and a run holds one only
-while an executor runs its steps (from its claim to the end of the invocation), never while it
-sleeps or waits.
+while an executor runs its steps (from its claim until the invocation's steps are done, before
+it stores the outcome), never while it sleeps or waits.
 
 Safety, with several executors and duplicate deliveries:
 
@@ -15,7 +15,9 @@ Safety, with several executors and duplicate deliveries:
   run (``hand_slot``: the waiter is added as a holder, under a reservation, on the condition
   that the finisher's lease still holds, and only then is the finisher dropped), so the slot
   is never free for an arrival to take while the woken run's message is on its way. The woken
-  run finds itself a holder already (``contains(holders, :run)``) and starts;
+  run finds itself a holder already (``contains(holders, :run)``) and starts. The waiter's
+  record is read after its wake-up is sent; one that ended while in line gets the slot taken
+  back (conditional on the reservation) and passed on;
 - with nobody in line it frees the slot *then* reads the queue again, and a run that cannot
   start writes itself into the queue *then* reads the counter, so at least one of them sees
   the other: the run retries at once, or the finisher takes the slot for it and wakes it.
