@@ -199,8 +199,8 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
             "and debounce: one run for all 10 events of one key, so they save 9 runs' "
             "writes). flow_item_writes_per_event: writes to flow control's own items (CONC#, "
             "CQ#, THR#, RATE#, SINGLE#, DEB#, BATCH#) per event sent, whatever phase made "
-            "them. Delays are wall time on a shared machine against moto, with two executors "
-            "long-polling the queue."
+            "them. Delays are wall time on a shared machine against moto, one executor "
+            f"running up to {EXECUTORS} invocations at once, long-polling the queue."
         ),
     }
 
