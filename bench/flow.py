@@ -208,10 +208,12 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
 DELAY_RUNS = 1_050
 """Runs through the one-slot function: 1,049 gaps between consecutive runs, of which those of
 a run that was not yet parked when its predecessor ended (a few) are left out."""
-BACKLOG = 4
+BACKLOG = 8
 """Runs kept in line (sent, body not begun yet) while the gaps are taken. Counted on begun
 bodies: counted on ended ones, the feeder's sends (one at a time, slower than a run once the
-wake-up got quick) let the line run dry, and most runs then started without waiting at all."""
+wake-up got quick) let the line run dry, and most runs then started without waiting at all;
+with 4, a run's own start (claim, refusal, line entry, park) was often still under way when
+its predecessor ended, which leaves that gap out."""
 EXECUTORS = 5
 """Invocations the executor runs at once. Lambda's SQS mapping starts with five concurrent
 batches and scales up, so a wake-up never waits for an invocation to end; with two, the arrival
