@@ -12,7 +12,7 @@ body's start, over 1,000 such gaps. That time is the finisher's release (reading
 the hand-over, whose first write is followed at once by the wake message; the finisher's status
 write, follow-ups and cost ledger come after), SQS delivery to a long-polling executor, and the
 woken run's claim, acquire and step read. Its same-run baseline is a plain start: the time from
-``app.send`` returning to the body's start of a run of a function without options, sent one at
+its start message being sent to its body starting, for runs of a function without options, one at
 a time to the same idle executor (an SQS hop, a claim and a step read: what any run's start
 costs here); ``ratio_p50`` is the one over the other.
 
@@ -331,8 +331,8 @@ def _start_delays(
             "from the end of a run's function body to the start of the next run's body, for "
             "each next run that was parked in line before then; concurrency 1, a 20 ms step, "
             f"{BACKLOG} runs kept in line, one executor running up to {EXECUTORS} invocations "
-            "at once, long-polling SQS. Baseline: from app.send returning to the body's start "
-            "of a run without options, one at a time, on the same executor"
+            "at once, long-polling SQS. Baseline: from the start message's send to the body's "
+            "start, runs without options, one at a time, on the same executor"
         ),
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),
     }
