@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import _metrics, _tracing
@@ -34,6 +35,7 @@ MAX_BOUNCE_SECONDS = 30
 CARRY = "cost"
 """Message key of the ledger counts an invocation that claimed nothing hands on to the next."""
 log = logging.getLogger("stepstream.executor")
+_READS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="stepstream-read")
 
 
 def execute(engine: Engine, body: dict[str, Any], lambda_context: Any) -> None:
@@ -106,23 +108,30 @@ def _execute(
             after_terminal(engine.registry, backends, run)
         return run
     _metrics.woke(run, body)
-    # --- flow control: concurrency slots are held from here to the end of the invocation ---
+    # A run woken by a freed slot nearly always finds it handed over: read its steps while the
+    # slot is taken rather than after (a wasted read if it does not get it after all).
+    steps_read = None
+    if body.get("kind") == _flow.WAKE_KIND and fn.flow.concurrency:
+        context = contextvars.copy_context()  # the run's ledger counts the read
+        steps_read = _READS.submit(context.run, backends.state.load_steps, run_id)
+    # --- flow control: concurrency slots are held from here until the steps are done ---
     if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
         return run
     _metrics.slot_waited(run)
+    slots = _flow.Slots(backends, fn, run, lease_until)
     try:
-        steps = backends.state.load_steps(run_id)
+        steps = steps_read.result() if steps_read else backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
             _metrics.run_started(run)
             _flow.schedule_finish(backends, fn, run)
         inv = Invocation(engine, fn, run, steps, owner, lambda_context)
-        _run_coroutine(_invoke(inv))
+        _run_coroutine(_invoke(inv, slots))
     except Exception:
-        _flow.release_slots(backends, fn, run, lease_until)
+        slots.release()
         raise
     # Not on a BaseException (the process is going down, as a killed Lambda would): the slot
     # then comes back with the lease's expiry, like a crashed executor's.
-    _flow.release_slots(backends, fn, run, lease_until)
+    slots.release()
     if inv.lost:
         # This invocation's ledger is written for the run it claimed: nothing rides on.
         _retry_elsewhere(engine, run_id, {k: v for k, v in body.items() if k != CARRY})
@@ -236,7 +245,7 @@ def _retry_elsewhere(engine: Engine, run_id: str, body: dict[str, Any]) -> None:
     backends.queue.send(bounced, delay_seconds=delay)
 
 
-async def _invoke(inv: Invocation) -> None:
+async def _invoke(inv: Invocation, slots: _flow.Slots | None = None) -> None:
     inv.loop = asyncio.get_running_loop()
     fn = inv.fn
     started_here = inv.run.attempt == 0 and not inv.memo.records
@@ -253,6 +262,13 @@ async def _invoke(inv: Invocation) -> None:
     except Exception as exc:
         failure = exc
     await inv.drain()
+    if slots is not None and slots.held:
+        # No step runs past this point: the next run in line may start while this invocation
+        # stores its outcome (its writes and follow-ups would otherwise delay that start).
+        try:
+            await offload(slots.release)
+        except Exception:
+            log.exception("slots of run %s not given back yet", inv.run.run_id)
     if inv.interrupts:
         await _suspend(inv)
     elif failure is not None:

@@ -4,6 +4,7 @@ conditional writes make each safe."""
 
 from __future__ import annotations
 
+from ._concurrency import WAKE_KIND, Slots
 from ._concurrency import acquire as acquire_slots
 from ._concurrency import release as release_slots
 from ._gather import BATCH_FIELD, gather, gathers
@@ -14,7 +15,9 @@ from ._usage import PendingView, UsageView, pending, reads_per_view, usage
 
 __all__ = [
     "BATCH_FIELD",
+    "WAKE_KIND",
     "PendingView",
+    "Slots",
     "StartGate",
     "UsageView",
     "acquire_slots",

@@ -1,6 +1,6 @@
 """Concurrency limits: at most ``limit`` runs per key hold a slot, and a run holds one only
-while an executor runs its steps (from its claim to the end of the invocation), never while it
-sleeps or waits.
+while an executor runs its steps (from its claim until the invocation's steps are done, before
+it stores the outcome), never while it sleeps or waits.
 
 Safety, with several executors and duplicate deliveries:
 
@@ -15,7 +15,9 @@ Safety, with several executors and duplicate deliveries:
   run (``hand_slot``: the waiter is added as a holder, under a reservation, on the condition
   that the finisher's lease still holds, and only then is the finisher dropped), so the slot
   is never free for an arrival to take while the woken run's message is on its way. The woken
-  run finds itself a holder already (``contains(holders, :run)``) and starts;
+  run finds itself a holder already (``contains(holders, :run)``) and starts. The waiter's
+  record is read after its wake-up is sent; one that ended while in line gets the slot taken
+  back (conditional on the reservation) and passed on;
 - with nobody in line it frees the slot *then* reads the queue again, and a run that cannot
   start writes itself into the queue *then* reads the counter, so at least one of them sees
   the other: the run retries at once, or the finisher takes the slot for it and wakes it.
@@ -48,6 +50,8 @@ from ._keys import expression_id, key_value, priority_ms
 FALLBACK_MAX_S = 60
 """A parked run is tried again at least this often, whatever wakes it or not."""
 REASON = "concurrency"
+WAKE_KIND = "concurrency"
+"""The executor message kind that wakes a parked run (a freed slot, or its fallback)."""
 RESERVE_MS = FALLBACK_MAX_S * 1000
 """How long a slot handed to a woken run is kept for it before anyone may reap it."""
 MAX_STALE_WAITERS = 5
@@ -155,7 +159,7 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
             delay = FALLBACK_MAX_S
         _timers.schedule(
             backends.queue,
-            {"run_id": run.run_id, "kind": "concurrency"},
+            {"run_id": run.run_id, "kind": WAKE_KIND},
             now / 1000 + delay,
             backends.settings.max_timer_hop_seconds,
         )
@@ -188,12 +192,38 @@ def release(backends: Backends, fn: Function, run: RunRecord, lease_until: int) 
         _free(backends, counter.limit, run.run_id, lease_until)
 
 
+class Slots:
+    """The slots one invocation holds, given back once: as soon as its steps are done (before
+    the outcome's writes, so the next run in line is not kept waiting on them), or at the end
+    of the invocation if that came first or the early release failed."""
+
+    def __init__(self, backends: Backends, fn: Function, run: RunRecord, lease_until: int):
+        self._args = (backends, fn, run, lease_until)
+        self.held = bool(fn.flow.concurrency)
+
+    def release(self) -> None:
+        if self.held:
+            release(*self._args)
+            self.held = False
+
+
 def _free(backends: Backends, limit: SlotLimit, run_id: str, lease_until: int) -> None:
     state = backends.state
-    waiter = next(_waiting(backends, limit.key, run_id), None)
-    if waiter is not None:
+    line = ((s, r) for s, r in state.first_waiters(limit.key, MAX_STALE_WAITERS) if r != run_id)
+    first = next(line, None)
+    if first is not None:
+        sort, waiter = first
         reserve = now_ms() + RESERVE_MS
+        # Handed and woken before the waiter's record is read: that read is off the wake-up's
+        # path. A waiter that ended while in line (cancelled) gets the slot taken back below;
+        # its wake-up finds the run ended and does nothing.
         if state.hand_slot(limit.key, run_id, lease_until, waiter, reserve, _wake_now(backends)):
+            current = state.get_run(waiter)
+            if current is not None and current.status not in TERMINAL:
+                return
+            state.delete_waiter(limit.key, sort)
+            if state.reap_slot(limit.key, waiter, reserve):
+                _give_free_slot(backends, limit)
             return
         # lost our lease (nothing to give), or the first in line holds a slot already (it got
         # one while joining the line): free ours and give it to the next one that holds none
@@ -220,7 +250,7 @@ def _give_free_slot(backends: Backends, limit: SlotLimit) -> None:
 
 
 def _wake(backends: Backends, run_id: str) -> None:
-    backends.queue.send({"run_id": run_id, "kind": "concurrency"})
+    backends.queue.send({"run_id": run_id, "kind": WAKE_KIND})
 
 
 def _waiting(backends: Backends, key: str, skip: str | None = None) -> Iterator[str]:
