@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..http._factory import cors_origins_from_env
 from ._dashboard import DashboardConfig, dashboard_routes, is_loopback
 from ._gateway import _DenialLogFilter
+from ._gateway_management import ConnectionsFirst
 from ._head_guard import HEAD_TIMEOUT, guarded_http
 from ._host_check import OwnHostsOnly
 
@@ -46,7 +47,8 @@ def build_asgi(
         routes += dashboard_routes(dashboard)
     if api is not None:
         routes.append(Mount("", app=api))
-    return OwnHostsOnly(LoopbackManagementOnly(Starlette(routes=routes)), cors_origins_from_env())
+    app = ConnectionsFirst(Starlette(routes=routes), gateway)  # before routing: posts are hot
+    return OwnHostsOnly(LoopbackManagementOnly(app), cors_origins_from_env())
 
 
 class LoopbackManagementOnly:

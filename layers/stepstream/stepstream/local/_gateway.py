@@ -50,10 +50,11 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.types import ASGIApp
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from ._gateway_events import ConnectionInfo, Event, LambdaContext, policy_effect
-from ._gateway_management import management_routes
+from ._gateway_management import ConnectionsFirst, management_routes
 from ._head_guard import HEAD_TIMEOUT, guarded_http
 
 log = logging.getLogger("stepstream.gateway")
@@ -169,8 +170,8 @@ class Gateway:
         return [WebSocketRoute(self.path, self._serve), *management_routes(self)]
 
     @cached_property
-    def app(self) -> Starlette:
-        return Starlette(routes=self.routes)
+    def app(self) -> ASGIApp:
+        return ConnectionsFirst(Starlette(routes=self.routes), self)
 
     def connection(self, connection_id: str) -> Connection | None:
         return self._connections.get(connection_id)

@@ -17,13 +17,16 @@ they do on AWS; only a caller that posts one message after another pays it once 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._gateway_events import http_date
 
@@ -60,46 +63,140 @@ def _iso(epoch_ms: int) -> str:
     )
 
 
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+_JSON = (b"content-type", b"application/json")
+
+
+def _json(content: object) -> bytes:
+    """As Starlette's ``JSONResponse`` renders it."""
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _error(status: int, error_type: str, message: str) -> _Answer:
+    body = _json({"message": message})
+    return status, [_JSON, (b"x-amzn-errortype", error_type.encode())], body
+
+
+async def _answer(
+    gateway: Gateway,
+    method: str,
+    connection_id: str,
+    authorization: str,
+    body: Callable[[], Awaitable[bytes]],
+) -> _Answer:
+    """One ``@connections`` call: status, headers and body, as API Gateway answers it."""
+    # AWS rejects unsigned calls before looking at the connection; so does the emulator,
+    # so a publisher that forgot credentials fails here as it would there.
+    if not authorization.startswith("AWS4-HMAC-SHA256"):
+        return _error(403, "ForbiddenException", "Missing Authentication Token")
+    if gateway.post_latency > 0:
+        await asyncio.sleep(gateway.post_latency)
+    conn = gateway.connection(connection_id)
+    if conn is None:
+        return _error(410, "GoneException", f"Connection {connection_id} is gone")
+    if method in ("GET", "HEAD"):
+        identity = {"sourceIp": conn.info.source_ip}
+        if conn.info.user_agent is not None:
+            identity["userAgent"] = conn.info.user_agent
+        info = {
+            "connectedAt": _iso(conn.info.connected_at_ms),
+            "identity": identity,
+            "lastActiveAt": _iso(conn.last_active_ms),
+        }
+        return 200, [_JSON], _json(info)
+    if method == "DELETE":
+        await conn.close(1000, "Connection closed by the management API")
+        return 204, [], b""
+    data = await body()
+    if len(data) > gateway.limits.max_message_bytes:
+        return _error(
+            413,
+            "PayloadTooLargeException",
+            f"Message of {len(data)} bytes exceeds the "
+            f"{gateway.limits.max_message_bytes}-byte message limit",
+        )
+    if not await conn.send(data):
+        return _error(410, "GoneException", f"Connection {connection_id} is gone")
+    return 200, [(b"date", http_date(conn.last_active_ms).encode())], b""
+
+
 def management_routes(gateway: Gateway) -> list[Route]:
+    """The ``@connections`` routes, for an app that mounts :attr:`Gateway.routes` itself; the
+    gateway's own servers answer these paths before routing (:class:`ConnectionsFirst`)."""
+
     async def connection(request: Request) -> Response:
-        # AWS rejects unsigned calls before looking at the connection; so does the emulator,
-        # so a publisher that forgot credentials fails here as it would there.
-        if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
-            return aws_error(403, "ForbiddenException", "Missing Authentication Token")
-        if gateway.post_latency > 0:
-            await asyncio.sleep(gateway.post_latency)
-        connection_id = request.path_params["connection_id"]
-        conn = gateway.connection(connection_id)
-        if conn is None:
-            return aws_error(410, "GoneException", f"Connection {connection_id} is gone")
-        if request.method == "GET":
-            identity = {"sourceIp": conn.info.source_ip}
-            if conn.info.user_agent is not None:
-                identity["userAgent"] = conn.info.user_agent
-            return JSONResponse(
-                {
-                    "connectedAt": _iso(conn.info.connected_at_ms),
-                    "identity": identity,
-                    "lastActiveAt": _iso(conn.last_active_ms),
-                }
-            )
-        if request.method == "DELETE":
-            await conn.close(1000, "Connection closed by the management API")
-            return Response(status_code=204)
-        body = await request.body()
-        if len(body) > gateway.limits.max_message_bytes:
-            return aws_error(
-                413,
-                "PayloadTooLargeException",
-                f"Message of {len(body)} bytes exceeds the "
-                f"{gateway.limits.max_message_bytes}-byte message limit",
-            )
-        if not await conn.send(body):
-            return aws_error(410, "GoneException", f"Connection {connection_id} is gone")
-        return Response(status_code=200, headers={"date": http_date(conn.last_active_ms)})
+        status, headers, body = await _answer(
+            gateway,
+            request.method,
+            request.path_params["connection_id"],
+            request.headers.get("authorization", ""),
+            request.body,
+        )
+        response = Response(body, status_code=status)
+        for name, value in headers:
+            response.headers[name.decode()] = value.decode()
+        return response
 
     methods = ["GET", "POST", "DELETE"]
     return [
         Route("/@connections/{connection_id}", connection, methods=methods),
         Route("/{stage}/@connections/{connection_id}", connection, methods=methods),
     ]
+
+
+class ConnectionsFirst:
+    """Answers ``[/{stage}]/@connections/{id}`` before ``app``'s router sees the request.
+
+    Every post of a fan-out is one such call, and Starlette's routing, ``Request`` and
+    ``Response`` cost more CPU than the call's own work; here it is plain ASGI. Everything else
+    (other paths, other methods: Starlette's 405) goes to ``app``."""
+
+    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+        self.app = app
+        self.gateway = gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection_id = _connection_path(scope)
+        if connection_id is None:
+            await self.app(scope, receive, send)
+            return
+        authorization = ""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value.decode("latin-1")
+                break
+
+        async def body() -> bytes:
+            chunks = []
+            more = True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                more = message.get("more_body", False)
+            return b"".join(chunks)
+
+        status, headers, content = await _answer(
+            self.gateway, scope["method"], connection_id, authorization, body
+        )
+        if status != 204:  # as Starlette's Response: no length on a 204
+            headers = [*headers, (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+
+def _connection_path(scope: Scope) -> str | None:
+    """The connection id of a ``@connections`` call this path answers, else None."""
+    if scope["type"] != "http" or scope["method"] not in _METHODS:
+        return None
+    parts = scope["path"].split("/")
+    # ["", "@connections", id] or ["", stage, "@connections", id], as the routes match them
+    if len(parts) == 3 and parts[1] == "@connections" and parts[2]:
+        return str(parts[2])
+    if len(parts) == 4 and parts[2] == "@connections" and parts[1] and parts[3]:
+        return str(parts[3])
+    return None
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "DELETE"})

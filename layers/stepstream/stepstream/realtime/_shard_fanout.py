@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict, deque
@@ -34,6 +35,18 @@ DEFAULT_CONCURRENCY = 64
 """Posts in flight per invocation: a shard of ~128 connections is two round trips."""
 REMEMBERED_GONE = 4096
 """Gone connections an execution environment remembers (about 0.3 MB of ids)."""
+CONCURRENCY_ENV = "STEPSTREAM_FANOUT_CONCURRENCY"
+MAX_CONCURRENCY = 1024
+
+
+def concurrency_from_env() -> int:
+    """Posts in flight per invocation: ``STEPSTREAM_FANOUT_CONCURRENCY``, else the default."""
+    raw = os.environ.get(CONCURRENCY_ENV, "").strip()
+    if not raw:
+        return DEFAULT_CONCURRENCY
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise ValueError(f"{CONCURRENCY_ENV}={raw!r} must be a whole number 1-{MAX_CONCURRENCY}")
+    return int(raw)
 
 
 class ShardStore(Protocol):
@@ -69,8 +82,11 @@ class ShardFanout:
         store: ShardStore,
         poster: Callable[[], Poster],
         *,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int | None = None,
     ) -> None:
+        """``concurrency``: posts in flight; None: :func:`concurrency_from_env`."""
+        if concurrency is None:
+            concurrency = concurrency_from_env()
         self._store = store
         self._poster_factory = poster
         self._poster: Poster | None = None
