@@ -139,7 +139,7 @@ def list_services_once() -> None:
         return modules
 
     list_of_moto_modules.listed_once = True  # type: ignore[attr-defined]
-    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = list_of_moto_modules
 
 
 def patch_transactions() -> None:
