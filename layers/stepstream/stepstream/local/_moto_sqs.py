@@ -61,6 +61,8 @@ def patch_sqs() -> None:
             with queue._messages_lock:
                 while True:
                     _end_expired_flights(queue)
+                    if queue.fifo_queue:
+                        _group_together(queue)
                     found: list[Any] = one_pass(
                         self, queue_name, count, 0, visibility_timeout, message_attribute_names
                     )
@@ -96,6 +98,26 @@ def _end_expired_flights(queue: Any) -> None:
     expired = [m for m in queue.pending_messages if m.visible]
     for message in expired:
         queue.pending_messages.discard(message)
+
+
+def _group_together(queue: Any) -> None:
+    """Order the queue's messages group by group (groups by their oldest message, each group's
+    messages in the order sent), so moto's pass fills a receive from one group first.
+
+    SQS "first attempts to return as many messages with the same message group ID as possible"
+    (the FIFO docs), leaving the other groups to other consumers. moto walks the queue in send
+    order, so with interleaved groups a receive of 10 took one or two messages of every group
+    and blocked them all: the fan-out queue (a group per shard) ran one invocation at a time, each
+    posting 1-2 frames per connection (``bench.soak``: ~200 deliveries/s at 600 sockets). Only
+    the order across groups changes, which a FIFO queue never promised."""
+    rank: dict[Any, int] = {}
+    for message in queue._messages:
+        rank.setdefault(message.group_id, len(rank))
+    if len(rank) > 1:
+        # A new list, not an in-place sort: moto's send walks the old one without the lock
+        # (its deduplication check), and an in-place sort empties the list while it runs.
+        # Appends and deletes take the lock this runs under, so none is lost.
+        queue._messages = sorted(queue._messages, key=lambda message: rank[message.group_id])
 
 
 def _until_next_expiry(queue: Any) -> float:
