@@ -17,7 +17,7 @@ import signal
 import sys
 from collections import Counter
 from pathlib import Path
-from types import FrameType
+from types import CoroutineType, FrameType
 
 
 def _rss_mb() -> float:
@@ -37,6 +37,11 @@ def _probe(path: Path) -> None:
     types: Counter[str] = Counter(type(o).__qualname__ for o in gc.get_objects())
     report["live_objects"] = sum(types.values())
     report["top_types"] = dict(types.most_common(15))
+    report["coroutines"] = dict(
+        Counter(
+            o.cr_code.co_qualname for o in gc.get_objects() if isinstance(o, CoroutineType)
+        ).most_common(10)
+    )
     report["moto_items_in_tables"] = _moto_items()
     report["holders"] = _holders("Item")
     path.write_text(json.dumps(report, indent=1))
