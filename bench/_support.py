@@ -4,6 +4,8 @@ a count of AWS requests as botocore sends them."""
 
 from __future__ import annotations
 
+import os
+import platform
 import resource
 import socket
 import subprocess
@@ -20,6 +22,16 @@ from typing import Any
 from stepstream.local import LocalStack, StackOptions
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def machine() -> dict[str, Any]:
+    """Where a benchmark ran, as its results record it: the load at the end says how noisy."""
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+    }
 
 
 class RequestCounter:

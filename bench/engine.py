@@ -20,8 +20,6 @@ Run: ``python -m bench.engine`` (or ``make bench``). Writes bench/results/engine
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
 from collections import Counter
@@ -29,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench._support import RequestCounter, local_stack
+from bench._support import RequestCounter, local_stack, machine
 
 if TYPE_CHECKING:
     from stepstream import Stepstream
@@ -158,12 +156,7 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
         "benchmark": "engine",
         "command": "python -m bench.engine",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "targets": {
             "checkpoint_writes_per_step": 1,
             "dynamodb_reads_per_invocation": "O(1), independent of steps",

@@ -26,7 +26,6 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import platform
 import statistics
 import sys
 import threading
@@ -37,7 +36,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench._support import RequestCounter, local_stack, on_every_client
+from bench._support import RequestCounter, local_stack, machine, on_every_client
 
 if TYPE_CHECKING:
     from stepstream import Stepstream
@@ -179,12 +178,7 @@ def _measure(environment: dict[str, str]) -> dict[str, Any]:
         "benchmark": "flow",
         "command": "python -m bench.flow",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "targets": {
             "concurrency_added_writes_per_run_one_key": "<= 2 (start and finish)",
             "debounce_writes_per_event": "<= 2",

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import resource
 import statistics
 import sys
@@ -39,7 +38,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import local_stack, moto_process
+from bench._support import local_stack, machine, moto_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT = ROOT / "bench" / "results" / "sqs_hop.json"
@@ -223,12 +222,7 @@ def main() -> dict[str, Any]:
         "benchmark": "one hop through a local queue (send to handler start)",
         "command": "python -m bench.sqs_hop",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "samples_per_case": SAMPLES,
         "fifo_groups": GROUPS,
         "budget_seconds_per_case": BUDGET_SECONDS,
