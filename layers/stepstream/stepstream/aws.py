@@ -23,8 +23,14 @@ _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
     connect_timeout=5,
     read_timeout=30,
-    max_pool_connections=50,
+    max_pool_connections=128,
 )
+"""``max_pool_connections``: connections a client keeps for reuse, opened only as needed. On AWS
+an execution environment runs one invocation, which rarely has more than a few dozen requests in
+flight (the fan-out function's removals: 32). ``stepstream dev`` hosts every function's
+environments in one process, sharing these clients: 32 WebSocket-route invocations, the fan-out's
+removals and the executors together passed 50 when half of ``bench.soak``'s sockets left at once,
+and urllib3 opened and threw away a connection per request past the pool."""
 
 
 @functools.cache

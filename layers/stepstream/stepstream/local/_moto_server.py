@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ._moto_query import patch_queries
+from ._moto_reads import patch_reads
 from ._moto_sqs import patch_sqs
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -82,6 +83,7 @@ class EmbeddedMotoServer:
         patch_transactions()
         patch_sqs()
         patch_queries()  # a Query costs its partition, not the table (moto sorts every item)
+        patch_reads()  # a read's response is written by json.dumps, not moto's shape walker
         stop_instance_tracking()
         list_services_once()
         app: WsgiApp = SerialisedDynamoDB(DomainDispatcherApplication(create_backend_app))

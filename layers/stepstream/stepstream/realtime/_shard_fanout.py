@@ -39,6 +39,14 @@ CONCURRENCY_ENV = "STEPSTREAM_FANOUT_CONCURRENCY"
 MAX_CONCURRENCY = 1024
 REMEMBERED_GONE = 4096
 """Gone connections an execution environment remembers (about 0.3 MB of ids)."""
+REMOVALS_IN_FLIGHT = 32
+"""Gone connections removed from DynamoDB at once, within the shared client's connection pool
+(``stepstream.aws``). Past the pool, urllib3 opens and throws away a connection per call
+("Connection pool is full"; a TLS handshake each on AWS): 256 posting threads each removing the
+connection it found gone did that when half of ``bench.soak``'s sockets left at once. Counted
+per process, not per invocation: on AWS a process is one execution environment, and under
+``stepstream dev`` every environment's invocations share the process's one client."""
+_removals = threading.BoundedSemaphore(REMOVALS_IN_FLIGHT)
 
 
 def concurrency_from_env() -> int:
@@ -175,7 +183,8 @@ class ShardFanout:
             while len(self._gone) > REMEMBERED_GONE:
                 self._gone.popitem(last=False)
         try:
-            self._store.remove_connection(connection_id)
+            with _removals:
+                self._store.remove_connection(connection_id)
         except Exception as exc:
             _log.warning("could not remove gone connection %s: %s", connection_id, exc)
 
