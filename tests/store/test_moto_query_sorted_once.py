@@ -32,7 +32,7 @@ def comparisons() -> Iterator[list[int]]:
             count[0] += 1
         return less_than(self, other)
 
-    DynamoType.__lt__ = counted  # type: ignore[method-assign,assignment]
+    DynamoType.__lt__ = counted  # type: ignore[method-assign]
     try:
         yield count
     finally:

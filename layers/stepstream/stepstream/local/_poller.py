@@ -286,10 +286,15 @@ class QueuePoller:
             # bounded by its lease like any late executor's.
             with self._lock:
                 self.timeouts += 1
+            # Lambda writes this line to the function's own log group; the dev stack's one
+            # stream names the function (and the queue), or the line says nothing of whose.
             log.error(
-                "%s Task timed out after %.2f seconds",
+                "%s %s Task timed out after %.2f seconds (a batch of %d from %s)",
+                self.function_name or "?",
                 context.aws_request_id,
                 self.timeout_ms / 1000,
+                len(records),
+                self.source.name if isinstance(self.source, SqsSource) else "its source",
             )
             return {r["messageId"] for r in records}
         thread.join()  # (ending: it finished in the meantime)
