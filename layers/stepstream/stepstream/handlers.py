@@ -247,7 +247,8 @@ def fanout_handler() -> LambdaHandler:
         records = event.get("Records") if isinstance(event, dict) else None
         if not isinstance(records, list):
             raise ValueError("the fan-out function takes an SQS event: {'Records': [...]}")
-        return fanout.handle(records).response()
+        remaining = context.get_remaining_time_in_millis if context is not None else None
+        return fanout.handle(records, remaining).response()
 
     return _logged(handle)
 

@@ -11,6 +11,12 @@ publisher names each shard's connections (``_shards``).
 A message this version did not write is refused: logged with the reason and acknowledged, since
 the same bytes would be refused again. An invocation that crashes acknowledges nothing, and SQS
 gives its batch back (docs/realtime.md says what that repeats).
+
+An invocation that nears its timeout stops starting posts (``STOP_AT``) and hands back, as
+partial batch failures, each shard's messages from the first one not yet posted to every
+connection it names: SQS redelivers those in order, and only connections that had got further
+see a frame twice. Killed at the timeout instead, it would hand back the whole batch (every
+connection's frames again) and lose its execution environment.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import os
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,6 +45,9 @@ CONCURRENCY_ENV = "STEPSTREAM_FANOUT_CONCURRENCY"
 MAX_CONCURRENCY = 1024
 REMEMBERED_GONE = 4096
 """Gone connections an execution environment remembers (about 0.3 MB of ids)."""
+STOP_AT = 0.8
+"""Share of the time left at the start of an invocation after which it starts no more posts:
+the rest is for the posts already in flight and the answer (3 s of the template's 15 s)."""
 REMOVALS_IN_FLIGHT = 32
 """Gone connections removed from DynamoDB at once, within the shared client's connection pool
 (``stepstream.aws``). Past the pool, urllib3 opens and throws away a connection per call
@@ -71,17 +80,24 @@ class ShardReport:
     gone: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
     """Message ids of refused (malformed) messages."""
+    handed_back: list[str] = field(default_factory=list)
+    """Message ids left for SQS to deliver again: the time ran out before they were posted to
+    every connection they name."""
 
     def response(self) -> dict[str, Any]:
-        """Lambda's partial batch response: nothing to hand back (a refused message would be
-        refused again; a crash hands back the whole batch)."""
-        return {"batchItemFailures": []}
+        """Lambda's partial batch response: the messages handed back (a refused message would
+        be refused again; a crash hands back the whole batch)."""
+        return {"batchItemFailures": [{"itemIdentifier": m} for m in self.handed_back]}
 
 
 @dataclass
 class _Lane:
     frames: list[bytes] = field(default_factory=list)
+    records: list[int] = field(default_factory=list)
+    """The batch index of the message each frame came from."""
     coalesced: bool = False
+    handled: int = 0
+    """Frames posted (or given up on: a failed post is skipped, a gone connection ends)."""
 
 
 class ShardFanout:
@@ -110,32 +126,45 @@ class ShardFanout:
         ~15/s after the drop while every invocation re-forgot the same 300 connections."""
         self._gone_lock = threading.Lock()
 
-    def handle(self, records: Sequence[Any]) -> ShardReport:
+    def handle(
+        self, records: Sequence[Any], remaining_ms: Callable[[], int] | None = None
+    ) -> ShardReport:
+        """Post ``records``; ``remaining_ms`` (the Lambda context's
+        ``get_remaining_time_in_millis``) sets when to stop starting posts (``STOP_AT``)."""
         started, woke = time.perf_counter(), time.time()
+        stop_at = (
+            time.monotonic() + max(0, remaining_ms()) * STOP_AT / 1000
+            if remaining_ms is not None
+            else float("inf")
+        )
         report = ShardReport()
         lanes: dict[str, _Lane] = {}  # in first-seen order; each lane in the batch's order
         shards = set()
-        for record in records:
+        groups: list[tuple[str, str] | None] = []  # per record: (message id, FIFO group)
+        for index, record in enumerate(records):
             message_id = str(record.get("messageId", "?")) if isinstance(record, dict) else "?"
             try:
                 message = ShardMessage.from_record(record)
             except ShardMessageError as exc:
                 _log.error("refusing fan-out message %s: %s", message_id, exc)
                 report.refused.append(message_id)
+                groups.append(None)
                 continue
             shards.add(message.group)
+            groups.append((message_id, message.group))
             data = message.frame.encode("utf-8")
             for connection_id, coalesced in message.connections:
                 if connection_id in self._gone:
                     continue
                 lane = lanes.setdefault(connection_id, _Lane(coalesced=coalesced))
                 lane.frames.append(data)
+                lane.records.append(index)
         if self._poster is None and lanes:
             self._poster = self._poster_factory()
         # Each post runs in this invocation's context: the local IAM emulation checks it as
         # this function's call, as Lambda's role would.
         futures = [
-            self._pool.submit(contextvars.copy_context().run, self._post_lane, item)
+            self._pool.submit(contextvars.copy_context().run, self._post_lane, item, stop_at)
             for item in lanes.items()
         ]
         for future in futures:
@@ -143,6 +172,14 @@ class ShardFanout:
             report.posted += posted
             if gone is not None:
                 report.gone.append(gone)
+        report.handed_back = _unfinished(groups, lanes.values())
+        if report.handed_back:
+            _log.warning(
+                "fan-out batch: time ran out after %.1f s; %d of %d messages handed back to SQS",
+                time.perf_counter() - started,
+                len(report.handed_back),
+                len(records),
+            )
         _log.debug(
             "fan-out batch: %d messages of %d shards, %d posts in %.1f ms; "
             "started %.0f ms after the send",
@@ -154,13 +191,14 @@ class ShardFanout:
         )
         return report
 
-    def _post_lane(self, item: tuple[str, _Lane]) -> tuple[int, str | None]:
-        """Post one connection's frames in order; ``(posts, the connection if it is gone)``."""
+    def _post_lane(self, item: tuple[str, _Lane], stop_at: float) -> tuple[int, str | None]:
+        """Post one connection's frames in order until ``stop_at`` (monotonic);
+        ``(posts, the connection if it is gone)``."""
         assert self._poster is not None
         connection_id, lane = item
         waiting = deque(lane.frames)
         posted = 0
-        while waiting:
+        while waiting and time.monotonic() < stop_at:
             if lane.coalesced and len(waiting) > 1:
                 data, taken = coalesce(waiting)
             else:
@@ -169,11 +207,14 @@ class ShardFanout:
                 waiting.popleft()
             try:
                 if not self._poster.post(connection_id, data):
+                    lane.handled = len(lane.frames)
                     self._forget(connection_id)
                     return posted, connection_id
             except Exception as exc:  # one undeliverable frame must not stop the later ones
                 _log.warning("posting to connection %s failed: %s", connection_id, exc)
+                lane.handled += taken
                 continue
+            lane.handled += taken
             posted += 1
         return posted, None
 
@@ -187,6 +228,25 @@ class ShardFanout:
                 self._store.remove_connection(connection_id)
         except Exception as exc:
             _log.warning("could not remove gone connection %s: %s", connection_id, exc)
+
+
+def _unfinished(groups: Sequence[tuple[str, str] | None], lanes: Iterable[_Lane]) -> list[str]:
+    """The message ids to hand back: in each FIFO group, the first message some connection did
+    not get and every later one of that group (Lambda's rule for FIFO partial failures: a
+    group's later messages may not be acknowledged past an earlier failure)."""
+    unposted = {index for lane in lanes for index in lane.records[lane.handled :]}
+    if not unposted:
+        return []
+    stopped: set[str] = set()
+    handed_back = []
+    for index, entry in enumerate(groups):
+        if entry is None:
+            continue
+        message_id, group = entry
+        if group in stopped or index in unposted:
+            stopped.add(group)
+            handed_back.append(message_id)
+    return handed_back
 
 
 def _since_sent(records: Sequence[Any], now: float) -> float:
