@@ -15,6 +15,7 @@ import json
 import re
 import signal
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from types import CoroutineType, FrameType
@@ -41,6 +42,9 @@ def _probe(path: Path) -> None:
         Counter(
             o.cr_code.co_qualname for o in gc.get_objects() if isinstance(o, CoroutineType)
         ).most_common(10)
+    )
+    report["threads"] = dict(
+        Counter(re.sub(r"[-_]?\d+(_\d+)?$", "", t.name) for t in threading.enumerate())
     )
     report["moto_items_in_tables"] = _moto_items()
     report["holders"] = _holders("Item")

@@ -56,6 +56,22 @@ connection it found gone did that when half of ``bench.soak``'s sockets left at 
 per process, not per invocation: on AWS a process is one execution environment, and under
 ``stepstream dev`` every environment's invocations share the process's one client."""
 _removals = threading.BoundedSemaphore(REMOVALS_IN_FLIGHT)
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _posting_pool(size: int) -> ThreadPoolExecutor:
+    """The process's pool of ``size`` posting threads. On AWS a process is one execution
+    environment, so this is that environment's pool. ``stepstream dev`` hosts every fan-out
+    environment in one process: a pool each kept ~10 x 128 idle threads after ``bench.soak``
+    (1,298 threads, each with its keep-alive connection to the gateway), all contending for one
+    GIL; shared, their posts queue for the same threads, and an invocation whose lanes start
+    late hands back what it could not post in time (``STOP_AT``)."""
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(size, thread_name_prefix="stepstream-shard")
+        return pool
 
 
 def concurrency_from_env() -> int:
@@ -116,7 +132,7 @@ class ShardFanout:
         self._store = store
         self._poster_factory = poster
         self._poster: Poster | None = None
-        self._pool = ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="stepstream-shard")
+        self._pool = _posting_pool(max(1, concurrency))
         self._gone: OrderedDict[str, None] = OrderedDict()
         """Connections that answered 410 here, newest last. API Gateway never reuses a
         connection id, so a gone one stays gone; but shard messages already queued (a backlog
