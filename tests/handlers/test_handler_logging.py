@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,3 +95,43 @@ def test_no_run_keys_outlive_the_batch(lines: list[dict[str, Any]]) -> None:
     logging.getLogger("stepstream.executor").warning("after the batch")
 
     assert "run_id" not in lines[-1]
+
+
+class MeetingApp(Stepstream):
+    """An app whose ``execute`` logs only once every concurrent invocation has begun."""
+
+    def __init__(self, meeting: threading.Barrier) -> None:
+        super().__init__("logging-tests")
+        self.meeting = meeting
+
+    def execute(self, message: dict[str, Any], lambda_context: Any) -> None:
+        self.meeting.wait(10)
+        logging.getLogger("stepstream.executor").info("handling %s", message["run_id"])
+
+
+def test_concurrent_invocations_in_one_process_log_their_own_context(
+    lines: list[dict[str, Any]],
+) -> None:
+    """As ``stepstream dev`` runs them: two functions' invocations at once, in threads of one
+    process. Powertools keeps the injected keys on the shared logger; each line must still name
+    the function and request of the invocation that logged it."""
+    meeting = threading.Barrier(2)
+    invocations = [
+        threading.Thread(
+            target=executor_handler(MeetingApp(meeting)),
+            args=(
+                {"Records": [record(f"m{n}", {"run_id": f"run-{n}"})]},
+                LambdaContext(function_name=f"function-{n}"),
+            ),
+        )
+        for n in (1, 2)
+    ]
+    for invocation in invocations:
+        invocation.start()
+    for invocation in invocations:
+        invocation.join(20)
+
+    handled = {line["run_id"]: line for line in lines if line["message"].startswith("handling")}
+    assert handled["run-1"]["function_name"] == "function-1"
+    assert handled["run-2"]["function_name"] == "function-2"
+    assert handled["run-1"]["function_request_id"] != handled["run-2"]["function_request_id"]

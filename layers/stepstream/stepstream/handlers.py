@@ -77,21 +77,47 @@ def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> La
     (``stepstream._metrics``: one EMF line per dimension set, as Powertools' ``log_metrics``
     would)."""
     handle = _tracing.lambda_handler(handle)
-    injected: LambdaHandler = handler_logger().inject_lambda_context(
+    logger = handler_logger()
+    injected: LambdaHandler = logger.inject_lambda_context(
         handle, correlation_id_path=correlation_id_path
     )
 
     @functools.wraps(handle)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         _metrics.begin()
-        try:
-            if context is None:  # a script or test calling without a context: nothing to inject
+        if context is None:  # a script or test calling without a context: nothing to inject
+            try:
                 return handle(event, context)
+            finally:
+                _metrics.flush()
+        # inject_lambda_context keeps the context's keys on the logger, shared by the process:
+        # right on Lambda (one invocation per process), but stepstream dev runs every function's
+        # invocations in one process at once, and a line took whichever invocation's keys were
+        # set last (a fan-out post's warning named the $disconnect function). The same keys in
+        # the invocation's own context (Powertools' thread-safe keys) take precedence.
+        saved = dict(logger.thread_safe_get_current_keys())
+        logger.thread_safe_append_keys(**_invocation_keys(event, context, correlation_id_path))
+        try:
             return injected(event, context)
         finally:
+            logger.thread_safe_clear_keys()
+            if saved:
+                logger.thread_safe_append_keys(**saved)
             _metrics.flush()
 
     return handler
+
+
+def _invocation_keys(event: Any, context: Any, correlation_id_path: str | None) -> dict[str, Any]:
+    """The keys ``inject_lambda_context`` puts on every line: the Lambda context's fields and,
+    if asked, the correlation id read from the event."""
+    from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+    from aws_lambda_powertools.utilities import jmespath_utils
+
+    keys: dict[str, Any] = dict(build_lambda_context_model(context).__dict__)
+    if correlation_id_path:
+        keys["correlation_id"] = jmespath_utils.query(envelope=correlation_id_path, data=event)
+    return keys
 
 
 def _resolve(app: AppSource) -> Stepstream:
