@@ -80,6 +80,9 @@ def _execute(
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
         return None
+    if body.get("kind") == _flow.WATCH_KIND:  # flow control: a concurrency line's watch
+        _line_watch(engine, body)
+        return None
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
@@ -188,6 +191,12 @@ def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
     fn = engine.registry.get_function(str(body.get("function_id")))
     if fn is not None and _flow.gathers(fn):
         _flow.gather_due(backends, fn, body, start_run)
+
+
+def _line_watch(engine: Engine, body: dict[str, Any]) -> None:
+    backends = engine.backends
+    if not _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        _flow.watch_due(backends, body)
 
 
 def _run_coroutine(coro: Any) -> None:
