@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -118,10 +119,13 @@ def _execute(
         context = contextvars.copy_context()  # the run's ledger counts the read
         steps_read = _READS.submit(context.run, backends.state.load_steps, run_id)
     # --- flow control: concurrency slots are held from here until the steps are done ---
-    if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
+    leaving: list[Callable[[], None]] = []
+    if not _flow.acquire_slots(backends, fn, run, owner, lease_until, leaving.append):
         return run
     _metrics.slot_waited(run)
-    slots = _flow.Slots(backends, fn, run, lease_until)
+    # A woken run leaves its line while its body starts, not before (a request off the path).
+    left = [_READS.submit(contextvars.copy_context().run, leave) for leave in leaving]
+    slots = _flow.Slots(backends, fn, run, lease_until, left)
     try:
         steps = steps_read.result() if steps_read else backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:

@@ -33,8 +33,10 @@ Safety, with several executors and duplicate deliveries:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..._flow import PRIORITY_RANGE_S, Concurrency
@@ -106,8 +108,17 @@ def waiter_sort(fn: Function, run: RunRecord) -> str:
     return f"{max(0, position):015d}#{run.run_id}"
 
 
-def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_until: int) -> bool:
-    """Take the run's slots, or put it in line and park it; True if it may run now."""
+def acquire(
+    backends: Backends,
+    fn: Function,
+    run: RunRecord,
+    owner: str,
+    lease_until: int,
+    later: Callable[[Callable[[], None]], None] | None = None,
+) -> bool:
+    """Take the run's slots, or put it in line and park it; True if it may run now. A run that
+    got its slots after waiting leaves the line through ``later`` if given (off its start's
+    path; the caller sees it done before the slots go back), else before this returns."""
     needed = counters(fn, run.event)
     if not needed:
         return True
@@ -117,7 +128,11 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     waiting = run.flow if run.flow and run.flow.get("reason") == REASON else None
     if refused is None:
         if waiting is not None:
-            _leave_line(backends, needed, waiting)
+            leave = partial(_leave_line, backends, needed, waiting)
+            if later is None:
+                leave()
+            else:
+                later(leave)
         return True
     sort = str(waiting["sort"]) if waiting else waiter_sort(fn, run)
     state.put_waiter(refused, sort, run.run_id)
@@ -213,12 +228,28 @@ class Slots:
     the outcome's writes, so the next run in line is not kept waiting on them), or at the end
     of the invocation if that came first or the early release failed."""
 
-    def __init__(self, backends: Backends, fn: Function, run: RunRecord, lease_until: int):
+    def __init__(
+        self,
+        backends: Backends,
+        fn: Function,
+        run: RunRecord,
+        lease_until: int,
+        settling: Sequence[Future[None]] = (),
+    ):
         self._args = (backends, fn, run, lease_until)
+        self._settling = settling
         self.held = bool(fn.flow.concurrency)
 
     def release(self) -> None:
         if self.held:
+            # Leaving the line first: done after the slot went back, it could delete the entry
+            # of the run's next wait (a run that sleeps and comes back parks under its old
+            # sort key).
+            for leaving in self._settling:
+                try:
+                    leaving.result()
+                except Exception:  # its entry stays: a finisher that meets it passes it over
+                    log.exception("run %s did not leave its line", self._args[2].run_id)
             release(*self._args)
             self.held = False
 
