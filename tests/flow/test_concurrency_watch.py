@@ -1,9 +1,10 @@
 """GIVEN a function with concurrency 1 whose slot is held and runs parked in line for it
 WHEN the line grows, the holder hands its slot over, or a wake-up is lost to a crash
 THEN the line has one watch message whatever its length (not one fallback per parked run), a
-park and a hand-over cost the same requests with 2 runs in line as with 10, and the watch, when
-due, reaps the lost wake-up's reservation and wakes the first in line, then clears itself once
-the line is empty."""
+park and a hand-over cost the same requests with 2 runs in line as with 10, the watch is due a
+second after the soonest holder's lease ends (at most a minute on), and when due it reaps the
+lost wake-up's reservation and wakes the first in line, then clears itself once the line is
+empty."""
 
 from __future__ import annotations
 
@@ -168,3 +169,23 @@ def test_a_malformed_watch_message_is_dropped(engine_env: EngineEnv) -> None:
         watch_due(app.backends(), body)
         app.execute(body, None)
     assert app.backends().state.slot_counter(_key()).watch is None
+
+
+@pytest.mark.also_on_aws
+def test_the_watch_comes_when_a_holders_lease_ends(engine_env: EngineEnv) -> None:
+    harness = Harness(app, engine_env)
+    key = _key()
+    state = app.backends().state
+    lease_end = int(time.time() * 1000) + 10_000
+    assert state.acquire_slots("holder", [SlotLimit(key, 1)], lease_end) is None
+    _park(harness, 1)
+    due = state.slot_counter(key).watch
+    assert due is not None
+    assert lease_end < due <= lease_end + 2000  # a second after it: the slot can be reaped
+    # a watch armed for later (before the holder took its slot) is brought forward
+    later = due + 30_000
+    assert state.replace_watch(key, due, later)
+    _park(harness, 2)
+    again = state.slot_counter(key).watch
+    assert again is not None
+    assert lease_end < again <= lease_end + 2000
