@@ -31,7 +31,7 @@ _RUN_ENDS = {
     RunStatus.CANCELLED: "RunsCancelled",
 }
 _TIMER_KINDS = frozenset({"timer", "retry", "start"})
-"""Messages that carry a wake time the user asked for; a parked run's fallback does not."""
+"""Messages that carry a wake time the user asked for; a concurrency line's watch does not."""
 _NONE: Dimensions = ()
 
 

@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -80,6 +81,9 @@ def _execute(
     if body.get("kind") == "gather":  # flow control: a debounce or batch is due
         _gather_due(engine, body)
         return None
+    if body.get("kind") == _flow.WATCH_KIND:  # flow control: a concurrency line's watch
+        _line_watch(engine, body)
+        return None
     run_id = body.get("run_id")
     if not isinstance(run_id, str) or not run_id:
         log.error("executor message without run_id dropped: %.200r", body)
@@ -115,10 +119,13 @@ def _execute(
         context = contextvars.copy_context()  # the run's ledger counts the read
         steps_read = _READS.submit(context.run, backends.state.load_steps, run_id)
     # --- flow control: concurrency slots are held from here until the steps are done ---
-    if not _flow.acquire_slots(backends, fn, run, owner, lease_until):
+    leaving: list[Callable[[], None]] = []
+    if not _flow.acquire_slots(backends, fn, run, owner, lease_until, leaving.append):
         return run
     _metrics.slot_waited(run)
-    slots = _flow.Slots(backends, fn, run, lease_until)
+    # A woken run leaves its line while its body starts, not before (a request off the path).
+    left = [_READS.submit(contextvars.copy_context().run, leave) for leave in leaving]
+    slots = _flow.Slots(backends, fn, run, lease_until, left)
     try:
         steps = steps_read.result() if steps_read else backends.state.load_steps(run_id)
         if run.attempt == 0 and not steps:
@@ -188,6 +195,12 @@ def _gather_due(engine: Engine, body: dict[str, Any]) -> None:
     fn = engine.registry.get_function(str(body.get("function_id")))
     if fn is not None and _flow.gathers(fn):
         _flow.gather_due(backends, fn, body, start_run)
+
+
+def _line_watch(engine: Engine, body: dict[str, Any]) -> None:
+    backends = engine.backends
+    if not _timers.hop_if_early(backends.queue, body, backends.settings.max_timer_hop_seconds):
+        _flow.watch_due(backends, body)
 
 
 def _run_coroutine(coro: Any) -> None:

@@ -129,6 +129,15 @@ class SlotLimit:
     """Where the counter is listed for the usage view (GSI1 ``gsi1pk``; ``listed_counters``)."""
 
 
+@dataclass(frozen=True)
+class SlotCounter:
+    """A slot counter as read: its holders' run ids with their lease ends (ms), and when its
+    line's watch message is due (ms), if one is armed."""
+
+    holders: dict[str, int]
+    watch: int | None = None
+
+
 @dataclass
 class Gather:
     """Events gathered for one run under a debounce or batch key: ``event_ids`` (all of them
@@ -164,6 +173,16 @@ class FlowStore(abc.ABC):
     @abc.abstractmethod
     def slot_holders(self, key: str) -> dict[str, int]:
         """Consistent GetItem of a counter: its holders' run ids and lease ends (ms)."""
+
+    @abc.abstractmethod
+    def slot_counter(self, key: str) -> SlotCounter:
+        """Consistent GetItem of a counter: its holders and its line's watch."""
+
+    @abc.abstractmethod
+    def replace_watch(self, key: str, expected: int | None, due: int | None) -> bool:
+        """Conditional UpdateItem of a counter's line watch (when its watch message is due, ms):
+        set it to ``due`` (or remove it, ``None``) if it is ``expected`` (``None``: if none is
+        armed). False if another watch was armed or cleared meanwhile."""
 
     @abc.abstractmethod
     def reap_slot(self, key: str, run_id: str, lease_until: int) -> bool:

@@ -11,10 +11,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from .._states import RunStatus
-from ._base import Gather, SlotLimit
+from ._base import Gather, SlotCounter, SlotLimit
 from ._dynamo import DynamoTable, Item, _is_conditional_failure, _n, _s, _str
 
 SLOTS_SK = "SLOTS"
+WATCH = "watch"
+"""The counter's attribute saying when its line's watch message is due (ms)."""
 
 
 def _lease_name(run_id: str) -> str:
@@ -85,15 +87,47 @@ class FlowItems(DynamoTable):
             )
 
     def slot_holders(self, key: str) -> dict[str, int]:
+        return self.slot_counter(key).holders
+
+    def slot_counter(self, key: str) -> SlotCounter:
         item = self._ddb.get_item(
             TableName=self._table,
             Key={"pk": _s(key), "sk": _s(SLOTS_SK)},
             ConsistentRead=True,
         ).get("Item")
         if not item:
-            return {}
+            return SlotCounter({})
         holders = item.get("holders", {}).get("SS", [])
-        return {run_id: int(item.get(_lease_name(run_id), {}).get("N", "0")) for run_id in holders}
+        leases = {
+            run_id: int(item.get(_lease_name(run_id), {}).get("N", "0")) for run_id in holders
+        }
+        watch = item.get(WATCH, {}).get("N")
+        return SlotCounter(leases, int(watch) if watch is not None else None)
+
+    def replace_watch(self, key: str, expected: int | None, due: int | None) -> bool:
+        values: Item = {}
+        if expected is None:
+            condition = "attribute_not_exists(#watch)"
+        else:
+            condition, values[":expected"] = "#watch = :expected", _n(expected)
+        if due is None:
+            update = "REMOVE #watch"
+        else:
+            update, values[":due"] = "SET #watch = :due", _n(due)
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key={"pk": _s(key), "sk": _s(SLOTS_SK)},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#watch": WATCH},
+                **({"ExpressionAttributeValues": values} if values else {}),
+            )
+        except ClientError as exc:
+            if _is_conditional_failure(exc):
+                return False
+            raise
+        return True
 
     def reap_slot(self, key: str, run_id: str, lease_until: int) -> bool:
         try:

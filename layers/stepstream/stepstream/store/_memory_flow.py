@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from .._states import RunStatus
-from ._base import BlobStore, Gather, SlotLimit
+from ._base import BlobStore, Gather, SlotCounter, SlotLimit
 from ._memory_events import MemoryTables
 
 
@@ -25,6 +25,7 @@ class MemoryFlowItems(MemoryTables):
         super().__init__(blobs)
         self._slots: dict[str, dict[str, int]] = {}
         self._waiters: dict[str, dict[str, str]] = {}
+        self._watches: dict[str, int] = {}
         self._gathers: dict[str, Gather] = {}
         self._listings: dict[str, set[str]] = {}
         """GSI1 in memory: the keys listed under each ``gsi1pk``."""
@@ -58,6 +59,20 @@ class MemoryFlowItems(MemoryTables):
     def slot_holders(self, key: str) -> dict[str, int]:
         with self._lock:
             return dict(self._slots.get(key, {}))
+
+    def slot_counter(self, key: str) -> SlotCounter:
+        with self._lock:
+            return SlotCounter(dict(self._slots.get(key, {})), self._watches.get(key))
+
+    def replace_watch(self, key: str, expected: int | None, due: int | None) -> bool:
+        with self._lock:
+            if self._watches.get(key) != expected:
+                return False
+            if due is None:
+                self._watches.pop(key, None)
+            else:
+                self._watches[key] = due
+            return True
 
     def reap_slot(self, key: str, run_id: str, lease_until: int) -> bool:
         with self._lock:

@@ -25,37 +25,37 @@ Safety, with several executors and duplicate deliveries:
 - a reservation nobody claims (the woken run was cancelled, its message lost) ends with its
   lease, ``RESERVE_MS`` later, and is reaped like a dead executor's slot.
 - a slot whose holder's lease expired (its executor died and its run will not come back, e.g.
-  it was cancelled) is reaped by the next run the counter refuses; the first ``limit`` parked
-  runs of a line get a fallback message at the earliest holder's lease end, the others after a
-  minute (FALLBACK_MAX_S: a slot reaped then is theirs only once those ahead are served), so a
-  wake-up lost to a crash between freeing a slot and sending it costs at most that long."""
+  it was cancelled) is reaped by the next run the counter refuses, or by the line's watch
+  (``_watch.py``): one delayed message per line with runs in it, due at the soonest holder's
+  lease end and at most a minute on, so a wake-up lost to a crash between freeing a slot and
+  sending it costs at most that long."""
 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from ..._flow import PRIORITY_RANGE_S, Concurrency
 from ..._function import Function
 from ..._states import TERMINAL
-from ...store import RunRecord, SlotLimit
-from .. import _timers
+from ...store import RunRecord, SlotLimit, StateStore
 from .._backends import Backends
 from .._ids import now_ms
+from . import _watch
 from ._keys import expression_id, key_value, priority_ms
 
-FALLBACK_MAX_S = 60
-"""A parked run is tried again at least this often, whatever wakes it or not."""
 REASON = "concurrency"
 WAKE_KIND = "concurrency"
-"""The executor message kind that wakes a parked run (a freed slot, or its fallback)."""
-RESERVE_MS = FALLBACK_MAX_S * 1000
+"""The executor message kind that wakes a parked run (a freed slot)."""
+RESERVE_MS = _watch.EVERY_S * 1000
 """How long a slot handed to a woken run is kept for it before anyone may reap it."""
 MAX_STALE_WAITERS = 5
-"""Ended runs a wake-up skips over in a line before it gives up (the fallback catches up)."""
+"""Ended runs a wake-up skips over in a line before it gives up (the line's watch catches
+up)."""
 log = logging.getLogger("stepstream.flow")
 
 
@@ -108,8 +108,17 @@ def waiter_sort(fn: Function, run: RunRecord) -> str:
     return f"{max(0, position):015d}#{run.run_id}"
 
 
-def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_until: int) -> bool:
-    """Take the run's slots, or put it in line and park it; True if it may run now."""
+def acquire(
+    backends: Backends,
+    fn: Function,
+    run: RunRecord,
+    owner: str,
+    lease_until: int,
+    later: Callable[[Callable[[], None]], None] | None = None,
+) -> bool:
+    """Take the run's slots, or put it in line and park it; True if it may run now. A run that
+    got its slots after waiting leaves the line through ``later`` if given (off its start's
+    path; the caller sees it done before the slots go back), else before this returns."""
     needed = counters(fn, run.event)
     if not needed:
         return True
@@ -119,7 +128,11 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     waiting = run.flow if run.flow and run.flow.get("reason") == REASON else None
     if refused is None:
         if waiting is not None:
-            _leave_line(backends, needed, waiting)
+            leave = partial(_leave_line, backends, needed, waiting)
+            if later is None:
+                leave()
+            else:
+                later(leave)
         return True
     sort = str(waiting["sort"]) if waiting else waiter_sort(fn, run)
     state.put_waiter(refused, sort, run.run_id)
@@ -136,12 +149,9 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     # Look after writing: a slot freed since the refusal either shows here or its finisher
     # sees us in line.
     limit = next(c.limit for c in needed if c.limit.key == refused)
-    holders = state.slot_holders(refused)
+    looked = state.slot_counter(refused)
     now = now_ms()
-    for holder, until in list(holders.items()):
-        if until < now and state.reap_slot(refused, holder, until):
-            log.info("slot of %s on %s reaped: its lease expired", holder, refused)
-            del holders[holder]
+    holders = _reap_expired(state, refused, looked.holders, now)
     # (a finisher that saw us in line may have handed us its slot already)
     if (run.run_id in holders or len(holders) < limit.limit) and (
         state.acquire_slots(run.run_id, limits, lease_until) is None
@@ -151,25 +161,46 @@ def acquire(backends: Backends, fn: Function, run: RunRecord, owner: str, lease_
     label = next(c.label for c in needed if c.limit.key == refused)
     reason = {"reason": REASON, "key": refused, "sort": sort, "label": label, "since": now}
     if state.park_run(run.run_id, owner, reason):
-        soonest = min(holders.values(), default=now)
-        delay = max(1, min(FALLBACK_MAX_S, math.ceil((soonest - now) / 1000) + 1))
-        if delay < FALLBACK_MAX_S and not _near_head(backends, refused, sort, limit.limit):
-            # Only the first ``limit`` in line can get a slot at that lease's end: a fallback
-            # for every parked run would poll the counter once per lease per run.
-            delay = FALLBACK_MAX_S
-        _timers.schedule(
-            backends.queue,
-            {"run_id": run.run_id, "kind": WAKE_KIND},
-            now / 1000 + delay,
-            backends.settings.max_timer_hop_seconds,
-        )
+        _watch.keep(backends, limit, looked.watch, holders, now)
     return False
 
 
-def _near_head(backends: Backends, key: str, sort: str, limit: int) -> bool:
-    """Whether the run in line at ``sort`` is among the first ``limit`` of the line."""
-    first = backends.state.first_waiters(key, limit)
-    return len(first) < limit or sort <= first[-1][0]
+def _reap_expired(
+    state: StateStore, key: str, holders: Mapping[str, int], now: int
+) -> dict[str, int]:
+    """Drop the holders of ``key`` whose lease ended (their executor died); the ones left."""
+    left = dict(holders)
+    for holder, until in holders.items():
+        if until < now and state.reap_slot(key, holder, until):
+            log.info("slot of %s on %s reaped: its lease expired", holder, key)
+            del left[holder]
+    return left
+
+
+def watch_due(backends: Backends, body: Mapping[str, Any]) -> None:
+    """A line's watch message is due: unless a newer watch replaced it, reap the counter's
+    expired holders, give a free slot to the first in line, and watch on while runs wait."""
+    parsed = _watch.parse(body)
+    if parsed is None:
+        log.error("malformed concurrency watch dropped: %.200r", body)
+        return
+    limit, due = parsed
+    state = backends.state
+    counter = state.slot_counter(limit.key)
+    if counter.watch != due:
+        return  # a leftover: the line's current watch is another message's (or none is needed)
+    now = now_ms()
+    holders = _reap_expired(state, limit.key, counter.holders, now)
+    if len(holders) < limit.limit:
+        woken = _give_free_slot(backends, limit)
+        if woken is not None:
+            holders[woken] = now + RESERVE_MS
+    if state.first_waiters(limit.key, 1):
+        _watch.arm(backends, limit, _watch.due_for(holders, now), due)
+    elif state.replace_watch(limit.key, due, None) and state.first_waiters(limit.key, 1):
+        # A run that parked while the line looked empty may have seen this watch armed and
+        # left the watching to it: cleared first, read after, so one of the two arms one.
+        _watch.arm(backends, limit, _watch.due_for(state.slot_holders(limit.key), now), None)
 
 
 def _leave_line(backends: Backends, needed: list[Counter], waiting: dict[str, Any]) -> None:
@@ -197,12 +228,28 @@ class Slots:
     the outcome's writes, so the next run in line is not kept waiting on them), or at the end
     of the invocation if that came first or the early release failed."""
 
-    def __init__(self, backends: Backends, fn: Function, run: RunRecord, lease_until: int):
+    def __init__(
+        self,
+        backends: Backends,
+        fn: Function,
+        run: RunRecord,
+        lease_until: int,
+        settling: Sequence[Future[None]] = (),
+    ):
         self._args = (backends, fn, run, lease_until)
+        self._settling = settling
         self.held = bool(fn.flow.concurrency)
 
     def release(self) -> None:
         if self.held:
+            # Leaving the line first: done after the slot went back, it could delete the entry
+            # of the run's next wait (a run that sleeps and comes back parks under its old
+            # sort key).
+            for leaving in self._settling:
+                try:
+                    leaving.result()
+                except Exception:  # its entry stays: a finisher that meets it passes it over
+                    log.exception("run %s did not leave its line", self._args[2].run_id)
             release(*self._args)
             self.held = False
 
@@ -236,17 +283,20 @@ def _wake_now(backends: Backends) -> Callable[[str], None]:
     return lambda run_id: _wake(backends, run_id)
 
 
-def _give_free_slot(backends: Backends, limit: SlotLimit) -> None:
-    """Take a free slot of ``limit`` for the first run in line that holds none, and wake it."""
+def _give_free_slot(backends: Backends, limit: SlotLimit) -> str | None:
+    """Take a free slot of ``limit`` for the first run in line that holds none, and wake it;
+    the run woken, if any."""
     waiters = _waiting(backends, limit.key)
     waiter = next(waiters, None)
     if waiter is None:
-        return
+        return None
     holders = backends.state.slot_holders(limit.key)
     while waiter is not None and waiter in holders:
         waiter = next(waiters, None)
     if waiter is not None and backends.state.reserve_slot(limit, waiter, now_ms() + RESERVE_MS):
         _wake(backends, waiter)
+        return waiter
+    return None
 
 
 def _wake(backends: Backends, run_id: str) -> None:
