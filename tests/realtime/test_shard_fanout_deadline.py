@@ -8,8 +8,6 @@ some connections had already got (docs/realtime.md, Fan-out, "Failures")."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 import time
 from contextlib import AsyncExitStack
@@ -23,7 +21,7 @@ from stepstream.realtime._shard_fanout import ShardFanout, _Lane, _unfinished
 from stepstream.store import ConnectionsApi, ConnectionStore
 from stepstream.store._fanout_queue import FanoutQueue
 
-from ._clients import receive, subscriber
+from ._clients import every_id_and_repeats, subscriber
 
 wide = channel(lambda room: f"deadline:{room}").add_topic(topic("tokens").type(int))
 FRAMES = 8
@@ -85,19 +83,7 @@ async def test_a_fanout_short_of_time_hands_back_the_rest_of_its_shard(
         realtime.flush_sync()  # every frame in one batch of the one shard
         poller.start()
         try:
-            got = []
-            for ws in sockets:
-                frames: list[dict[str, Any]] = []
-                while len({f["id"] for f in frames}) < len(sent):
-                    frames += await receive(ws, 1, wait=30)
-                got.append(frames)
-            await asyncio.sleep(0.5)  # anything still on its way
-            for ws, frames in zip(sockets, got, strict=True):
-                while True:
-                    try:
-                        frames.append(json.loads(await asyncio.wait_for(ws.recv(), 0.2)))
-                    except TimeoutError:
-                        break
+            got = await every_id_and_repeats(sockets, len(sent))
         finally:
             poller.stop()
     realtime.close()

@@ -6,7 +6,6 @@ and the memory of gone connections is bounded."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from stepstream.local import Provisioned, RunningGateway
@@ -14,6 +13,8 @@ from stepstream.realtime import _shard_fanout
 from stepstream.realtime._shard_fanout import ShardFanout
 from stepstream.realtime._shards import shard_of
 from stepstream.store import ConnectionsApi, ConnectionStore
+
+from ._shard_records import shard_record
 
 CHANNEL = "gone:c"
 GHOSTS = [f"ghost{n}" for n in range(400) if shard_of(f"ghost{n}", 1) == 0][:3]
@@ -43,31 +44,13 @@ class CountingApi(ConnectionsApi):
         return super().post(connection_id, data)
 
 
-def _record(seq: int, connections: list[str]) -> dict[str, Any]:
-    frame = json.dumps({"kind": "data", "channel": CHANNEL, "topic": "t", "data": seq, "seq": seq})
-    attributes = {
-        "v": "1",
-        "channel": CHANNEL,
-        "shard": "0",
-        "shards": "1",
-        "connections": json.dumps([[c, False] for c in connections]),
-    }
-    return {
-        "messageId": f"m{seq}",
-        "body": frame,
-        "messageAttributes": {
-            k: {"stringValue": v, "dataType": "String"} for k, v in attributes.items()
-        },
-    }
-
-
 def test_a_gone_connection_is_forgotten_once_per_environment(
     aws: Provisioned, gateway: RunningGateway
 ) -> None:
     store, api = CountingStore(), CountingApi()
     fanout = ShardFanout(store, lambda: api, concurrency=4)
     for seq in range(1, 4):  # three invocations naming the same gone connections
-        report = fanout.handle([_record(seq, GHOSTS)])
+        report = fanout.handle([shard_record(CHANNEL, seq, GHOSTS)])
         assert report.response() == {"batchItemFailures": []}
     assert sorted(store.removed) == sorted(GHOSTS)  # each removed once, not once per frame
     assert sorted(api.posts) == sorted(GHOSTS)  # and posted to once: the post that found it gone
@@ -79,6 +62,8 @@ def test_the_memory_of_gone_connections_is_bounded(
     monkeypatch.setattr(_shard_fanout, "REMEMBERED_GONE", 2)
     store, api = CountingStore(), CountingApi()
     fanout = ShardFanout(store, lambda: api, concurrency=1)
-    fanout.handle([_record(1, GHOSTS)])  # three gone; only the last two are remembered
-    fanout.handle([_record(2, GHOSTS)])
+    fanout.handle(
+        [shard_record(CHANNEL, 1, GHOSTS)]
+    )  # three gone; only the last two are remembered
+    fanout.handle([shard_record(CHANNEL, 2, GHOSTS)])
     assert sorted(store.removed) == sorted([*GHOSTS, GHOSTS[0]])  # the oldest forgotten again

@@ -6,17 +6,17 @@ TLS connection per call on AWS); every one is still removed."""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from typing import Any
 
 import pytest
 
 from stepstream.local import Provisioned, RunningGateway
 from stepstream.realtime._shard_fanout import REMOVALS_IN_FLIGHT, ShardFanout
 from stepstream.store import ConnectionsApi, ConnectionStore
+
+from ._shard_records import shard_record
 
 CHANNEL = "gone:many"
 GHOSTS = [f"ghost{n}" for n in range(100)]
@@ -44,31 +44,13 @@ class OverlapStore(ConnectionStore):
                 self.running -= 1
 
 
-def _record(connections: list[str]) -> dict[str, Any]:
-    frame = json.dumps({"kind": "data", "channel": CHANNEL, "topic": "t", "data": 1, "seq": 1})
-    attributes = {
-        "v": "1",
-        "channel": CHANNEL,
-        "shard": "0",
-        "shards": "1",
-        "connections": json.dumps([[c, False] for c in connections]),
-    }
-    return {
-        "messageId": "m1",
-        "body": frame,
-        "messageAttributes": {
-            k: {"stringValue": v, "dataType": "String"} for k, v in attributes.items()
-        },
-    }
-
-
 def test_gone_connections_are_removed_within_the_client_pool(
     aws: Provisioned, gateway: RunningGateway, caplog: pytest.LogCaptureFixture
 ) -> None:
     store = OverlapStore()
     fanout = ShardFanout(store, lambda: ConnectionsApi(pool=256), concurrency=256)
     with caplog.at_level(logging.WARNING, logger="urllib3"):
-        report = fanout.handle([_record(GHOSTS)])
+        report = fanout.handle([shard_record(CHANNEL, 1, GHOSTS)])
     assert sorted(report.gone) == sorted(GHOSTS)
     assert sorted(store.removed) == sorted(GHOSTS)
     assert 1 < store.most <= REMOVALS_IN_FLIGHT

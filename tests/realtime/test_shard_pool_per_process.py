@@ -5,33 +5,15 @@ not one each: the process holds at most ``STEPSTREAM_FANOUT_CONCURRENCY`` postin
 
 from __future__ import annotations
 
-import json
 import threading
-from typing import Any
 
 from stepstream.local import Provisioned, RunningGateway
 from stepstream.realtime._shard_fanout import ShardFanout
 from stepstream.store import ConnectionsApi, ConnectionStore
 
+from ._shard_records import shard_record
+
 POOL = 3
-
-
-def _record(channel: str, connections: list[str]) -> dict[str, Any]:
-    frame = json.dumps({"kind": "data", "channel": channel, "topic": "t", "data": 1, "seq": 1})
-    attributes = {
-        "v": "1",
-        "channel": channel,
-        "shard": "0",
-        "shards": "1",
-        "connections": json.dumps([[c, False] for c in connections]),
-    }
-    return {
-        "messageId": f"m-{channel}",
-        "body": frame,
-        "messageAttributes": {
-            k: {"stringValue": v, "dataType": "String"} for k, v in attributes.items()
-        },
-    }
 
 
 def _posting_threads() -> int:
@@ -48,7 +30,7 @@ def test_environments_in_one_process_share_their_posting_threads(
     runs = [
         threading.Thread(
             target=env.handle,
-            args=([_record(f"pool:{n}", [f"gone{n}-{i}" for i in range(20)])],),
+            args=([shard_record(f"pool:{n}", 1, [f"gone{n}-{i}" for i in range(20)])],),
         )
         for n, env in enumerate(environments)
     ]

@@ -6,8 +6,6 @@ at-least-once per shard attempt)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import threading
 from contextlib import AsyncExitStack
 from typing import Any
@@ -20,7 +18,7 @@ from stepstream.realtime._shard_fanout import ShardFanout
 from stepstream.store import ConnectionsApi, ConnectionStore
 from stepstream.store._fanout_queue import FanoutQueue
 
-from ._clients import receive, subscriber
+from ._clients import every_id_and_repeats, subscriber
 
 wide = channel(lambda room: f"retry:{room}").add_topic(topic("tokens").type(int))
 CRASH_AFTER = 5
@@ -91,19 +89,7 @@ async def test_a_crashed_shard_is_posted_again_with_only_its_earlier_posts_twice
         realtime.flush_sync()  # all three in one batch of the one shard
         poller.start()
         try:
-            got = []
-            for ws in sockets:
-                frames: list[dict[str, Any]] = []
-                while len({f["id"] for f in frames}) < len(sent):
-                    frames += await receive(ws, 1, wait=30)
-                got.append(frames)
-            await asyncio.sleep(0.5)  # anything still on its way
-            for ws, frames in zip(sockets, got, strict=True):
-                while True:
-                    try:
-                        frames.append(json.loads(await asyncio.wait_for(ws.recv(), 0.2)))
-                    except TimeoutError:
-                        break
+            got = await every_id_and_repeats(sockets, len(sent))
         finally:
             poller.stop()
     realtime.close()
