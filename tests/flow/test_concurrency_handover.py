@@ -12,34 +12,16 @@ from typing import Any
 
 import pytest
 
-from stepstream import Context, Stepstream
-from stepstream.engine._flow._concurrency import counters, release
+from stepstream.engine._flow._concurrency import release
 from stepstream.store import RunRecord, SlotLimit
 
 from ..engine.harness import EngineEnv, Harness
+from ._one_slot import OneSlot
 
-app = Stepstream(id="flow-handover")
-
-
-@app.function(id="one-slot", trigger="flow/handover", concurrency=1)
-async def one_slot(ctx: Context) -> int:
-    return int(await ctx.step.run("one", lambda: int(ctx.event.data["n"])))
-
-
-def _key() -> str:
-    fn = app.get_function("one-slot")
-    assert fn is not None
-    return counters(fn, {"name": "flow/handover", "data": {}})[0].limit.key
-
-
-def _park(harness: Harness, n: int) -> str:
-    run_id = harness.run_of(harness.send("flow/handover", {"n": n}))
-    harness.poller.poll_once(wait_seconds=0)
-    view = app.runs.get(run_id)
-    assert view is not None
-    assert view.held is not None, view
-    assert view.held["reason"] == "concurrency"
-    return run_id
+slot = OneSlot("handover")
+app = slot.app
+_key = slot.key
+_park = slot.park
 
 
 @pytest.mark.also_on_aws

@@ -16,35 +16,18 @@ from typing import Any
 
 import pytest
 
-from stepstream import Context, Stepstream
 from stepstream.engine._flow import WATCH_KIND, watch_due
-from stepstream.engine._flow._concurrency import counters, release
+from stepstream.engine._flow._concurrency import release
 from stepstream.engine._flow._watch import EVERY_S
 from stepstream.store import RunRecord, SlotLimit, StateStore
 
 from ..engine.harness import EngineEnv, Harness
+from ._one_slot import OneSlot
 
-app = Stepstream(id="flow-watch")
-
-
-@app.function(id="one-slot", trigger="flow/watch", concurrency=1)
-async def one_slot(ctx: Context) -> int:
-    return int(await ctx.step.run("one", lambda: int(ctx.event.data["n"])))
-
-
-def _key() -> str:
-    fn = app.get_function("one-slot")
-    assert fn is not None
-    return counters(fn, {"name": "flow/watch", "data": {}})[0].limit.key
-
-
-def _park(harness: Harness, n: int) -> str:
-    run_id = harness.run_of(harness.send("flow/watch", {"n": n}))
-    harness.poller.poll_once(wait_seconds=0)
-    view = app.runs.get(run_id)
-    assert view is not None
-    assert view.held is not None, view
-    return run_id
+slot = OneSlot("watch")
+app = slot.app
+_key = slot.key
+_park = slot.park
 
 
 @contextmanager
