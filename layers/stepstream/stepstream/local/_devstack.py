@@ -97,6 +97,7 @@ def run_dev(
         parameters=options.parameters,
         reload=options.reload,
         state_dir=options.state_dir,
+        trim_when_idle=True,
     )
     try:
         stack = LocalStack(stack_options, progress=printer)

@@ -85,6 +85,9 @@ class StackOptions:
     """Extra routes, matched before everything else; called once the gateway exists."""
     gateway_limits: GatewayLimits | None = None
     """API Gateway's quotas (tests shorten them); None: AWS's own."""
+    trim_when_idle: bool = False
+    """Give freed heap back to the system after each burst of work (``_idle_trim``);
+    ``stepstream dev`` turns it on."""
     gateway_workers: int = 32
     """Threads running the WebSocket handlers, as concurrent Lambda invocations."""
     post_latency_ms: float | None = None
@@ -256,6 +259,12 @@ class LocalStack:
         if handlers.ticker is not None:
             handlers.ticker.start()
             self._stoppers.append(handlers.ticker.stop)
+        if options.trim_when_idle:
+            from ._idle_trim import IdleTrim
+
+            trimmer = IdleTrim()
+            trimmer.start()
+            self._stoppers.append(trimmer.stop)
         self.gateway = handlers.gateway
         api = handlers.api
         if options.reload and handlers.wiring is not None:
