@@ -74,10 +74,11 @@ CONNECT_CONCURRENCY = 16
 CONNECT_ATTEMPTS = 5
 """Tries per connect before the benchmark gives up; refusals are counted in the results."""
 REFUSED: Counter[str] = Counter()
-IDLE_AFTER = 5.0
+IDLE_AFTER = 11.0
 """Seconds the dev process must stay idle (under ``IDLE_CPU`` of a core) after the last socket
 closed before the 'after' RSS is read: the gateway runs a ``$disconnect`` per socket (after any
-``$default`` still in flight), so 'after' waits for that work, not a fixed time."""
+``$default`` still in flight), so 'after' waits for that work, not a fixed time. Longer than two
+of ``stepstream dev``'s idle-trim intervals (5 s), so one idle interval fits whole."""
 IDLE_CPU = 0.05
 IDLE_WAIT_MAX = 180.0
 """Seconds to wait at most for the dev process to go idle (the report says how long it took)."""

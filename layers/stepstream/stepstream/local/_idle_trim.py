@@ -22,7 +22,7 @@ from pathlib import Path
 log = logging.getLogger("stepstream.dev")
 INTERVAL = 5.0
 BUSY = 0.5
-IDLE = 0.05
+IDLE = 0.25
 
 
 def _glibc_trim() -> Callable[[int], object] | None:
