@@ -102,10 +102,13 @@ def _label(c: Concurrency, value: str) -> str:
 
 
 def waiter_sort(fn: Function, run: RunRecord) -> str:
-    """FIFO by the run's creation time, moved ahead by its priority."""
+    """FIFO by the run's creation time, moved ahead by its priority. Runs created in the same
+    millisecond keep the order of their events' ids (ULIDs, monotonic where one process made
+    them); run ids are no tie-break, being hashed from the event so a retried ingestion makes
+    the same one (two runs parked in one millisecond could start in either order)."""
     ahead = priority_ms(fn.flow.priority.run if fn.flow.priority else None, run.event, 600)
     position = run.created_at - ahead + PRIORITY_RANGE_S * 1000
-    return f"{max(0, position):015d}#{run.run_id}"
+    return f"{max(0, position):015d}#{run.event_id}#{run.run_id}"
 
 
 def acquire(
