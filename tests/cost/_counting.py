@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import stepstream.aws as _aws_module
 from bench._support import RequestCounter
 from stepstream import RunStatus, Stepstream
 from stepstream.aws import client, session
@@ -47,11 +48,7 @@ class ExpressionHook:
             self.counter.updates.append(str(params.get("UpdateExpression", "")))
 
 
-def counting(counter: InvocationCounter) -> None:
-    """Register ``counter`` on the session the library makes its clients from, and drop the
-    cached clients so every client made from now on carries it (a poller's first invocation
-    remakes them too, with its own hooks added: hooks on the session survive that)."""
-    events = session().events
+def _register(events: Any, counter: InvocationCounter) -> None:
     for service in SERVICES:
         events.register(f"before-call.{service}", counter, unique_id=f"test-cost-{service}")
     events.register(
@@ -59,15 +56,40 @@ def counting(counter: InvocationCounter) -> None:
         ExpressionHook(counter),
         unique_id="test-cost-updates",
     )
+
+
+def counting(counter: InvocationCounter) -> None:
+    """Register ``counter`` on the session the library makes its clients from, and drop the
+    cached clients so every client made from now on carries it (a poller's first invocation
+    remakes them too, with its own hooks added: hooks on the session survive that). A session
+    made later gets it too: another test's stack stopping in the background resets the clients
+    and their session (``reset_clients``), and a run counted after that counted nothing."""
+    original = _aws_module.session
+    _register(original().events, counter)
+
+    def hooked() -> Any:
+        made = original()
+        _register(made.events, counter)  # unique ids: once per session
+        return made
+
+    hooked.cache_clear = original.cache_clear  # type: ignore[attr-defined]
+    _patched_session[:] = [original]
+    _aws_module.session = hooked  # type: ignore[assignment]
     client.cache_clear()
 
 
 def uncounting() -> None:
+    if _patched_session:
+        _aws_module.session = _patched_session.pop()
     events = session().events
     for service in SERVICES:
         events.unregister(f"before-call.{service}", unique_id=f"test-cost-{service}")
     events.unregister("before-parameter-build.dynamodb.UpdateItem", unique_id="test-cost-updates")
     client.cache_clear()
+
+
+_patched_session: list[Any] = []
+"""The library's own ``session`` while :func:`counting` has put its wrapper in its place."""
 
 
 def drive(app: Stepstream, counter: InvocationCounter, run_id: str) -> int:
