@@ -9,11 +9,11 @@ lets go, and each Query makes a copy of every item it returns: 20 queries of 100
 from __future__ import annotations
 
 import gc
-import uuid
 
 import boto3
 from moto.dynamodb.models.dynamo_type import Item
 
+from tests.devstack._dynamodb_support import pk_sk_table
 from tests.support.aws import MotoEndpoint
 
 
@@ -30,19 +30,7 @@ def test_queries_leave_no_item_copies_behind(moto_endpoint: MotoEndpoint) -> Non
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    table = f"history{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = pk_sk_table(ddb, "history")
     for n in range(100):
         ddb.put_item(TableName=table, Item={"pk": {"S": "channel"}, "sk": {"S": f"{n:03}"}})
     before = _live_items()

@@ -8,13 +8,13 @@ as they were put."""
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import boto3
 import pytest
 
 from stepstream.local import _moto_reads
+from tests.devstack._dynamodb_support import pk_sk_table
 from tests.support.aws import MotoEndpoint
 
 ITEM: dict[str, Any] = {
@@ -47,19 +47,7 @@ def test_reads_are_written_as_moto_writes_them(
     from moto.core.responses import ActionResult
     from moto.dynamodb.responses import DynamoResult
 
-    table = f"reads{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = pk_sk_table(dynamodb, "reads")
     for n in range(5):
         key = {"pk": {"S": "p"}, "sk": {"S": f"{n:02d}"}}
         dynamodb.put_item(TableName=table, Item={**key, **ITEM})

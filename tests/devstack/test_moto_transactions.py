@@ -8,7 +8,6 @@ A cancelled transaction must still leave every item as it was."""
 from __future__ import annotations
 
 import threading
-import uuid
 from typing import Any
 
 import boto3
@@ -16,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from tests.devstack._dynamodb_support import pk_sk_table
 from tests.support.aws import MotoEndpoint
 
 
@@ -31,26 +31,9 @@ def _client(url: str) -> Any:
     )
 
 
-def _table(db: Any) -> str:
-    name = f"tx{uuid.uuid4().hex[:10]}"
-    db.create_table(
-        TableName=name,
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    return name
-
-
 def test_concurrent_transactions_and_writes_all_succeed(moto_endpoint: MotoEndpoint) -> None:
     db = _client(moto_endpoint.url)
-    table = _table(db)
+    table = pk_sk_table(db, "tx")
     for start in range(0, 5000, 25):  # a table big enough that copying it takes a while
         db.batch_write_item(
             RequestItems={
@@ -104,7 +87,7 @@ def test_concurrent_transactions_and_writes_all_succeed(moto_endpoint: MotoEndpo
 
 def test_cancelled_transaction_leaves_every_item_as_it_was(moto_endpoint: MotoEndpoint) -> None:
     db = _client(moto_endpoint.url)
-    table = _table(db)
+    table = pk_sk_table(db, "tx")
     kept = {
         "pk": {"S": "a"},
         "sk": {"S": "kept"},
@@ -144,7 +127,7 @@ def test_cancelled_transaction_leaves_every_item_as_it_was(moto_endpoint: MotoEn
 
 def test_a_committed_transaction_writes_everything(moto_endpoint: MotoEndpoint) -> None:
     db = _client(moto_endpoint.url)
-    table = _table(db)
+    table = pk_sk_table(db, "tx")
     db.transact_write_items(
         TransactItems=[
             {"Put": {"TableName": table, "Item": {"pk": {"S": "b"}, "sk": {"S": str(n)}}}}

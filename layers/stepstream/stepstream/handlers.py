@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.utilities import jmespath_utils
 
 from . import _metrics, _tracing
 from ._app import Stepstream
@@ -111,9 +113,6 @@ def _logged(handle: LambdaHandler, correlation_id_path: str | None = None) -> La
 def _invocation_keys(event: Any, context: Any, correlation_id_path: str | None) -> dict[str, Any]:
     """The keys ``inject_lambda_context`` puts on every line: the Lambda context's fields and,
     if asked, the correlation id read from the event."""
-    from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
-    from aws_lambda_powertools.utilities import jmespath_utils
-
     keys: dict[str, Any] = dict(build_lambda_context_model(context).__dict__)
     if correlation_id_path:
         keys["correlation_id"] = jmespath_utils.query(envelope=correlation_id_path, data=event)
